@@ -1,0 +1,1 @@
+//! Benchmarks of scrm live in `benches/`; this library is empty.

@@ -1,0 +1,211 @@
+//! Starting and stopping a scrm process.
+//!
+//! Every service of the process is built once, mounted on the gateway, and wired in-process into
+//! the clients the other services use. Services the process does not run are reached at their
+//! configured URLs. The code path is the same in both modes: a generated client over an
+//! [`RpcChannel`], with the same layers on both ends.
+
+use std::collections::BTreeSet;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use anyhow::Context;
+use http::HeaderValue;
+use scrm_gateway::{Gateway, GatewayConfig, GrpcRoutes};
+use scrm_kernel::rpc::{RpcChannel, ServerTracing};
+use scrm_kernel::{Clients, ServiceKind};
+use scrm_storage::{Db, ServiceMigrations};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tower::{Layer, Service};
+
+use crate::config::Config;
+
+/// Every migration set, by owning service.
+const MIGRATIONS: [&ServiceMigrations; 2] = [&scrm_customer::MIGRATIONS, &scrm_group::MIGRATIONS];
+
+/// A running scrm process: the gateway listening, the services behind it.
+pub struct Server {
+    local_addr: SocketAddr,
+    shutdown: CancellationToken,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl Server {
+    /// Starts `services` (every service when empty) with the gateway, per `config`.
+    pub async fn start(config: Config, services: &BTreeSet<ServiceKind>) -> anyhow::Result<Server> {
+        let services = if services.is_empty() { ServiceKind::ALL.into_iter().collect() } else { services.clone() };
+        let cluster_token = cluster_token(&config, &services)?;
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("data_dir: cannot create {}", config.data_dir.display()))?;
+        let db = open_database(&config).await?;
+        migrate(&db, &services).await?;
+        let cache = scrm_cache::connect(&config.cache).await.context("cache: cannot connect")?;
+        scrm_gateway::metrics::install();
+
+        let slots: Vec<_> = ServiceKind::ALL.iter().map(|_| Arc::new(OnceLock::new())).collect();
+        let clients = Clients::new(|kind| {
+            match (services.contains(&kind), config.cluster.url_of(kind)) {
+                (false, Some(url)) => remote_channel(url, cluster_token.clone()),
+                _ => Ok(RpcChannel::late(slots[index_of(kind)].clone())),
+            }
+            .unwrap_or_else(|error: anyhow::Error| {
+                tracing::error!(service = %kind, %error, "this service cannot be reached");
+                RpcChannel::late(Arc::new(OnceLock::new()))
+            })
+        });
+        for kind in ServiceKind::ALL {
+            if !services.contains(&kind) && config.cluster.url_of(kind).is_none() {
+                tracing::warn!(service = %kind, "not run here and cluster.{kind}_url is unset: calls to it will fail");
+            }
+        }
+
+        let mut routes = GrpcRoutes::new();
+        for kind in &services {
+            let slot = &slots[index_of(*kind)];
+            routes = match kind {
+                ServiceKind::Identity => mount(routes, slot, *kind, scrm_identity::service()),
+                ServiceKind::Customer => mount(routes, slot, *kind, scrm_customer::service(db.clone())),
+                ServiceKind::Group => mount(routes, slot, *kind, scrm_group::service(db.clone())),
+                ServiceKind::Messaging => mount(routes, slot, *kind, scrm_messaging::service()),
+                ServiceKind::Campaign => mount(routes, slot, *kind, scrm_campaign::service()),
+                ServiceKind::Rewards => mount(routes, slot, *kind, scrm_rewards::service()),
+                ServiceKind::Analytics => mount(routes, slot, *kind, scrm_analytics::service(clients.clone())),
+            };
+        }
+
+        let gateway =
+            Gateway { config: gateway_config(&config, cluster_token)?, clients, grpc: routes, db: db.clone(), cache };
+        let router = gateway.into_router().await;
+        let listener = TcpListener::bind(config.server.listen)
+            .await
+            .with_context(|| format!("server.listen: cannot listen on {}", config.server.listen))?;
+        let local_addr = listener.local_addr()?;
+        let shutdown = CancellationToken::new();
+        let grace = Duration::from_secs(config.server.shutdown_grace_secs);
+        let task = tokio::spawn(serve(listener, router, shutdown.clone(), grace, db));
+        let names: Vec<_> = services.iter().map(|kind| kind.as_str()).collect();
+        tracing::info!(address = %local_addr, services = %names.join(","), "scrm is serving");
+        Ok(Server { local_addr, shutdown, task })
+    }
+
+    /// The address the gateway listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// A token that, once cancelled, starts a graceful shutdown.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Waits until the process has shut down: in-flight requests finished, connections closed.
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.task.await.context("the server task panicked")?
+    }
+
+    /// Shuts down gracefully and waits for it.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        self.wait().await
+    }
+}
+
+async fn serve(
+    listener: TcpListener,
+    router: axum::Router,
+    shutdown: CancellationToken,
+    grace: Duration,
+    db: Db,
+) -> anyhow::Result<()> {
+    let server = axum::serve(listener, router).with_graceful_shutdown(shutdown.clone().cancelled_owned());
+    let deadline = async {
+        shutdown.cancelled().await;
+        tracing::info!(grace_secs = grace.as_secs(), "shutting down: finishing in-flight requests");
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        result = server => result.context("the gateway failed")?,
+        () = deadline => tracing::warn!("shutdown grace period expired; dropping the remaining requests"),
+    }
+    db.close().await;
+    tracing::info!("scrm stopped");
+    Ok(())
+}
+
+/// Opens the configured database.
+pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
+    let url = config.database.effective_url(&config.data_dir);
+    Db::connect(&url, &config.database).await.context("database: cannot connect")
+}
+
+/// Applies the migrations of `services`.
+pub async fn migrate(db: &Db, services: &BTreeSet<ServiceKind>) -> anyhow::Result<()> {
+    for migrations in MIGRATIONS {
+        if services.iter().any(|kind| kind.as_str() == migrations.service) {
+            db.migrate(migrations).await?;
+        }
+    }
+    Ok(())
+}
+
+fn index_of(kind: ServiceKind) -> usize {
+    ServiceKind::ALL.iter().position(|candidate| *candidate == kind).expect("every kind is in ALL")
+}
+
+fn mount<S, B>(routes: GrpcRoutes, slot: &OnceLock<RpcChannel>, kind: ServiceKind, service: S) -> GrpcRoutes
+where
+    S: Service<http::Request<axum::body::Body>, Response = http::Response<B>, Error = Infallible>
+        + Service<http::Request<tonic::body::Body>, Response = http::Response<B>, Error = Infallible>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    <S as Service<http::Request<axum::body::Body>>>::Future: Send + 'static,
+    <S as Service<http::Request<tonic::body::Body>>>::Future: Send + 'static,
+    B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    let _ = slot.set(RpcChannel::in_process(ServerTracing.layer(service.clone())));
+    routes.add(kind.grpc_name(), service)
+}
+
+fn remote_channel(url: &str, cluster_token: Option<HeaderValue>) -> anyhow::Result<RpcChannel> {
+    let endpoint = tonic::transport::Endpoint::from_shared(url.to_owned())
+        .with_context(|| format!("`{url}` is not a valid service URL"))?
+        .connect_timeout(Duration::from_secs(5));
+    Ok(RpcChannel::remote(endpoint.connect_lazy(), cluster_token))
+}
+
+fn cluster_token(config: &Config, services: &BTreeSet<ServiceKind>) -> anyhow::Result<Option<HeaderValue>> {
+    let split = services.len() < ServiceKind::ALL.len();
+    match (config.cluster.token.as_str(), split) {
+        ("", true) => anyhow::bail!("cluster.token must be set when services run in separate processes"),
+        ("", false) => Ok(None),
+        (token, _) => HeaderValue::from_str(token).map(Some).context("cluster.token must be printable ASCII"),
+    }
+}
+
+fn gateway_config(config: &Config, cluster_token: Option<HeaderValue>) -> anyhow::Result<GatewayConfig> {
+    let cors_origins = config
+        .server
+        .cors_origins
+        .iter()
+        .map(|origin| {
+            HeaderValue::from_str(origin)
+                .with_context(|| format!("server.cors_origins: `{origin}` is not a valid origin"))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    Ok(GatewayConfig {
+        request_timeout: Duration::from_secs(config.server.request_timeout_secs),
+        body_limit_bytes: config.server.body_limit_bytes,
+        cors_origins,
+        static_dir: config.server.static_dir.clone(),
+        cluster_token,
+        local_caller: config.caller.caller(),
+        sleep_endpoint: config.debug.sleep_endpoint,
+    })
+}

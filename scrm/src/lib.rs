@@ -1,0 +1,9 @@
+//! The `scrm` process: configuration, telemetry, and the wiring that runs any subset of the
+//! services with the gateway in front of them.
+
+pub mod app;
+pub mod config;
+pub mod telemetry;
+
+pub use app::Server;
+pub use config::Config;

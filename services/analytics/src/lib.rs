@@ -1,0 +1,22 @@
+//! The analytics service (`scrm.analytics.v1.AnalyticsService`): the private-domain dashboard,
+//! lifecycle funnel and KOC board (PR15–PR17). It reads other services only through their
+//! contracts.
+
+mod api;
+mod planned;
+
+use scrm_kernel::Clients;
+use scrm_kernel::rpc::{PlannedRpcs, PlannedRpcsService};
+use scrm_proto::analytics::v1::analytics_service_server::AnalyticsServiceServer;
+use tower::Layer;
+
+pub use planned::PLANNED;
+
+/// The gRPC service, ready to mount on a server or to call in-process.
+pub type Service = PlannedRpcsService<AnalyticsServiceServer<api::AnalyticsApi>>;
+
+/// Builds the analytics service, reaching the other services through `clients`.
+pub fn service(clients: Clients) -> Service {
+    PlannedRpcs::new(scrm_kernel::ServiceKind::Analytics.grpc_name(), PLANNED)
+        .layer(AnalyticsServiceServer::new(api::AnalyticsApi::new(clients)))
+}

@@ -1,0 +1,26 @@
+//! Errors of the customer service, mapped once to gRPC statuses.
+
+use scrm_kernel::{ApiError, ErrorCode};
+
+/// What can fail in the customer service.
+#[derive(Debug, thiserror::Error)]
+pub enum CustomerError {
+    /// An error the caller should see as it is (bad input, no permission, not found).
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    /// The database failed.
+    #[error("customer storage failed: {0}")]
+    Storage(#[from] sqlx::Error),
+}
+
+impl From<CustomerError> for tonic::Status {
+    fn from(error: CustomerError) -> Self {
+        match error {
+            CustomerError::Api(error) => error.into(),
+            CustomerError::Storage(error) => {
+                tracing::error!(%error, "customer storage failed");
+                ApiError::new(ErrorCode::Unavailable, "customer data is temporarily unavailable").into()
+            }
+        }
+    }
+}

@@ -1,0 +1,40 @@
+//! The RPCs of `scrm.group.v1` whose bodies come with a later feature. Each answers
+//! `UNIMPLEMENTED` with the feature's name until it lands; remove its line when it does.
+
+use scrm_kernel::rpc::PlannedRpc;
+
+/// Planned RPCs: method name and the feature that will build it.
+pub const PLANNED: &[PlannedRpc] = &[
+    ("ListGroups", "PR04 社群列表 — issue #5"),
+    ("GetGroup", "PR04 社群列表 — issue #5"),
+    ("UpsertGroupChats", "PR01 企业微信同步 — issue #3"),
+    ("UpsertGroupMembers", "PR01 企业微信同步 — issue #3"),
+    ("MarkGroupChatsDismissed", "PR01 企业微信同步 — issue #3"),
+    ("CreateGroupTag", "PR04 社群列表 — issue #5"),
+    ("ListGroupTags", "PR04 社群列表 — issue #5"),
+    ("UpdateGroupTag", "PR04 社群列表 — issue #5"),
+    ("DeleteGroupTag", "PR04 社群列表 — issue #5"),
+    ("TagGroups", "PR04 社群列表 — issue #5"),
+    ("CreateJoinWay", "PR04 群活码 — issue #5"),
+    ("GetJoinWay", "PR04 群活码 — issue #5"),
+    ("ListJoinWays", "PR04 群活码 — issue #5"),
+    ("UpdateJoinWay", "PR04 群活码 — issue #5"),
+    ("DeleteJoinWay", "PR04 群活码 — issue #5"),
+    ("CreateWelcomeRule", "PR05 入群欢迎语 — issue #5"),
+    ("GetWelcomeRule", "PR05 入群欢迎语 — issue #5"),
+    ("ListWelcomeRules", "PR05 入群欢迎语 — issue #5"),
+    ("UpdateWelcomeRule", "PR05 入群欢迎语 — issue #5"),
+    ("DeleteWelcomeRule", "PR05 入群欢迎语 — issue #5"),
+    ("GetWelcomeCoverage", "PR05 入群欢迎语 — issue #5"),
+    ("RecordWelcomeTemplateApplied", "PR05 入群欢迎语 — issue #5"),
+    ("SendContactWelcome", "PR05 入群欢迎语 — issue #5"),
+    ("GetWelcomeSettings", "PR05 入群欢迎语 — issue #5"),
+    ("UpdateWelcomeSettings", "PR05 入群欢迎语 — issue #5"),
+    ("IngestMessages", "PR07 群活监控 — issue #5"),
+    ("GetGroupActivity", "PR07 群活监控 — issue #5"),
+    ("ListAlertRules", "PR07 群活监控 — issue #5"),
+    ("UpdateAlertRule", "PR07 群活监控 — issue #5"),
+    ("ListAlerts", "PR07 群活监控 — issue #5"),
+    ("GetAlert", "PR07 群活监控 — issue #5"),
+    ("AcknowledgeAlert", "PR07 群活监控 — issue #5"),
+];

@@ -1,0 +1,38 @@
+//! The RPCs of `scrm.messaging.v1` whose bodies come with a later feature. Each answers
+//! `UNIMPLEMENTED` with the feature's name until it lands; remove its line when it does.
+
+use scrm_kernel::rpc::PlannedRpc;
+
+/// Planned RPCs: method name and the feature that will build it.
+pub const PLANNED: &[PlannedRpc] = &[
+    ("CreateBroadcast", "PR06 群发助手 — issue #5"),
+    ("PreviewBroadcast", "PR06 群发助手 — issue #5"),
+    ("GetBroadcast", "PR06 群发助手 — issue #5"),
+    ("ListBroadcasts", "PR06 群发助手 — issue #5"),
+    ("CancelBroadcast", "PR06 群发助手 — issue #5"),
+    ("RescheduleBroadcast", "PR06 群发助手 — issue #5"),
+    ("ListBroadcastGroupResults", "PR06 群发助手 — issue #5"),
+    ("RemindOwners", "PR06 群发助手 — issue #5"),
+    ("CreateAutoReplyRule", "PR08 自动回复 — not scheduled yet"),
+    ("GetAutoReplyRule", "PR08 自动回复 — not scheduled yet"),
+    ("ListAutoReplyRules", "PR08 自动回复 — not scheduled yet"),
+    ("UpdateAutoReplyRule", "PR08 自动回复 — not scheduled yet"),
+    ("DeleteAutoReplyRule", "PR08 自动回复 — not scheduled yet"),
+    ("GetAutoReplySettings", "PR08 自动回复 — not scheduled yet"),
+    ("UpdateAutoReplySettings", "PR08 自动回复 — not scheduled yet"),
+    ("TestAutoReply", "PR08 自动回复 — not scheduled yet"),
+    ("ListAutoReplies", "PR08 自动回复 — not scheduled yet"),
+    ("RecordAutoReplyFeedback", "PR08 自动回复 — not scheduled yet"),
+    ("GetAutoReplyStats", "PR08 自动回复 — not scheduled yet"),
+    ("CreateReminder", "PR09 定时提醒 — not scheduled yet"),
+    ("GetReminder", "PR09 定时提醒 — not scheduled yet"),
+    ("ListReminders", "PR09 定时提醒 — not scheduled yet"),
+    ("UpdateReminder", "PR09 定时提醒 — not scheduled yet"),
+    ("DeleteReminder", "PR09 定时提醒 — not scheduled yet"),
+    ("ListReminderRuns", "PR09 定时提醒 — not scheduled yet"),
+    ("UpsertGroupRobot", "PR05 机器人欢迎语 — issue #5"),
+    ("ListGroupRobots", "PR05 机器人欢迎语 — issue #5"),
+    ("DeleteGroupRobot", "PR05 机器人欢迎语 — issue #5"),
+    ("SendAppMessage", "PR07 群预警推送 — issue #5"),
+    ("SendRobotMessage", "PR05 机器人欢迎语 — issue #5"),
+];
