@@ -1,7 +1,7 @@
 //! The REST/JSON API under `/api/`: camelCase bodies, and errors as
 //! `{"code": ..., "message": ..., "field": ...}` from the shared error-code table.
 
-use axum::extract::{Request, State};
+use axum::extract::{OriginalUri, Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
@@ -58,7 +58,8 @@ pub fn is_grpc<B>(request: &http::Request<B>) -> bool {
 
 /// Answers a path nothing serves.
 pub async fn not_found(request: Request) -> Response {
-    let message = format!("no such endpoint: {} {}", request.method(), request.uri().path());
+    let path = request.extensions().get::<OriginalUri>().map_or_else(|| request.uri().path(), |uri| uri.path());
+    let message = format!("no such endpoint: {} {path}", request.method());
     RestError(ApiError::new(ErrorCode::NotFound, message)).into_response_for(&request)
 }
 

@@ -13,11 +13,25 @@ pub const DEFAULT_TEST_MYSQL_URL: &str = "mysql://root@127.0.0.1:3306/test";
 pub struct TestDb {
     /// The handle to test with.
     pub db: Db,
-    _sqlite_dir: Option<tempfile::TempDir>,
+    sqlite_dir: Option<tempfile::TempDir>,
     mysql_database: Option<(String, String)>,
 }
 
 impl TestDb {
+    /// The URL of this database, for processes that connect on their own.
+    pub fn url(&self) -> String {
+        match &self.mysql_database {
+            Some((server, name)) => {
+                let base = server.rsplit_once('/').map_or(server.as_str(), |(base, _)| base);
+                format!("{base}/{name}")
+            }
+            None => {
+                let dir = self.sqlite_dir.as_ref().expect("an SQLite test database has a directory");
+                DatabaseConfig::default().effective_url(dir.path())
+            }
+        }
+    }
+
     /// A fresh database of `dialect`. Panics with a clear message when the server is down,
     /// since a missing server must fail the suite, not skip it.
     pub async fn new(dialect: Dialect) -> TestDb {
@@ -26,7 +40,7 @@ impl TestDb {
                 let dir = tempfile::tempdir().expect("a temporary directory for the SQLite test database");
                 let url = DatabaseConfig::default().effective_url(dir.path());
                 let db = Db::connect(&url, &DatabaseConfig::default()).await.expect("SQLite opens");
-                TestDb { db, _sqlite_dir: Some(dir), mysql_database: None }
+                TestDb { db, sqlite_dir: Some(dir), mysql_database: None }
             }
             Dialect::MySql => {
                 let server = std::env::var("SCRM_TEST_MYSQL_URL").unwrap_or_else(|_| DEFAULT_TEST_MYSQL_URL.to_owned());
@@ -43,7 +57,7 @@ impl TestDb {
                 let base = server.rsplit_once('/').map_or(server.as_str(), |(base, _)| base);
                 let db =
                     Db::connect(&format!("{base}/{name}"), &small_pool()).await.expect("the new test database opens");
-                TestDb { db, _sqlite_dir: None, mysql_database: Some((server, name)) }
+                TestDb { db, sqlite_dir: None, mysql_database: Some((server, name)) }
             }
         }
     }

@@ -1,0 +1,121 @@
+//! The real `scrm` binary: its commands, its start on embedded defaults, and a graceful stop.
+
+use std::net::{SocketAddr, TcpListener};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn scrm() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_scrm"));
+    for (key, _) in std::env::vars().filter(|(key, _)| key.starts_with("SCRM_")) {
+        command.env_remove(key);
+    }
+    command.env("RUST_LOG", "warn");
+    command
+}
+
+fn run(command: &mut Command) -> Output {
+    command.output().expect("the scrm binary runs")
+}
+
+fn free_address() -> SocketAddr {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+}
+
+/// Starts `scrm serve` and waits until `/healthz` answers, returning the process and the wait.
+async fn serve(data_dir: &std::path::Path, address: SocketAddr, envs: &[(&str, &str)]) -> (Child, Duration) {
+    let started = Instant::now();
+    let mut child = scrm()
+        .args(["serve", "--listen", &address.to_string(), "--data-dir"])
+        .arg(data_dir)
+        .envs(envs.iter().copied())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("scrm serve starts");
+    let client = reqwest::Client::new();
+    for _ in 0..300 {
+        if let Ok(response) = client.get(format!("http://{address}/healthz")).send().await
+            && response.status() == 200
+        {
+            return (child, started.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("scrm serve did not answer /healthz within 6 s");
+}
+
+fn terminate(child: &Child) {
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success(), "SIGTERM could be sent");
+}
+
+#[test]
+fn version_is_printed() {
+    let output = run(scrm().arg("--version"));
+    assert!(output.status.success());
+    assert_eq!(String::from_utf8(output.stdout).unwrap().trim(), format!("scrm {}", env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn config_shows_the_effective_values_with_secrets_redacted() {
+    let output = run(scrm()
+        .arg("config")
+        .env("SCRM_DATABASE_URL", "mysql://scrm:hunter2@db:3306/scrm")
+        .env("SCRM_CLUSTER_TOKEN", "hunter2")
+        .env("SCRM_SERVER_LISTEN", "0.0.0.0:9000"));
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let shown = String::from_utf8(output.stdout).unwrap();
+    assert!(shown.contains(r#"listen = "0.0.0.0:9000""#), "{shown}");
+    assert!(shown.contains("mysql://<redacted>@db:3306/scrm"), "{shown}");
+    assert!(!shown.contains("hunter2"), "{shown}");
+}
+
+#[test]
+fn invalid_configuration_fails_naming_the_key() {
+    let output = run(scrm().arg("config").env("SCRM_SERVER_LISTEN", "everywhere"));
+    assert!(!output.status.success());
+    let error = String::from_utf8(output.stderr).unwrap();
+    assert!(error.contains("server.listen"), "{error}");
+}
+
+#[test]
+fn migrate_creates_the_embedded_database() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let output = run(scrm().arg("migrate").arg("--data-dir").arg(data_dir.path()));
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(data_dir.path().join("scrm.db").exists());
+    let again = run(scrm().arg("migrate").arg("--data-dir").arg(data_dir.path()));
+    assert!(again.status.success(), "migrations are idempotent: {}", String::from_utf8_lossy(&again.stderr));
+}
+
+#[tokio::test]
+async fn serve_starts_on_embedded_defaults_in_a_new_data_directory() {
+    let parent = tempfile::tempdir().unwrap();
+    let data_dir = parent.path().join("fresh");
+    let address = free_address();
+    let (child, startup) = serve(&data_dir, address, &[]).await;
+    println!("scrm serve answered /healthz {} ms after launch", startup.as_millis());
+    let overview = reqwest::get(format!("http://{address}/api/overview")).await.unwrap();
+    assert_eq!(overview.status(), 200);
+    assert!(data_dir.join("scrm.db").exists(), "the data directory and SQLite file are created on first run");
+    terminate(&child);
+    let status = child.wait_with_output().unwrap().status;
+    assert!(status.success(), "{status}");
+}
+
+#[tokio::test]
+async fn sigterm_lets_an_in_flight_request_finish_then_exits_zero() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let address = free_address();
+    let (child, _) = serve(data_dir.path(), address, &[("SCRM_DEBUG_SLEEP_ENDPOINT", "true")]).await;
+    let slow = tokio::spawn(reqwest::get(format!("http://{address}/debug/sleep?ms=1500")));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    terminate(&child);
+    let response = slow.await.unwrap().expect("the in-flight request is answered");
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.text().await.unwrap(), "slept 1500 ms");
+    let status = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap().status).await.unwrap();
+    assert!(status.success(), "scrm exits 0 after a graceful shutdown, got {status}");
+    assert!(reqwest::get(format!("http://{address}/healthz")).await.is_err(), "nothing listens after exit");
+}
