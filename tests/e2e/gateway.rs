@@ -176,3 +176,19 @@ async fn metrics_count_requests_by_protocol_and_route() {
     );
     assert!(metrics.contains("scrm_http_request_duration_seconds"), "{metrics}");
 }
+
+#[tokio::test]
+async fn the_web_admin_is_served_with_a_fallback_to_its_index() {
+    let admin = tempfile::tempdir().unwrap();
+    std::fs::write(admin.path().join("index.html"), "<title>scrm 管理后台</title>").unwrap();
+    std::fs::write(admin.path().join("app.js"), "console.log('scrm')").unwrap();
+    let static_dir = admin.path().to_path_buf();
+    let app = TestApp::spawn_with(&[], |config| config.server.static_dir = static_dir).await;
+    let script = http().get(format!("{}/app.js", app.url())).send().await.unwrap();
+    assert_eq!(script.text().await.unwrap(), "console.log('scrm')");
+    let deep_link = http().get(format!("{}/groups/wr1", app.url())).send().await.unwrap();
+    assert_eq!(deep_link.status(), 200);
+    assert!(deep_link.text().await.unwrap().contains("管理后台"));
+    let api = http().get(format!("{}/api/nothing", app.url())).send().await.unwrap();
+    assert_eq!(api.status(), 404, "unknown API paths are not answered with the admin page");
+}

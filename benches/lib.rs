@@ -1,1 +1,0 @@
-//! Benchmarks of scrm live in `benches/`; this library is empty.
