@@ -11,6 +11,7 @@ pub mod metrics;
 mod observe;
 mod probes;
 mod rest;
+mod wecom_callback;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -27,7 +28,7 @@ use tower_http::services::{ServeDir, ServeFile};
 pub use grpc::GrpcRoutes;
 
 /// How the gateway behaves.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct GatewayConfig {
     /// Longest a request may run.
     pub request_timeout: Duration,
@@ -43,6 +44,8 @@ pub struct GatewayConfig {
     pub local_caller: Caller,
     /// Whether `GET /debug/sleep?ms=N` is served.
     pub sleep_endpoint: bool,
+    /// The keys of the WeCom callback URL; `None` until WeCom is configured.
+    pub wecom_callback: Option<scrm_wecom_crypto::CallbackCrypto>,
 }
 
 /// What the gateway needs from the rest of the process.
@@ -65,7 +68,8 @@ impl Gateway {
         let Gateway { config, clients, grpc, db, cache } = self;
         let mut router = Router::new()
             .merge(grpc.into_router().await)
-            .nest("/api", rest::router(clients))
+            .nest("/api", rest::router(clients.clone()))
+            .merge(wecom_callback::router(config.wecom_callback.clone(), clients))
             .merge(probes::router(db, cache));
         if config.sleep_endpoint {
             router = router.merge(probes::sleep_router());

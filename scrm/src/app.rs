@@ -25,7 +25,8 @@ use tower::{Layer, Service};
 use crate::config::Config;
 
 /// Every migration set, by owning service.
-const MIGRATIONS: [&ServiceMigrations; 2] = [&scrm_customer::MIGRATIONS, &scrm_group::MIGRATIONS];
+const MIGRATIONS: [&ServiceMigrations; 3] =
+    [&scrm_identity::MIGRATIONS, &scrm_customer::MIGRATIONS, &scrm_group::MIGRATIONS];
 
 /// A running scrm process: the gateway listening, the services behind it.
 pub struct Server {
@@ -67,7 +68,7 @@ impl Server {
         for kind in &services {
             let slot = &slots[index_of(*kind)];
             routes = match kind {
-                ServiceKind::Identity => mount(routes, slot, *kind, scrm_identity::service()),
+                ServiceKind::Identity => mount(routes, slot, *kind, scrm_identity::service(db.clone())),
                 ServiceKind::Customer => mount(routes, slot, *kind, scrm_customer::service(db.clone())),
                 ServiceKind::Group => mount(routes, slot, *kind, scrm_group::service(db.clone())),
                 ServiceKind::Messaging => mount(routes, slot, *kind, scrm_messaging::service()),
@@ -207,5 +208,16 @@ fn gateway_config(config: &Config, cluster_token: Option<HeaderValue>) -> anyhow
         cluster_token,
         local_caller: config.caller.caller(),
         sleep_endpoint: config.debug.sleep_endpoint,
+        wecom_callback: wecom_callback(config)?,
     })
+}
+
+fn wecom_callback(config: &Config) -> anyhow::Result<Option<scrm_wecom_crypto::CallbackCrypto>> {
+    let wecom = &config.wecom;
+    if !wecom.callback_configured() {
+        return Ok(None);
+    }
+    scrm_wecom_crypto::CallbackCrypto::new(wecom.callback_token.clone(), &wecom.encoding_aes_key, wecom.corp_id.clone())
+        .map(Some)
+        .context("wecom.encoding_aes_key / wecom.callback_token: the callback keys are invalid")
 }

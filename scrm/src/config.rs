@@ -17,7 +17,7 @@ use scrm_storage::DatabaseConfig;
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// Sections of the configuration, as they appear after `SCRM_` in environment variables.
-const SECTIONS: [&str; 7] = ["server", "database", "cache", "telemetry", "cluster", "caller", "debug"];
+const SECTIONS: [&str; 8] = ["server", "database", "cache", "telemetry", "cluster", "caller", "wecom", "debug"];
 /// Top-level keys settable from the environment.
 const TOP_LEVEL_KEYS: [&str; 1] = ["data_dir"];
 /// The replacement shown for secrets by `scrm config`.
@@ -41,6 +41,8 @@ pub struct Config {
     pub cluster: ClusterConfig,
     /// The caller assumed for requests until login arrives: a local operator.
     pub caller: CallerConfig,
+    /// The WeCom corp this deployment serves.
+    pub wecom: WeComConfig,
     /// Diagnostics, all off by default.
     pub debug: DebugConfig,
 }
@@ -55,6 +57,7 @@ impl Default for Config {
             telemetry: TelemetryConfig::default(),
             cluster: ClusterConfig::default(),
             caller: CallerConfig::default(),
+            wecom: WeComConfig::default(),
             debug: DebugConfig::default(),
         }
     }
@@ -191,6 +194,30 @@ impl CallerConfig {
     }
 }
 
+/// The WeCom corp: its id, the app secret, and the keys of the callback URL (WeCom's console shows them
+/// under the app's 接收消息 settings).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WeComConfig {
+    /// The corp id (企业ID), also the receive id every callback is checked against.
+    pub corp_id: String,
+    /// The app or customer-contact secret used to fetch access tokens (secret).
+    pub secret: String,
+    /// The callback Token (secret).
+    pub callback_token: String,
+    /// The callback EncodingAESKey, 43 characters (secret).
+    pub encoding_aes_key: String,
+    /// Base URL of the WeCom API; empty means WeCom itself, `https://qyapi.weixin.qq.com`.
+    pub api_base: String,
+}
+
+impl WeComConfig {
+    /// Whether the callback URL can be served: corp id, token and AES key are all set.
+    pub fn callback_configured(&self) -> bool {
+        !(self.corp_id.is_empty() || self.callback_token.is_empty() || self.encoding_aes_key.is_empty())
+    }
+}
+
 /// Diagnostics for operators, off by default.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -241,8 +268,15 @@ impl Config {
         let mut config = self.clone();
         config.database.url = redact_url(&config.database.url);
         config.cache.redis_url = redact_url(&config.cache.redis_url);
-        if !config.cluster.token.is_empty() {
-            config.cluster.token = REDACTED.to_owned();
+        for secret in [
+            &mut config.cluster.token,
+            &mut config.wecom.secret,
+            &mut config.wecom.callback_token,
+            &mut config.wecom.encoding_aes_key,
+        ] {
+            if !secret.is_empty() {
+                *secret = REDACTED.to_owned();
+            }
         }
         config
     }
@@ -386,6 +420,8 @@ mod tests {
         config.database.url = "mysql://root:hunter2@db:3306/scrm".to_owned();
         config.cache.redis_url = "redis://:hunter2@cache:6379".to_owned();
         config.cluster.token = "hunter2".to_owned();
+        config.wecom.secret = "hunter2".to_owned();
+        config.wecom.encoding_aes_key = "hunter2".to_owned();
         let shown = config.to_redacted_toml();
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("mysql://<redacted>@db:3306/scrm"), "{shown}");

@@ -7,3 +7,4 @@ mod caller;
 mod contracts;
 mod gateway;
 mod modes;
+mod wecom_callback;

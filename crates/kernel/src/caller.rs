@@ -82,6 +82,11 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// The caller for work scrm does on its own behalf, e.g. `system:wecom-callback`; an administrator.
+    pub fn system(component: &str) -> Caller {
+        Caller { staff_id: format!("system:{component}"), role: Role::Admin, store_ids: Vec::new() }
+    }
+
     /// Reads the caller from a request's metadata. A request without one is unauthenticated.
     pub fn from_request<T>(request: &tonic::Request<T>) -> Result<Caller, ApiError> {
         Caller::from_metadata(request.metadata())

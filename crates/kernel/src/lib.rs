@@ -3,6 +3,7 @@
 
 pub mod caller;
 pub mod error;
+pub mod paging;
 pub mod rpc;
 pub mod services;
 pub mod trace_context;

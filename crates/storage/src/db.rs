@@ -47,6 +47,14 @@ impl Dialect {
         }
     }
 
+    /// `INSERT` that skips rows whose unique key already exists: `INSERT OR IGNORE` / `INSERT IGNORE`.
+    pub fn insert_ignore(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "INSERT OR IGNORE",
+            Dialect::MySql => "INSERT IGNORE",
+        }
+    }
+
     /// The clause that turns an `INSERT` on key `key_columns` into an upsert setting `columns`
     /// from the inserted row, e.g. `ON CONFLICT (id) DO UPDATE SET name = excluded.name`.
     pub fn upsert_clause(self, key_columns: &[&str], columns: &[&str]) -> String {

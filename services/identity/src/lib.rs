@@ -1,22 +1,31 @@
-//! The identity service (`scrm.identity.v1.IdentityService`): org sync, users and roles, WeCom callbacks and JS-SDK signing (PR01).
-//!
-//! Its contract is complete; every RPC answers `UNIMPLEMENTED` naming the feature that will
-//! build it (see [`PLANNED`]) until that feature lands.
+//! The identity service (`scrm.identity.v1.IdentityService`): org sync, users and roles, the WeCom
+//! callback inbox and JS-SDK signing (PR01). It owns the `identity_*` tables.
 
 mod api;
+mod domain;
+mod error;
 mod planned;
+mod store;
 
 use scrm_kernel::rpc::{PlannedRpcs, PlannedRpcsService};
 use scrm_proto::identity::v1::identity_service_server::IdentityServiceServer;
+use scrm_storage::{Db, ServiceMigrations};
 use tower::Layer;
 
 pub use planned::PLANNED;
 
+/// The identity service's schema.
+pub static MIGRATIONS: ServiceMigrations = ServiceMigrations {
+    service: "identity",
+    sqlite: sqlx::migrate!("../../migrations/sqlite/identity"),
+    mysql: sqlx::migrate!("../../migrations/mysql/identity"),
+};
+
 /// The gRPC service, ready to mount on a server or to call in-process.
 pub type Service = PlannedRpcsService<IdentityServiceServer<api::IdentityApi>>;
 
-/// Builds the identity service.
-pub fn service() -> Service {
-    PlannedRpcs::new(scrm_kernel::ServiceKind::Identity.grpc_name(), PLANNED)
-        .layer(IdentityServiceServer::new(api::IdentityApi))
+/// Builds the identity service over `db`.
+pub fn service(db: Db) -> Service {
+    let api = api::IdentityApi::new(store::IdentityStore::new(db));
+    PlannedRpcs::new(scrm_kernel::ServiceKind::Identity.grpc_name(), PLANNED).layer(IdentityServiceServer::new(api))
 }
