@@ -1,0 +1,69 @@
+//! Encrypted callback push with WeCom's retry behaviour.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::Rng;
+use scrm_wecom_crypto::CallbackCrypto;
+
+use crate::config::CallbackConfig;
+use crate::sim::{PendingEvent, Simulator};
+
+/// Starts pushing queued callback events to the configured URL, if any. Each event is encrypted and signed
+/// with [`CallbackCrypto`] and POSTed as `url?msg_signature=&timestamp=&nonce=`; an attempt not answered with
+/// HTTP 200 within the timeout is retried, up to `retries` times. Events are pushed concurrently, as WeCom
+/// does, so order is not guaranteed. Returns `None` without a callback configuration or with a bad key.
+pub fn spawn_callback_pusher(sim: Arc<Simulator>) -> Option<tokio::task::JoinHandle<()>> {
+    let (cfg, corp_id, agent_id) = {
+        let c = sim.config();
+        (c.callback?, c.corp_id, c.agent_id)
+    };
+    let crypto = match CallbackCrypto::new(cfg.token.clone(), &cfg.encoding_aes_key, corp_id.clone()) {
+        Ok(c) => Arc::new(c),
+        Err(e) => {
+            tracing::error!(error = %e, "wecom-sim: bad callback EncodingAESKey, callbacks disabled");
+            return None;
+        }
+    };
+    let http = reqwest::Client::builder().timeout(Duration::from_millis(cfg.timeout_ms.max(1))).build().ok()?;
+    Some(tokio::spawn(async move {
+        loop {
+            let events = sim.drain_events();
+            for ev in events {
+                let ctx = (sim.clone(), crypto.clone(), http.clone(), cfg.clone(), corp_id.clone(), agent_id);
+                tokio::spawn(deliver(ctx, ev));
+            }
+            // Woken by new events; the timeout is a safety net.
+            let _ = tokio::time::timeout(Duration::from_secs(1), sim.events_notify.notified()).await;
+        }
+    }))
+}
+
+type Ctx = (Arc<Simulator>, Arc<CallbackCrypto>, reqwest::Client, CallbackConfig, String, i64);
+
+async fn deliver((sim, crypto, http, cfg, corp_id, agent_id): Ctx, ev: PendingEvent) {
+    let agent = agent_id.to_string();
+    for attempt in 0..=cfg.retries {
+        let timestamp = sim.clock.now_secs().to_string();
+        let nonce = rand::rng().random_range(100_000_000u64..999_999_999).to_string();
+        let sealed = match crypto.seal_post(&ev.xml, &timestamp, &nonce, Some(&corp_id), Some(&agent)) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "wecom-sim: cannot seal callback");
+                return;
+            }
+        };
+        sim.state.lock().stats.callback_attempts += 1;
+        let sep = if cfg.url.contains('?') { '&' } else { '?' };
+        let url = format!(
+            "{}{sep}msg_signature={}&timestamp={}&nonce={}",
+            cfg.url, sealed.msg_signature, sealed.timestamp, sealed.nonce
+        );
+        match http.post(&url).header("content-type", "text/xml").body(sealed.body).send().await {
+            Ok(r) if r.status().is_success() => return,
+            Ok(r) => tracing::debug!(status = %r.status(), attempt, "wecom-sim: callback not accepted"),
+            Err(e) => tracing::debug!(error = %e, attempt, "wecom-sim: callback unanswered"),
+        }
+    }
+    sim.state.lock().stats.callback_failures += 1;
+}
