@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use scrm::{Config, Server, telemetry::Telemetry};
 use scrm_kernel::ServiceKind;
+use scrm_wecom_sim::{CallbackConfig, SimConfig, Simulator, World, WorldSize};
 
 /// scrm: private-domain (私域) community operations for WeCom.
 #[derive(Debug, Parser)]
@@ -29,6 +30,39 @@ enum Command {
     Migrate(CommonArgs),
     /// Prints the effective configuration as TOML, secrets redacted.
     Config(CommonArgs),
+    /// Runs the WeCom simulator: WeCom's HTTP API over a generated corp, for demos and tests.
+    Sim(SimArgs),
+}
+
+#[derive(Debug, Args)]
+struct SimArgs {
+    /// Address the simulator listens on; point `wecom.api_base` at it.
+    #[arg(long, default_value = "127.0.0.1:8090")]
+    listen: SocketAddr,
+    /// Seed of the generated corp: the same seed gives the same corp.
+    #[arg(long, default_value_t = SimConfig::default().seed)]
+    seed: u64,
+    /// Departments in the generated corp, including the root.
+    #[arg(long, default_value_t = WorldSize::DEMO.departments)]
+    departments: usize,
+    /// Staff members in the generated corp.
+    #[arg(long, default_value_t = WorldSize::DEMO.staff)]
+    staff: usize,
+    /// Customers (external contacts) in the generated corp.
+    #[arg(long, default_value_t = WorldSize::DEMO.customers)]
+    customers: usize,
+    /// Customer groups in the generated corp.
+    #[arg(long, default_value_t = WorldSize::DEMO.groups)]
+    groups: usize,
+    /// URL the simulator pushes encrypted callbacks to, e.g. `http://127.0.0.1:8080/wecom/callback`.
+    #[arg(long, requires_all = ["callback_token", "encoding_aes_key"])]
+    callback_url: Option<String>,
+    /// Token signing the pushed callbacks.
+    #[arg(long)]
+    callback_token: Option<String>,
+    /// EncodingAESKey encrypting the pushed callbacks (43 characters).
+    #[arg(long)]
+    encoding_aes_key: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -85,6 +119,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", config.to_redacted_toml());
             Ok(())
         }
+        Command::Sim(args) => {
+            let telemetry = Telemetry::install(&config.telemetry)?;
+            let outcome = run_simulator(args).await;
+            telemetry.shutdown();
+            outcome
+        }
         Command::Migrate(args) => {
             args.apply(&mut config);
             let telemetry = Telemetry::install(&config.telemetry)?;
@@ -114,6 +154,33 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             telemetry.shutdown();
             outcome
         }
+    }
+}
+
+async fn run_simulator(args: SimArgs) -> anyhow::Result<()> {
+    let mut config = SimConfig { seed: args.seed, ..SimConfig::default() };
+    if let (Some(url), Some(token), Some(encoding_aes_key)) =
+        (args.callback_url, args.callback_token, args.encoding_aes_key)
+    {
+        config.callback = Some(CallbackConfig { url, token, encoding_aes_key, timeout_ms: 5_000, retries: 3 });
+    }
+    let size =
+        WorldSize { departments: args.departments, staff: args.staff, customers: args.customers, groups: args.groups };
+    let world = World::generate(args.seed, size);
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("--listen: cannot listen on {}", args.listen))?;
+    tracing::info!(
+        address = %listener.local_addr()?,
+        corp_id = %config.corp_id,
+        secret = %config.corp_secrets.first().map(String::as_str).unwrap_or_default(),
+        ?size,
+        "the WeCom simulator is serving",
+    );
+    let simulator = Simulator::new(config, world);
+    tokio::select! {
+        served = scrm_wecom_sim::serve(listener, simulator) => served.context("the simulator failed"),
+        () = wait_for_signal() => Ok(()),
     }
 }
 

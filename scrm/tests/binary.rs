@@ -119,3 +119,43 @@ async fn sigterm_lets_an_in_flight_request_finish_then_exits_zero() {
     assert!(status.success(), "scrm exits 0 after a graceful shutdown, got {status}");
     assert!(reqwest::get(format!("http://{address}/healthz")).await.is_err(), "nothing listens after exit");
 }
+
+#[tokio::test]
+async fn sim_serves_the_wecom_api_over_a_generated_corp() {
+    let address = free_address();
+    let mut child = scrm()
+        .args(["sim", "--listen", &address.to_string(), "--departments", "2", "--staff", "4", "--customers", "40"])
+        .args(["--groups", "6", "--seed", "7"])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("scrm sim starts");
+    let client = reqwest::Client::new();
+    let token_url = format!("http://{address}/cgi-bin/gettoken?corpid=wwsimcorp0000000001&corpsecret=sim-secret");
+    let mut token = None;
+    for _ in 0..300 {
+        if let Ok(response) = client.get(&token_url).send().await {
+            let body: serde_json::Value = response.json().await.unwrap();
+            token = body["access_token"].as_str().map(str::to_owned);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let Some(token) = token else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("scrm sim did not hand out a token");
+    };
+    let groups: serde_json::Value = client
+        .post(format!("http://{address}/cgi-bin/externalcontact/groupchat/list?access_token={token}"))
+        .json(&serde_json::json!({"limit": 100}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(groups["errcode"], 0, "{groups}");
+    assert_eq!(groups["group_chat_list"].as_array().map(Vec::len), Some(6), "{groups}");
+    terminate(&child);
+    assert!(child.wait().unwrap().success());
+}
