@@ -48,21 +48,22 @@ impl Server {
         scrm_gateway::metrics::install();
 
         let slots: Vec<_> = ServiceKind::ALL.iter().map(|_| Arc::new(OnceLock::new())).collect();
-        let clients = Clients::new(|kind| {
-            match (services.contains(&kind), config.cluster.url_of(kind)) {
-                (false, Some(url)) => remote_channel(url, cluster_token.clone()),
-                _ => Ok(RpcChannel::late(slots[index_of(kind)].clone())),
-            }
-            .unwrap_or_else(|error: anyhow::Error| {
-                tracing::error!(service = %kind, %error, "this service cannot be reached");
-                RpcChannel::late(Arc::new(OnceLock::new()))
-            })
-        });
+        let mut channels = Vec::with_capacity(ServiceKind::ALL.len());
         for kind in ServiceKind::ALL {
-            if !services.contains(&kind) && config.cluster.url_of(kind).is_none() {
-                tracing::warn!(service = %kind, "not run here and cluster.{kind}_url is unset: calls to it will fail");
-            }
+            let channel = match (services.contains(&kind), config.cluster.url_of(kind)) {
+                (false, Some(url)) => {
+                    remote_channel(url, cluster_token.clone()).with_context(|| format!("cluster.{kind}_url"))?
+                }
+                (local, _) => {
+                    if !local {
+                        tracing::warn!(service = %kind, "not run here and cluster.{kind}_url is unset: calls to it will fail");
+                    }
+                    RpcChannel::late(slots[index_of(kind)].clone())
+                }
+            };
+            channels.push(channel);
         }
+        let clients = Clients::new(|kind| channels[index_of(kind)].clone());
 
         let mut routes = GrpcRoutes::new();
         for kind in &services {

@@ -84,3 +84,15 @@ async fn runs_on_mariadb_and_redis() {
     app.server.stop().await.unwrap();
     database.cleanup().await;
 }
+
+#[tokio::test]
+async fn an_invalid_service_url_fails_the_start_naming_its_key() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let mut config = scrm::Config { data_dir: data_dir.path().to_path_buf(), ..scrm::Config::default() };
+    config.server.listen = "127.0.0.1:0".parse().unwrap();
+    config.cluster.token = "cluster-secret".into();
+    config.cluster.customer_url = "not a url".into();
+    let services = [ServiceKind::Analytics].into_iter().collect();
+    let error = scrm::Server::start(config, &services).await.err().expect("a bad URL is refused");
+    assert!(format!("{error:#}").contains("cluster.customer_url"), "{error:#}");
+}
