@@ -69,7 +69,7 @@ fn total_calls(stats: &Stats) -> u64 {
     stats.calls.values().sum()
 }
 
-fn first_staff(sim: &Simulator) -> Vec<String> {
+fn active_staff(sim: &Simulator) -> Vec<String> {
     sim.with_world(|w| w.staff.iter().filter(|s| s.status != 5).map(|s| s.userid.clone()).collect())
 }
 
@@ -80,7 +80,7 @@ fn first_staff(sim: &Simulator) -> Vec<String> {
 #[tokio::test]
 async fn expired_tokens_are_fetched_anew_without_surfacing_42001() {
     let h = start(SimConfig::default(), World::generate(1, SMALL), fast_retry()).await;
-    let staff = first_staff(&h.sim);
+    let staff = active_staff(&h.sim);
     let userid = &staff[0];
 
     let user = h.client.user_get(userid).await.expect("first call");
@@ -118,7 +118,7 @@ async fn short_lived_tokens_are_refreshed_before_the_simulator_rejects_them() {
     // 2 s tokens: the client's refresh margin is capped at half the lifetime (1 s).
     let cfg = SimConfig { token_ttl_secs: 2, ..SimConfig::default() };
     let h = start(cfg, World::generate(2, SMALL), fast_retry()).await;
-    let userid = first_staff(&h.sim)[0].clone();
+    let userid = active_staff(&h.sim)[0].clone();
     h.client.user_get(&userid).await.expect("first");
     tokio::time::sleep(Duration::from_millis(1_100)).await;
     h.sim.advance(Duration::from_millis(1_100));
@@ -145,7 +145,7 @@ async fn a_token_the_server_no_longer_knows_is_fetched_anew_on_40014() {
     });
     let second = Simulator::new(SimConfig { seed: 99, ..SimConfig::default() }, world);
     let client = client_for(&second, addr, fast_retry(), &TokenCache::new());
-    let userid = first_staff(&second)[0].clone();
+    let userid = active_staff(&second)[0].clone();
     client.user_get(&userid).await.expect("against the first server");
 
     stop.send(()).expect("stop");
@@ -180,7 +180,7 @@ async fn a_burst_over_the_rate_limit_is_absorbed_by_retries() {
     };
     let h = start(cfg, World::generate(4, SMALL), retry).await;
     h.client.access_token().await.expect("token first, so the burst is all user/get");
-    let staff = first_staff(&h.sim);
+    let staff = active_staff(&h.sim);
     let ids: Vec<String> = (0..BURST).map(|i| staff[i % staff.len()].clone()).collect();
 
     let started = Instant::now();
@@ -221,11 +221,11 @@ async fn a_burst_over_the_rate_limit_is_absorbed_by_retries() {
 
 #[tokio::test]
 async fn a_retry_budget_shorter_than_the_window_surfaces_45009() {
-    let mut cfg = SimConfig::default();
-    cfg.rate_limits = RateLimits { per_api_per_minute: Some(2), ..RateLimits::default() };
+    let rate_limits = RateLimits { per_api_per_minute: Some(2), ..RateLimits::default() };
+    let cfg = SimConfig { rate_limits, ..SimConfig::default() };
     let retry = RetryConfig { max_attempts: 3, ..fast_retry() };
     let h = start(cfg, World::generate(5, SMALL), retry).await;
-    let userid = first_staff(&h.sim)[0].clone();
+    let userid = active_staff(&h.sim)[0].clone();
     for _ in 0..2 {
         h.client.user_get(&userid).await.expect("within the limit");
     }
@@ -249,13 +249,13 @@ type FollowMap = BTreeMap<(String, String), (String, Vec<String>, String, i64)>;
 
 #[tokio::test]
 async fn a_full_walk_under_a_5_percent_error_rate_returns_exactly_the_world() {
-    let mut cfg = SimConfig::default();
-    cfg.faults = Faults { error_rate: 0.05, latency_ms: 2, ..Faults::default() };
+    let faults = Faults { error_rate: 0.05, latency_ms: 2, ..Faults::default() };
+    let cfg = SimConfig { faults, ..SimConfig::default() };
     let h = start(cfg, World::generate(7, WorldSize::DEMO), fast_retry()).await;
     let started = Instant::now();
 
     // user/list_id, every page.
-    let pages: Vec<Vec<DeptUser>> = h.client.user_list_id_pages(Some(5)).try_collect().await.expect("user/list_id");
+    let pages: Vec<Vec<DeptUser>> = h.client.user_list_id_pages(Some(3)).try_collect().await.expect("user/list_id");
     let dept_users: BTreeSet<(String, i64)> =
         pages.iter().flatten().map(|d| (d.userid.clone(), d.department)).collect();
     let want: BTreeSet<(String, i64)> = h.sim.with_world(|w| {
@@ -275,7 +275,7 @@ async fn a_full_walk_under_a_5_percent_error_rate_returns_exactly_the_world() {
     assert_eq!(userids.len(), WorldSize::DEMO.staff);
 
     // batch/get_by_user for all staff, every page.
-    let contacts = h.client.batch_get_by_user_all(userids.clone(), Some(40)).await.expect("batch/get_by_user");
+    let contacts = h.client.batch_get_by_user_all(userids.clone(), Some(20)).await.expect("batch/get_by_user");
     let got: FollowMap = contacts
         .iter()
         .map(|c| {
@@ -303,7 +303,7 @@ async fn a_full_walk_under_a_5_percent_error_rate_returns_exactly_the_world() {
     // groupchat/list, every page, then groupchat/get for each (8 at a time).
     let list = h
         .client
-        .groupchat_list_all(GroupChatListRequest { limit: 7, ..GroupChatListRequest::default() })
+        .groupchat_list_all(GroupChatListRequest { limit: 4, ..GroupChatListRequest::default() })
         .await
         .expect("groupchat/list");
     let chat_ids: Vec<String> = list.iter().map(|g| g.chat_id.clone()).collect();
