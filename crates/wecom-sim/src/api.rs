@@ -691,6 +691,7 @@ impl State {
             Some(n) if (1..=1000).contains(&n) => n as usize,
             _ => return Err(invalid("limit")),
         };
+        // WeCom: 0 (the default) lists every group; 1–3 select one 离职继承 state.
         let status = r.i("status_filter")?.unwrap_or(0);
         if !(0..=3).contains(&status) {
             return Err(invalid("status_filter"));
@@ -700,7 +701,10 @@ impl State {
         let mut out = Vec::new();
         let mut next = String::new();
         for (i, g) in self.world.groups.iter().enumerate().skip(start) {
-            if g.dismissed || i64::from(g.status) != status || owners.as_ref().is_some_and(|o| !o.contains(&g.owner)) {
+            if g.dismissed
+                || (status != 0 && i64::from(g.status) != status)
+                || owners.as_ref().is_some_and(|o| !o.contains(&g.owner))
+            {
                 continue;
             }
             if out.len() == limit {

@@ -669,3 +669,21 @@ async fn hostile_input_never_panics() {
     let v = c.get(&format!("externalcontact/add_msg_template?access_token={tok}")).await;
     assert_eq!(v["errcode"], 43002);
 }
+
+#[tokio::test]
+async fn groupchat_list_status_filter_zero_lists_every_group() {
+    let mut world = World::generate(7, WorldSize::DEMO);
+    world.groups[0].status = 1;
+    world.groups[1].status = 3;
+    let c = start(test_config(), world).await;
+    let tok = c.token().await;
+    let count = |v: Value| v["group_chat_list"].as_array().map_or(0, Vec::len);
+    let all = c.post("externalcontact/groupchat/list", &tok, json!({"limit": 1000})).await;
+    assert_eq!(count(all), 50, "no filter and status_filter 0 list every group");
+    let zero = c.post("externalcontact/groupchat/list", &tok, json!({"limit": 1000, "status_filter": 0})).await;
+    assert_eq!(count(zero), 50);
+    let pending = c.post("externalcontact/groupchat/list", &tok, json!({"limit": 1000, "status_filter": 1})).await;
+    assert_eq!(count(pending), 1, "1 selects groups awaiting 离职继承");
+    let done = c.post("externalcontact/groupchat/list", &tok, json!({"limit": 1000, "status_filter": 3})).await;
+    assert_eq!(count(done), 1);
+}
