@@ -1,5 +1,5 @@
 //! The scrm gateway: one port serving native gRPC, grpc-web, the REST/JSON API under `/api/`,
-//! the WeCom callback URL (when it lands), probes, Prometheus metrics and the web admin.
+//! the WeCom callback URL, probes, Prometheus metrics and the web admin.
 //!
 //! Every request passes the same layers, outermost first: request id, access log and trace
 //! span, metrics, timeout, body-size limit, CORS, and caller identification.

@@ -2,6 +2,7 @@
 //! quick-reply library (PR02, PR03). It owns the `customer_*` tables.
 
 mod api;
+mod domain;
 mod error;
 mod planned;
 mod store;

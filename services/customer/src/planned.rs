@@ -7,8 +7,6 @@ use scrm_kernel::rpc::PlannedRpc;
 pub const PLANNED: &[PlannedRpc] = &[
     ("GetCustomer", "PR02 客户画像 — issue #4"),
     ("SearchCustomers", "PR02 客户画像 — issue #4"),
-    ("UpsertExternalContacts", "PR01 企业微信同步 — issue #3"),
-    ("RemoveFollowUser", "PR01 企业微信同步 — issue #3"),
     ("ReindexCustomers", "PR02 客户画像 — issue #4"),
     ("ListCorpTags", "PR02 客户画像 — issue #4"),
     ("CreateCorpTagGroup", "PR02 客户画像 — issue #4"),

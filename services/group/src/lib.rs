@@ -2,6 +2,7 @@
 //! messages and activity monitoring (PR04, PR05, PR07). It owns the `group_*` tables.
 
 mod api;
+mod domain;
 mod error;
 mod planned;
 mod store;

@@ -7,9 +7,6 @@ use scrm_kernel::rpc::PlannedRpc;
 pub const PLANNED: &[PlannedRpc] = &[
     ("ListGroups", "PR04 社群列表 — issue #5"),
     ("GetGroup", "PR04 社群列表 — issue #5"),
-    ("UpsertGroupChats", "PR01 企业微信同步 — issue #3"),
-    ("UpsertGroupMembers", "PR01 企业微信同步 — issue #3"),
-    ("MarkGroupChatsDismissed", "PR01 企业微信同步 — issue #3"),
     ("CreateGroupTag", "PR04 社群列表 — issue #5"),
     ("ListGroupTags", "PR04 社群列表 — issue #5"),
     ("UpdateGroupTag", "PR04 社群列表 — issue #5"),
