@@ -69,7 +69,12 @@ impl Server {
         for kind in &services {
             let slot = &slots[index_of(*kind)];
             routes = match kind {
-                ServiceKind::Identity => mount(routes, slot, *kind, scrm_identity::service(db.clone())),
+                ServiceKind::Identity => mount(
+                    routes,
+                    slot,
+                    *kind,
+                    scrm_identity::service(db.clone(), wecom_client(&config)?, clients.clone()),
+                ),
                 ServiceKind::Customer => mount(routes, slot, *kind, scrm_customer::service(db.clone())),
                 ServiceKind::Group => mount(routes, slot, *kind, scrm_group::service(db.clone())),
                 ServiceKind::Messaging => mount(routes, slot, *kind, scrm_messaging::service()),
@@ -211,6 +216,21 @@ fn gateway_config(config: &Config, cluster_token: Option<HeaderValue>) -> anyhow
         sleep_endpoint: config.debug.sleep_endpoint,
         wecom_callback: wecom_callback(config)?,
     })
+}
+
+/// The WeCom API client for sync: `None` unless `wecom.corp_id` and `wecom.secret` are set; an empty
+/// `wecom.api_base` means WeCom itself.
+fn wecom_client(config: &Config) -> anyhow::Result<Option<scrm_wecom::WeComClient>> {
+    let wecom = &config.wecom;
+    if wecom.corp_id.is_empty() || wecom.secret.is_empty() {
+        return Ok(None);
+    }
+    let mut client_config = scrm_wecom::WeComConfig::new(wecom.corp_id.clone(), wecom.secret.clone());
+    if !wecom.api_base.is_empty() {
+        client_config = client_config.with_api_base(wecom.api_base.trim_end_matches('/'));
+    }
+    let client = scrm_wecom::WeComClient::new(client_config).context("wecom: cannot build the WeCom API client")?;
+    Ok(Some(client))
 }
 
 fn wecom_callback(config: &Config) -> anyhow::Result<Option<scrm_wecom_crypto::CallbackCrypto>> {

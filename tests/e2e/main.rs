@@ -7,4 +7,5 @@ mod caller;
 mod contracts;
 mod gateway;
 mod modes;
+mod sync;
 mod wecom_callback;

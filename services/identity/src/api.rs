@@ -3,31 +3,45 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use futures::StreamExt;
 use scrm_kernel::paging::{BeforeId, page_size};
 use scrm_kernel::{ApiError, Caller, ErrorCode, Role};
 use scrm_proto::identity::v1::identity_service_server::IdentityService;
 use scrm_proto::identity::v1::{
-    CallbackEvent, CallbackEventState, IngestCallbackEventRequest, IngestCallbackEventResponse,
-    ListCallbackEventsRequest, ListCallbackEventsResponse, ReprocessCallbackEventRequest,
-    ReprocessCallbackEventResponse,
+    CallbackEvent, CallbackEventState, GetSyncRunRequest, GetSyncRunResponse, IngestCallbackEventRequest,
+    IngestCallbackEventResponse, ListCallbackEventsRequest, ListCallbackEventsResponse, ListSyncRunsRequest,
+    ListSyncRunsResponse, ReprocessCallbackEventRequest, ReprocessCallbackEventResponse, StartSyncRequest,
+    StartSyncResponse, SyncPhase, SyncProgress, SyncRun, SyncScope, SyncState, SyncTrigger, WatchSyncRunRequest,
+    WatchSyncRunResponse,
 };
 use scrm_wecom_crypto::event::CallbackEvent as WecomEvent;
+use tonic::codegen::BoxStream;
 use tonic::{Request, Response, Status};
 
-use crate::domain::{InboxState, MAX_DEDUP_KEY_LEN};
+use crate::domain::{Counts, InboxState, MAX_DEDUP_KEY_LEN, progress_message};
 use crate::error::IdentityError;
-use crate::store::{IdentityStore, InboxFilter, InboxRow, NewInboxEvent};
+use crate::store::{IdentityStore, InboxFilter, InboxRow, NewInboxEvent, SyncRunRow};
+use crate::sync::{SharedSync, progress_stream};
+
+/// Roles that may start a sync.
+const SYNC_ROLES: &[Role] = &[Role::Operator, Role::Admin];
 
 /// The identity service's gRPC handlers.
 #[derive(Debug)]
 pub struct IdentityApi {
     store: IdentityStore,
+    sync: SharedSync,
 }
 
 impl IdentityApi {
-    /// Handlers over `store`.
-    pub fn new(store: IdentityStore) -> Self {
-        IdentityApi { store }
+    /// Handlers over `store`, running syncs with `sync`.
+    pub fn new(store: IdentityStore, sync: SharedSync) -> Self {
+        IdentityApi { store, sync }
+    }
+
+    async fn run(&self, id: i64) -> Result<SyncRunRow, Status> {
+        let row = self.store.sync_run(id).await.map_err(IdentityError::from)?;
+        Ok(row.ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no sync run with id {id}")))?)
     }
 }
 
@@ -77,6 +91,101 @@ impl IdentityService for IdentityApi {
         let row = self.store.requeue_inbox_event(id).await.map_err(IdentityError::from)?;
         let row = row.ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no callback event with id {id}")))?;
         Ok(Response::new(ReprocessCallbackEventResponse { event: Some(to_proto(row)) }))
+    }
+
+    async fn start_sync(
+        &self,
+        request: Request<StartSyncRequest>,
+    ) -> Result<Response<BoxStream<StartSyncResponse>>, Status> {
+        Caller::from_request(&request)?.require_any(SYNC_ROLES)?;
+        let scope = match request.into_inner().scope() {
+            SyncScope::Unspecified => SyncScope::Full,
+            scope => scope,
+        };
+        let rx = self.sync.start(scope, SyncTrigger::Manual).await?;
+        let stream = progress_stream(rx).map(|progress| Ok(StartSyncResponse { progress: Some(progress) }));
+        Ok(Response::new(Box::pin(stream)))
+    }
+
+    async fn watch_sync_run(
+        &self,
+        request: Request<WatchSyncRunRequest>,
+    ) -> Result<Response<BoxStream<WatchSyncRunResponse>>, Status> {
+        Caller::from_request(&request)?;
+        let id = request.into_inner().sync_run_id;
+        if let Some(rx) = self.sync.watch(id).await {
+            let stream = progress_stream(rx).map(|progress| Ok(WatchSyncRunResponse { progress: Some(progress) }));
+            return Ok(Response::new(Box::pin(stream)));
+        }
+        if id == 0 {
+            return Err(ApiError::new(ErrorCode::NotFound, "no sync run is in progress").into());
+        }
+        let progress = finished_progress(self.run(id).await?);
+        let stream = futures::stream::once(async move { Ok(WatchSyncRunResponse { progress: Some(progress) }) });
+        Ok(Response::new(Box::pin(stream)))
+    }
+
+    async fn get_sync_run(&self, request: Request<GetSyncRunRequest>) -> Result<Response<GetSyncRunResponse>, Status> {
+        Caller::from_request(&request)?;
+        let row = self.run(request.into_inner().sync_run_id).await?;
+        Ok(Response::new(GetSyncRunResponse { run: Some(run_to_proto(row)) }))
+    }
+
+    async fn list_sync_runs(
+        &self,
+        request: Request<ListSyncRunsRequest>,
+    ) -> Result<Response<ListSyncRunsResponse>, Status> {
+        Caller::from_request(&request)?;
+        let request = request.into_inner();
+        let limit = page_size(request.page_size)?;
+        let before = BeforeId::parse(&request.page_token)?.map(|BeforeId(id)| id);
+        let state = match request.state() {
+            SyncState::Unspecified => None,
+            state => Some(state as i32),
+        };
+        let rows = self.store.list_sync_runs(state, before, limit).await.map_err(IdentityError::from)?;
+        let next_page_token = BeforeId::next_token(rows.last().map(|row| row.id), rows.len(), limit);
+        Ok(Response::new(ListSyncRunsResponse { runs: rows.into_iter().map(run_to_proto).collect(), next_page_token }))
+    }
+}
+
+fn run_to_proto(row: SyncRunRow) -> SyncRun {
+    SyncRun {
+        id: row.id,
+        scope: row.scope,
+        trigger: row.trigger_kind,
+        state: row.state,
+        phase: row.phase,
+        started_by_user_id: 0,
+        started_at: Some(timestamp(row.started_at)),
+        finished_at: row.finished_at.map(timestamp),
+        counts: Some(Counts::from_json(&row.counts).to_proto()),
+        api_calls: row.api_calls,
+        rate_limited_calls: row.rate_limited_calls,
+        resume_count: 0,
+        error_message: row.error_message,
+    }
+}
+
+/// The one progress message of a run this process is not running (finished, or interrupted).
+fn finished_progress(row: SyncRunRow) -> SyncProgress {
+    let phase = SyncPhase::try_from(row.phase).unwrap_or_default();
+    let elapsed_ms = row.finished_at.map_or(0, |finished| (finished - row.started_at).max(0));
+    SyncProgress {
+        sync_run_id: row.id,
+        state: row.state,
+        phase: row.phase,
+        percent: if row.state == SyncState::Succeeded as i32 { 100.0 } else { 0.0 },
+        counts: Some(Counts::from_json(&row.counts).to_proto()),
+        api_calls: row.api_calls,
+        rate_limited_calls: row.rate_limited_calls,
+        elapsed: Some(prost_types::Duration {
+            seconds: elapsed_ms / 1000,
+            nanos: ((elapsed_ms % 1000) * 1_000_000) as i32,
+        }),
+        message: progress_message(phase, 0, 0),
+        error_message: row.error_message,
+        ..SyncProgress::default()
     }
 }
 

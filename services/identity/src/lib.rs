@@ -6,10 +6,15 @@ mod domain;
 mod error;
 mod planned;
 mod store;
+mod sync;
 
+use std::sync::Arc;
+
+use scrm_kernel::Clients;
 use scrm_kernel::rpc::{PlannedRpcs, PlannedRpcsService};
 use scrm_proto::identity::v1::identity_service_server::IdentityServiceServer;
 use scrm_storage::{Db, ServiceMigrations};
+use scrm_wecom::WeComClient;
 use tower::Layer;
 
 pub use planned::PLANNED;
@@ -24,8 +29,11 @@ pub static MIGRATIONS: ServiceMigrations = ServiceMigrations {
 /// The gRPC service, ready to mount on a server or to call in-process.
 pub type Service = PlannedRpcsService<IdentityServiceServer<api::IdentityApi>>;
 
-/// Builds the identity service over `db`.
-pub fn service(db: Db) -> Service {
-    let api = api::IdentityApi::new(store::IdentityStore::new(db));
+/// Builds the identity service over `db`. `wecom` reads the corp for sync (`None`: not configured, and
+/// `StartSync` answers FAILED_PRECONDITION); `clients` reach the customer and group services it writes to.
+pub fn service(db: Db, wecom: Option<WeComClient>, clients: Clients) -> Service {
+    let store = store::IdentityStore::new(db);
+    let sync = Arc::new(sync::SyncManager::new(store.clone(), wecom, clients));
+    let api = api::IdentityApi::new(store, sync);
     PlannedRpcs::new(scrm_kernel::ServiceKind::Identity.grpc_name(), PLANNED).layer(IdentityServiceServer::new(api))
 }

@@ -3,7 +3,7 @@
 use scrm_storage::Db;
 use sqlx::{FromRow, QueryBuilder};
 
-use crate::domain::InboxState;
+use crate::domain::{InboxState, STAFF_STATUS_RESIGNED};
 
 /// A callback event to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,6 +146,294 @@ impl IdentityStore {
     }
 }
 
+/// A department as read from WeCom.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct DepartmentRow {
+    /// WeCom department id.
+    pub id: i64,
+    /// WeCom `parentid`.
+    pub parent_id: i64,
+    /// WeCom `order`.
+    pub sort_order: i64,
+    /// Name; empty when WeCom does not return one.
+    pub name: String,
+}
+
+/// A staff member as read from WeCom.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct StaffRow {
+    /// WeCom `userid`.
+    pub userid: String,
+    /// WeCom `name`.
+    pub name: String,
+    /// WeCom `department`, comma-separated.
+    pub department_ids: String,
+    /// WeCom `main_department`.
+    pub main_department: i64,
+    /// WeCom `position`.
+    pub position: String,
+    /// WeCom `mobile`.
+    pub mobile: String,
+    /// WeCom `gender` (0, 1, 2).
+    pub gender: i32,
+    /// WeCom `email`.
+    pub email: String,
+    /// WeCom `avatar`.
+    pub avatar: String,
+    /// WeCom `alias`.
+    pub alias: String,
+    /// WeCom `status`, or 5 once scrm infers the member resigned.
+    pub status: i32,
+    /// 1 when the member is in WeCom's `get_follow_user_list` (may have customers).
+    pub external_contact_enabled: i32,
+    /// Content fingerprint of the fields above as read from WeCom.
+    pub fingerprint: String,
+    /// When scrm saw the member gone, Unix milliseconds.
+    pub resigned_at: Option<i64>,
+}
+
+/// What the sync knows of a stored staff member before writing.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct StaffFingerprint {
+    /// WeCom `userid`.
+    pub userid: String,
+    /// Stored fingerprint.
+    pub fingerprint: String,
+    /// Stored status.
+    pub status: i32,
+}
+
+/// A stored sync run.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct SyncRunRow {
+    /// Id minted by the database.
+    pub id: i64,
+    /// `SyncScope` code.
+    pub scope: i32,
+    /// `SyncTrigger` code.
+    pub trigger_kind: i32,
+    /// `SyncState` code.
+    pub state: i32,
+    /// `SyncPhase` code.
+    pub phase: i32,
+    /// Counts as JSON ([`crate::domain::Counts`]).
+    pub counts: String,
+    /// WeCom API calls made.
+    pub api_calls: i64,
+    /// Calls answered with a rate-limit errcode.
+    pub rate_limited_calls: i64,
+    /// Unix milliseconds.
+    pub started_at: i64,
+    /// Unix milliseconds; `None` while running.
+    pub finished_at: Option<i64>,
+    /// Why it failed; empty unless failed.
+    pub error_message: String,
+}
+
+const STAFF_COLUMNS: &str = "userid, name, department_ids, main_department, position, mobile, gender, email, avatar, \
+     alias, status, external_contact_enabled, fingerprint, resigned_at";
+const SYNC_RUN_COLUMNS: &str = "id, scope, trigger_kind, state, phase, counts, api_calls, rate_limited_calls, \
+     started_at, finished_at, error_message";
+
+impl IdentityStore {
+    /// Every stored department.
+    pub async fn departments(&self) -> Result<Vec<DepartmentRow>, sqlx::Error> {
+        sqlx::query_as("SELECT id, parent_id, sort_order, name FROM identity_department ORDER BY id")
+            .fetch_all(self.db.pool())
+            .await
+    }
+
+    /// Inserts a department new to scrm.
+    pub async fn insert_department(&self, department: &DepartmentRow, now: i64) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO identity_department (id, parent_id, sort_order, name, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(department.id)
+        .bind(department.parent_id)
+        .bind(department.sort_order)
+        .bind(&department.name)
+        .bind(now)
+        .bind(now)
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Rewrites a known department.
+    pub async fn update_department(&self, department: &DepartmentRow, now: i64) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE identity_department SET parent_id = ?, sort_order = ?, name = ?, updated_at = ? WHERE id = ?",
+        )
+        .bind(department.parent_id)
+        .bind(department.sort_order)
+        .bind(&department.name)
+        .bind(now)
+        .bind(department.id)
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Userid, fingerprint and status of every stored staff member.
+    pub async fn staff_fingerprints(&self) -> Result<Vec<StaffFingerprint>, sqlx::Error> {
+        sqlx::query_as("SELECT userid, fingerprint, status FROM identity_staff ORDER BY id")
+            .fetch_all(self.db.pool())
+            .await
+    }
+
+    /// Inserts a staff member new to scrm.
+    pub async fn insert_staff(&self, staff: &StaffRow, now: i64) -> Result<(), sqlx::Error> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO identity_staff ({STAFF_COLUMNS}, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        )))
+        .bind(&staff.userid)
+        .bind(&staff.name)
+        .bind(&staff.department_ids)
+        .bind(staff.main_department)
+        .bind(&staff.position)
+        .bind(&staff.mobile)
+        .bind(staff.gender)
+        .bind(&staff.email)
+        .bind(&staff.avatar)
+        .bind(&staff.alias)
+        .bind(staff.status)
+        .bind(staff.external_contact_enabled)
+        .bind(&staff.fingerprint)
+        .bind(staff.resigned_at)
+        .bind(now)
+        .bind(now)
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Rewrites a known staff member (by userid) with what WeCom says now.
+    pub async fn update_staff(&self, staff: &StaffRow, now: i64) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE identity_staff SET name = ?, department_ids = ?, main_department = ?, position = ?, mobile = ?, \
+             gender = ?, email = ?, avatar = ?, alias = ?, status = ?, external_contact_enabled = ?, fingerprint = ?, \
+             resigned_at = ?, updated_at = ? WHERE userid = ?",
+        )
+        .bind(&staff.name)
+        .bind(&staff.department_ids)
+        .bind(staff.main_department)
+        .bind(&staff.position)
+        .bind(&staff.mobile)
+        .bind(staff.gender)
+        .bind(&staff.email)
+        .bind(&staff.avatar)
+        .bind(&staff.alias)
+        .bind(staff.status)
+        .bind(staff.external_contact_enabled)
+        .bind(&staff.fingerprint)
+        .bind(staff.resigned_at)
+        .bind(now)
+        .bind(&staff.userid)
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Flags `userid` as resigned (status 5) unless it already is; returns whether it changed.
+    pub async fn mark_staff_resigned(&self, userid: &str, now: i64) -> Result<bool, sqlx::Error> {
+        let changed = sqlx::query(
+            "UPDATE identity_staff SET status = ?, resigned_at = ?, updated_at = ? WHERE userid = ? AND status <> ?",
+        )
+        .bind(STAFF_STATUS_RESIGNED)
+        .bind(now)
+        .bind(now)
+        .bind(userid)
+        .bind(STAFF_STATUS_RESIGNED)
+        .execute(self.db.pool())
+        .await?
+        .rows_affected();
+        Ok(changed > 0)
+    }
+
+    /// One staff member by userid.
+    pub async fn staff(&self, userid: &str) -> Result<Option<StaffRow>, sqlx::Error> {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {STAFF_COLUMNS} FROM identity_staff WHERE userid = ?")))
+            .bind(userid)
+            .fetch_optional(self.db.pool())
+            .await
+    }
+
+    /// Creates a sync run in state `state`; returns its id.
+    pub async fn create_sync_run(
+        &self,
+        scope: i32,
+        trigger: i32,
+        state: i32,
+        counts: &str,
+        now: i64,
+    ) -> Result<i64, sqlx::Error> {
+        // Runs are created one at a time (the service holds a lock while starting one), so the largest id
+        // in the same transaction is this run's; the Any driver does not report insert ids on every backend.
+        let mut tx = self.db.pool().begin().await?;
+        sqlx::query(
+            "INSERT INTO identity_sync_run (scope, trigger_kind, state, phase, counts, api_calls, rate_limited_calls, \
+             started_at, error_message) VALUES (?, ?, ?, 0, ?, 0, 0, ?, '')",
+        )
+        .bind(scope)
+        .bind(trigger)
+        .bind(state)
+        .bind(counts)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let id: i64 = sqlx::query_scalar("SELECT MAX(id) FROM identity_sync_run").fetch_one(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Writes a run's progress (and, with `finished_at`, its end).
+    pub async fn update_sync_run(&self, run: &SyncRunRow) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE identity_sync_run SET state = ?, phase = ?, counts = ?, api_calls = ?, rate_limited_calls = ?, \
+             finished_at = ?, error_message = ? WHERE id = ?",
+        )
+        .bind(run.state)
+        .bind(run.phase)
+        .bind(&run.counts)
+        .bind(run.api_calls)
+        .bind(run.rate_limited_calls)
+        .bind(run.finished_at)
+        .bind(&run.error_message)
+        .bind(run.id)
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// One sync run.
+    pub async fn sync_run(&self, id: i64) -> Result<Option<SyncRunRow>, sqlx::Error> {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {SYNC_RUN_COLUMNS} FROM identity_sync_run WHERE id = ?")))
+            .bind(id)
+            .fetch_optional(self.db.pool())
+            .await
+    }
+
+    /// Sync runs, newest first, optionally only in `state`, with ids below `before`.
+    pub async fn list_sync_runs(
+        &self,
+        state: Option<i32>,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<SyncRunRow>, sqlx::Error> {
+        let mut query = QueryBuilder::new(format!("SELECT {SYNC_RUN_COLUMNS} FROM identity_sync_run WHERE 1 = 1"));
+        if let Some(state) = state {
+            query.push(" AND state = ").push_bind(state);
+        }
+        if let Some(before) = before {
+            query.push(" AND id < ").push_bind(before);
+        }
+        query.push(" ORDER BY id DESC LIMIT ").push_bind(i64::from(limit));
+        query.build_query_as().fetch_all(self.db.pool()).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,9 +491,81 @@ mod tests {
         assert_eq!(store.requeue_inbox_event(id + 100).await.unwrap(), None);
     }
 
+    fn staff(userid: &str, fingerprint: &str) -> StaffRow {
+        StaffRow {
+            userid: userid.to_owned(),
+            name: "张三".to_owned(),
+            department_ids: "1,2".to_owned(),
+            main_department: 1,
+            position: "导购".to_owned(),
+            mobile: "13800000000".to_owned(),
+            gender: 1,
+            email: String::new(),
+            avatar: String::new(),
+            alias: String::new(),
+            status: 1,
+            external_contact_enabled: 1,
+            fingerprint: fingerprint.to_owned(),
+            resigned_at: None,
+        }
+    }
+
+    async fn departments_and_staff_are_written_and_resigned(db: Db) {
+        db.migrate(&crate::MIGRATIONS).await.unwrap();
+        let store = IdentityStore::new(db);
+        let department = DepartmentRow { id: 2, parent_id: 1, sort_order: 100, name: String::new() };
+        store.insert_department(&department, 10).await.unwrap();
+        store.update_department(&DepartmentRow { sort_order: 50, ..department.clone() }, 20).await.unwrap();
+        assert_eq!(store.departments().await.unwrap(), [DepartmentRow { sort_order: 50, ..department }]);
+
+        store.insert_staff(&staff("zhangsan", "f1"), 10).await.unwrap();
+        store.insert_staff(&staff("lisi", "f2"), 10).await.unwrap();
+        store.update_staff(&StaffRow { name: "张三丰".into(), ..staff("zhangsan", "f3") }, 20).await.unwrap();
+        let fingerprints = store.staff_fingerprints().await.unwrap();
+        let pairs: Vec<_> = fingerprints.iter().map(|row| (row.userid.as_str(), row.fingerprint.as_str())).collect();
+        assert_eq!(pairs, [("zhangsan", "f3"), ("lisi", "f2")]);
+        assert_eq!(store.staff("zhangsan").await.unwrap().unwrap().name, "张三丰");
+
+        assert!(store.mark_staff_resigned("lisi", 30).await.unwrap());
+        assert!(!store.mark_staff_resigned("lisi", 40).await.unwrap(), "already resigned");
+        let lisi = store.staff("lisi").await.unwrap().unwrap();
+        assert_eq!((lisi.status, lisi.resigned_at), (STAFF_STATUS_RESIGNED, Some(30)));
+        store.update_staff(&staff("lisi", "f2"), 50).await.unwrap();
+        let back = store.staff("lisi").await.unwrap().unwrap();
+        assert_eq!((back.status, back.resigned_at), (1, None));
+        assert_eq!(store.staff("nobody").await.unwrap(), None);
+    }
+
+    async fn sync_runs_are_recorded_and_listed_newest_first(db: Db) {
+        db.migrate(&crate::MIGRATIONS).await.unwrap();
+        let store = IdentityStore::new(db);
+        let first = store.create_sync_run(1, 1, 2, "{}", 1_000).await.unwrap();
+        let second = store.create_sync_run(1, 1, 2, "{}", 2_000).await.unwrap();
+        assert!(second > first);
+        let mut row = store.sync_run(first).await.unwrap().unwrap();
+        assert_eq!((row.state, row.finished_at, row.error_message.as_str()), (2, None, ""));
+        row.state = 4;
+        row.phase = 2;
+        row.api_calls = 81;
+        row.counts = r#"{"staff":{"seen":20}}"#.to_owned();
+        row.finished_at = Some(3_000);
+        row.error_message = "user/get: boom".to_owned();
+        store.update_sync_run(&row).await.unwrap();
+        assert_eq!(store.sync_run(first).await.unwrap().unwrap(), row);
+        assert_eq!(store.sync_run(second + 100).await.unwrap(), None);
+
+        let ids = |rows: Vec<SyncRunRow>| rows.into_iter().map(|row| row.id).collect::<Vec<_>>();
+        assert_eq!(ids(store.list_sync_runs(None, None, 10).await.unwrap()), [second, first]);
+        assert_eq!(ids(store.list_sync_runs(None, Some(second), 10).await.unwrap()), [first]);
+        assert_eq!(ids(store.list_sync_runs(Some(4), None, 10).await.unwrap()), [first]);
+        assert_eq!(ids(store.list_sync_runs(None, None, 1).await.unwrap()), [second]);
+    }
+
     scrm_storage::store_test_suite!(
         the_same_event_is_stored_once,
         lists_page_newest_first_with_filters,
-        requeue_returns_the_event_pending
+        requeue_returns_the_event_pending,
+        departments_and_staff_are_written_and_resigned,
+        sync_runs_are_recorded_and_listed_newest_first
     );
 }

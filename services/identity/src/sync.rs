@@ -1,0 +1,669 @@
+//! The full sync from WeCom: departments, staff, external contacts and customer groups, then the
+//! reconciliation of what disappeared. One run at a time per process; callers attach to the run in
+//! progress through a `watch` channel of its progress.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt::Display;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use futures::{FutureExt, Stream, StreamExt};
+use scrm_kernel::{ApiError, Caller, Clients, ErrorCode};
+use scrm_proto::customer::v1::{
+    AddWay, ContactSource, CustomerTag, ExternalContactInput, FollowUserInput, TagType, UpsertExternalContactsRequest,
+};
+use scrm_proto::group::v1::{GroupChatSnapshot, UpsertGroupChatsRequest};
+use scrm_proto::identity::v1::{SyncPhase, SyncProgress, SyncScope, SyncState, SyncTrigger};
+use scrm_wecom::{GroupChatListRequest, WeComClient};
+use tokio::sync::{Mutex, watch};
+
+use crate::domain::{Counts, STAFF_STATUS_RESIGNED, fingerprint, percent, progress_message};
+use crate::error::IdentityError;
+use crate::store::{DepartmentRow, IdentityStore, StaffRow, SyncRunRow};
+
+/// Contacts per `UpsertExternalContacts` call (the customer service accepts at most 200).
+pub const CONTACT_BATCH: usize = 200;
+/// Group snapshots per `UpsertGroupChats` call.
+pub const GROUP_BATCH: usize = 500;
+/// WeCom calls in flight at once for per-item reads (`user/get`, `groupchat/get`).
+const CONCURRENCY: usize = 8;
+/// Most userids `batch/get_by_user` takes in one call.
+const FOLLOW_USERS_PER_BATCH: usize = 100;
+/// Least time between two progress messages within a phase.
+const REPORT_EVERY: Duration = Duration::from_millis(250);
+
+/// Starts sync runs and lets callers follow the one in progress.
+pub struct SyncManager {
+    store: IdentityStore,
+    wecom: Option<WeComClient>,
+    clients: Clients,
+    current: Mutex<Option<watch::Receiver<SyncProgress>>>,
+}
+
+impl std::fmt::Debug for SyncManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncManager").field("wecom", &self.wecom).finish_non_exhaustive()
+    }
+}
+
+/// Whether `state` ends a run.
+pub fn is_terminal(state: SyncState) -> bool {
+    matches!(state, SyncState::Succeeded | SyncState::Failed | SyncState::Cancelled)
+}
+
+impl SyncManager {
+    /// A manager writing to `store`, reading WeCom through `wecom` (`None`: not configured).
+    pub fn new(store: IdentityStore, wecom: Option<WeComClient>, clients: Clients) -> Self {
+        SyncManager { store, wecom, clients, current: Mutex::new(None) }
+    }
+
+    /// Starts a run of `scope`, or attaches to the run in progress; returns its progress channel.
+    pub async fn start(
+        &self,
+        scope: SyncScope,
+        trigger: SyncTrigger,
+    ) -> Result<watch::Receiver<SyncProgress>, IdentityError> {
+        let Some(wecom) = self.wecom.clone() else {
+            return Err(ApiError::new(
+                ErrorCode::FailedPrecondition,
+                "WeCom is not configured: set wecom.corp_id and wecom.secret (SCRM_WECOM_CORP_ID, SCRM_WECOM_SECRET)",
+            )
+            .into());
+        };
+        let mut current = self.current.lock().await;
+        if let Some(running) = current.as_ref().filter(|rx| !is_terminal(rx.borrow().state())) {
+            return Ok(running.clone());
+        }
+        let started_at = unix_millis(SystemTime::now());
+        let counts = Counts::default();
+        let id = self
+            .store
+            .create_sync_run(scope as i32, trigger as i32, SyncState::Running as i32, &counts.to_json(), started_at)
+            .await?;
+        let initial = SyncProgress {
+            sync_run_id: id,
+            state: SyncState::Running as i32,
+            message: progress_message(SyncPhase::Unspecified, 0, 0),
+            counts: Some(counts.to_proto()),
+            elapsed: Some(prost_types::Duration::default()),
+            ..SyncProgress::default()
+        };
+        let (tx, rx) = watch::channel(initial);
+        *current = Some(rx.clone());
+        let run = Run {
+            id,
+            scope,
+            store: self.store.clone(),
+            wecom,
+            clients: self.clients.clone(),
+            tx,
+            started: Instant::now(),
+            last_report: Instant::now(),
+            counts,
+            phase: SyncPhase::Unspecified,
+            api_calls: 0,
+            follow_users: None,
+            seen_staff: None,
+        };
+        tracing::info!(sync_run_id = id, ?scope, ?trigger, "sync run started");
+        tokio::spawn(run.execute());
+        Ok(rx)
+    }
+
+    /// The progress channel of the run in progress, or of run `id` if it is the latest one this process ran.
+    pub async fn watch(&self, id: i64) -> Option<watch::Receiver<SyncProgress>> {
+        let current = self.current.lock().await;
+        current
+            .as_ref()
+            .filter(|rx| {
+                let progress = rx.borrow();
+                if id == 0 { !is_terminal(progress.state()) } else { progress.sync_run_id == id }
+            })
+            .cloned()
+    }
+}
+
+/// The progress messages of a channel, ending after the one carrying a terminal state.
+pub fn progress_stream(rx: watch::Receiver<SyncProgress>) -> impl Stream<Item = SyncProgress> + Send + 'static {
+    futures::stream::unfold(Some((rx, true)), |state| async move {
+        let (mut rx, first) = state?;
+        if !first && rx.changed().await.is_err() {
+            return None;
+        }
+        let progress = rx.borrow_and_update().clone();
+        let next = if is_terminal(progress.state()) { None } else { Some((rx, false)) };
+        Some((progress, next))
+    })
+}
+
+/// One run in progress.
+struct Run {
+    id: i64,
+    scope: SyncScope,
+    store: IdentityStore,
+    wecom: WeComClient,
+    clients: Clients,
+    tx: watch::Sender<SyncProgress>,
+    started: Instant,
+    last_report: Instant,
+    counts: Counts,
+    phase: SyncPhase,
+    api_calls: i64,
+    /// `get_follow_user_list`, once read.
+    follow_users: Option<Vec<String>>,
+    /// Userids read in the staff phase; `None` when it did not run.
+    seen_staff: Option<HashSet<String>>,
+}
+
+type Step<T = ()> = Result<T, String>;
+
+fn failed<E: Display>(what: &'static str) -> impl FnOnce(E) -> String {
+    move |error| format!("{what}: {error}")
+}
+
+impl Run {
+    async fn execute(mut self) {
+        let outcome = self.phases().await;
+        let (state, error_message) = match outcome {
+            Ok(()) => {
+                self.phase = SyncPhase::Done;
+                (SyncState::Succeeded, String::new())
+            }
+            Err(error) => {
+                tracing::warn!(sync_run_id = self.id, phase = ?self.phase, %error, "sync run failed");
+                (SyncState::Failed, error)
+            }
+        };
+        let finished_at = unix_millis(SystemTime::now());
+        if let Err(error) = self.store.update_sync_run(&self.row(state, Some(finished_at), &error_message)).await {
+            tracing::error!(sync_run_id = self.id, %error, "could not record the end of a sync run");
+        }
+        let message = match state {
+            SyncState::Succeeded => progress_message(SyncPhase::Done, 0, 0),
+            _ => format!("同步失败：{error_message}"),
+        };
+        let mut progress = self.progress(state, 0, 0, message);
+        progress.error_message = error_message;
+        if state == SyncState::Succeeded {
+            progress.percent = 100.0;
+        }
+        tracing::info!(
+            sync_run_id = self.id,
+            state = ?state,
+            api_calls = self.api_calls,
+            elapsed_ms = self.started.elapsed().as_millis() as u64,
+            counts = %self.counts.to_json(),
+            "sync run ended"
+        );
+        self.tx.send_replace(progress);
+    }
+
+    async fn phases(&mut self) -> Step {
+        let (organization, contacts, groups) = match self.scope {
+            SyncScope::Organization => (true, false, false),
+            SyncScope::ExternalContacts => (false, true, false),
+            SyncScope::GroupChats => (false, false, true),
+            SyncScope::Full | SyncScope::Unspecified => (true, true, true),
+        };
+        if organization {
+            self.departments().await?;
+            self.staff().await?;
+        }
+        if contacts {
+            self.external_contacts().await?;
+        }
+        if groups {
+            self.group_chats().await?;
+        }
+        if organization {
+            self.reconcile().await?;
+        }
+        Ok(())
+    }
+
+    /// Enters `phase` and reports it.
+    async fn enter(&mut self, phase: SyncPhase) -> Step {
+        self.phase = phase;
+        self.checkpoint().await?;
+        self.report(0, 0, true);
+        Ok(())
+    }
+
+    /// Persists the run's progress.
+    async fn checkpoint(&mut self) -> Step {
+        self.store
+            .update_sync_run(&self.row(SyncState::Running, None, ""))
+            .await
+            .map_err(failed("cannot record the sync run's progress"))
+    }
+
+    fn row(&self, state: SyncState, finished_at: Option<i64>, error_message: &str) -> SyncRunRow {
+        SyncRunRow {
+            id: self.id,
+            scope: self.scope as i32,
+            trigger_kind: 0,
+            state: state as i32,
+            phase: self.phase as i32,
+            counts: self.counts.to_json(),
+            api_calls: self.api_calls,
+            rate_limited_calls: 0,
+            started_at: 0,
+            finished_at,
+            error_message: error_message.to_owned(),
+        }
+    }
+
+    fn progress(&self, state: SyncState, done: i64, total: i64, message: String) -> SyncProgress {
+        let elapsed = self.started.elapsed();
+        SyncProgress {
+            sync_run_id: self.id,
+            state: state as i32,
+            phase: self.phase as i32,
+            phase_done: done,
+            phase_total: total,
+            percent: percent(self.phase, done, total),
+            counts: Some(self.counts.to_proto()),
+            api_calls: self.api_calls,
+            rate_limited_calls: 0,
+            elapsed: Some(prost_types::Duration {
+                seconds: elapsed.as_secs() as i64,
+                nanos: elapsed.subsec_nanos() as i32,
+            }),
+            message,
+            error_message: String::new(),
+        }
+    }
+
+    /// Sends progress when `force`d or when the last message is old enough.
+    fn report(&mut self, done: i64, total: i64, force: bool) {
+        if !force && self.last_report.elapsed() < REPORT_EVERY {
+            return;
+        }
+        self.last_report = Instant::now();
+        let message = progress_message(self.phase, done, total);
+        self.tx.send_replace(self.progress(SyncState::Running, done, total, message));
+    }
+
+    async fn departments(&mut self) -> Step {
+        self.enter(SyncPhase::Departments).await?;
+        self.api_calls += 1;
+        let list = self.wecom.department_simplelist(None).await.map_err(failed("department/simplelist"))?;
+        let stored: HashMap<i64, DepartmentRow> = self
+            .store
+            .departments()
+            .await
+            .map_err(failed("cannot read departments"))?
+            .into_iter()
+            .map(|row| (row.id, row))
+            .collect();
+        let now = unix_millis(SystemTime::now());
+        let total = list.department_id.len() as i64;
+        for (index, department) in list.department_id.into_iter().enumerate() {
+            self.counts.departments.seen += 1;
+            match stored.get(&department.id) {
+                None => {
+                    let row = DepartmentRow {
+                        id: department.id,
+                        parent_id: department.parentid,
+                        sort_order: department.order,
+                        name: String::new(),
+                    };
+                    self.store.insert_department(&row, now).await.map_err(failed("cannot write a department"))?;
+                    self.counts.departments.created += 1;
+                }
+                Some(old) if old.parent_id == department.parentid && old.sort_order == department.order => {
+                    self.counts.departments.unchanged += 1;
+                }
+                Some(old) => {
+                    let row =
+                        DepartmentRow { parent_id: department.parentid, sort_order: department.order, ..old.clone() };
+                    self.store.update_department(&row, now).await.map_err(failed("cannot write a department"))?;
+                    self.counts.departments.updated += 1;
+                }
+            }
+            self.report(index as i64 + 1, total, false);
+        }
+        self.report(total, total, true);
+        Ok(())
+    }
+
+    async fn follow_users(&mut self) -> Step<Vec<String>> {
+        if let Some(users) = &self.follow_users {
+            return Ok(users.clone());
+        }
+        self.api_calls += 1;
+        let users = self
+            .wecom
+            .get_follow_user_list()
+            .await
+            .map_err(failed("externalcontact/get_follow_user_list"))?
+            .follow_user;
+        self.follow_users = Some(users.clone());
+        Ok(users)
+    }
+
+    async fn staff(&mut self) -> Step {
+        self.enter(SyncPhase::Staff).await?;
+        let follow: HashSet<String> = self.follow_users().await?.into_iter().collect();
+        let mut userids = Vec::new();
+        let mut listed = HashSet::new();
+        let mut pages = self.wecom.user_list_id_pages(Some(10_000));
+        while let Some(page) = pages.next().await {
+            self.api_calls += 1;
+            for user in page.map_err(failed("user/list_id"))? {
+                if listed.insert(user.userid.clone()) {
+                    userids.push(user.userid);
+                }
+            }
+        }
+        drop(pages);
+        let stored: HashMap<String, (String, i32)> = self
+            .store
+            .staff_fingerprints()
+            .await
+            .map_err(failed("cannot read staff"))?
+            .into_iter()
+            .map(|row| (row.userid, (row.fingerprint, row.status)))
+            .collect();
+        let total = userids.len() as i64;
+        let wecom = self.wecom.clone();
+        let mut users = futures::stream::iter(userids)
+            .map(|userid| {
+                let wecom = wecom.clone();
+                async move { wecom.user_get(&userid).await }
+            })
+            .buffered(CONCURRENCY);
+        let mut done = 0;
+        while let Some(user) = users.next().await {
+            self.api_calls += 1;
+            let user = user.map_err(failed("user/get"))?;
+            let row = staff_row(&user, follow.contains(&user.userid));
+            let now = unix_millis(SystemTime::now());
+            match stored.get(&row.userid) {
+                None => {
+                    self.store.insert_staff(&row, now).await.map_err(failed("cannot write a staff member"))?;
+                    self.counts.staff.created += 1;
+                }
+                Some((old, status)) if *old == row.fingerprint && *status != STAFF_STATUS_RESIGNED => {
+                    self.counts.staff.unchanged += 1;
+                }
+                Some(_) => {
+                    self.store.update_staff(&row, now).await.map_err(failed("cannot write a staff member"))?;
+                    self.counts.staff.updated += 1;
+                }
+            }
+            self.counts.staff.seen += 1;
+            done += 1;
+            self.report(done, total, false);
+        }
+        self.seen_staff = Some(listed);
+        self.report(total, total, true);
+        Ok(())
+    }
+
+    async fn external_contacts(&mut self) -> Step {
+        self.enter(SyncPhase::ExternalContacts).await?;
+        let follow_users = self.follow_users().await?;
+        let mut contacts: BTreeMap<String, ExternalContactInput> = BTreeMap::new();
+        let mut relations = 0;
+        for chunk in follow_users.chunks(FOLLOW_USERS_PER_BATCH) {
+            let mut pages = self.wecom.batch_get_by_user_pages(chunk.to_vec(), Some(100));
+            while let Some(page) = pages.next().await {
+                self.api_calls += 1;
+                for item in page.map_err(failed("externalcontact/batch/get_by_user"))? {
+                    relations += 1;
+                    let contact = item.external_contact;
+                    contacts
+                        .entry(contact.external_userid.clone())
+                        .or_insert_with(|| contact_input(contact))
+                        .follow_user
+                        .push(follow_input(item.follow_info));
+                }
+                self.counts.external_contacts.seen = contacts.len() as i64;
+                self.counts.follow_users.seen = relations;
+                self.report(contacts.len() as i64, 0, false);
+            }
+        }
+        let total = contacts.len() as i64;
+        self.report(0, total, true);
+        let observed_at = Some(timestamp_now());
+        let mut pending: Vec<ExternalContactInput> = contacts.into_values().collect();
+        let mut done = 0;
+        while !pending.is_empty() {
+            let rest = pending.split_off(pending.len().min(CONTACT_BATCH));
+            let batch = std::mem::replace(&mut pending, rest);
+            let size = batch.len() as i64;
+            let request = UpsertExternalContactsRequest {
+                contacts: batch,
+                source: ContactSource::Sync as i32,
+                sync_run_id: self.id,
+                observed_at,
+            };
+            let request =
+                Caller::system("sync").outgoing(request).map_err(failed("cannot address the customer service"))?;
+            let response = self
+                .clients
+                .customer
+                .clone()
+                .upsert_external_contacts(request)
+                .await
+                .map_err(failed("customer service UpsertExternalContacts"))?
+                .into_inner();
+            self.counts.external_contacts.created += response.created;
+            self.counts.external_contacts.updated += response.updated;
+            self.counts.external_contacts.unchanged += response.unchanged;
+            self.counts.follow_users.created += response.follow_users_added;
+            self.counts.follow_users.deleted += response.follow_users_removed;
+            done += size;
+            self.report(done, total, false);
+        }
+        self.report(total, total, true);
+        Ok(())
+    }
+
+    async fn group_chats(&mut self) -> Step {
+        self.enter(SyncPhase::GroupChats).await?;
+        let mut listed = Vec::new();
+        let mut pages = self.wecom.groupchat_list_pages(GroupChatListRequest { limit: 1000, ..Default::default() });
+        while let Some(page) = pages.next().await {
+            self.api_calls += 1;
+            listed.extend(page.map_err(failed("externalcontact/groupchat/list"))?);
+            self.report(listed.len() as i64, 0, false);
+        }
+        drop(pages);
+        let total = listed.len() as i64;
+        self.counts.group_chats.seen = total;
+        self.report(0, total, true);
+        let wecom = self.wecom.clone();
+        let mut chats = futures::stream::iter(listed)
+            .map(|listed| {
+                let wecom = wecom.clone();
+                async move { wecom.groupchat_get(&listed.chat_id, true).await }.map(move |got| (listed.status, got))
+            })
+            .buffered(CONCURRENCY);
+        let mut pending = Vec::new();
+        let mut done = 0;
+        while let Some((status, got)) = chats.next().await {
+            self.api_calls += 1;
+            let chat = got.map_err(failed("externalcontact/groupchat/get"))?.group_chat;
+            pending.push(group_snapshot(chat, status));
+            if pending.len() == GROUP_BATCH {
+                self.write_groups(std::mem::take(&mut pending)).await?;
+            }
+            done += 1;
+            self.report(done, total, false);
+        }
+        if !pending.is_empty() {
+            self.write_groups(pending).await?;
+        }
+        self.report(total, total, true);
+        Ok(())
+    }
+
+    async fn write_groups(&mut self, group_chats: Vec<GroupChatSnapshot>) -> Step {
+        let request = UpsertGroupChatsRequest { group_chats, sync_run_id: self.id };
+        let request = Caller::system("sync").outgoing(request).map_err(failed("cannot address the group service"))?;
+        let response = self
+            .clients
+            .group
+            .clone()
+            .upsert_group_chats(request)
+            .await
+            .map_err(failed("group service UpsertGroupChats"))?
+            .into_inner();
+        self.counts.group_chats.created += i64::from(response.created);
+        self.counts.group_chats.updated += i64::from(response.updated);
+        self.counts.group_chats.unchanged += i64::from(response.unchanged);
+        for failure in &response.failures {
+            tracing::warn!(sync_run_id = self.id, chat_id = %failure.chat_id, reason = %failure.reason, "a group snapshot was rejected");
+        }
+        Ok(())
+    }
+
+    async fn reconcile(&mut self) -> Step {
+        self.enter(SyncPhase::Reconcile).await?;
+        let Some(seen) = self.seen_staff.take() else { return Ok(()) };
+        let stored = self.store.staff_fingerprints().await.map_err(failed("cannot read staff"))?;
+        let now = unix_millis(SystemTime::now());
+        for row in stored {
+            if row.status != STAFF_STATUS_RESIGNED
+                && !seen.contains(&row.userid)
+                && self
+                    .store
+                    .mark_staff_resigned(&row.userid, now)
+                    .await
+                    .map_err(failed("cannot flag resigned staff"))?
+            {
+                tracing::info!(sync_run_id = self.id, userid = %row.userid, "staff member gone from WeCom: flagged resigned");
+                self.counts.staff.deleted += 1;
+            }
+        }
+        self.report(1, 1, true);
+        Ok(())
+    }
+}
+
+fn staff_row(user: &scrm_wecom::User, external_contact_enabled: bool) -> StaffRow {
+    let department_ids = user.department.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let gender: i32 = user.gender.parse().unwrap_or(0);
+    let status = i32::try_from(user.status).unwrap_or(0);
+    let enabled = i32::from(external_contact_enabled);
+    let fingerprint = fingerprint(&[
+        &user.name,
+        &department_ids,
+        &user.main_department.to_string(),
+        &user.position,
+        &user.mobile,
+        &gender.to_string(),
+        &user.email,
+        &user.avatar,
+        &user.alias,
+        &status.to_string(),
+        &enabled.to_string(),
+    ]);
+    StaffRow {
+        userid: user.userid.clone(),
+        name: user.name.clone(),
+        department_ids,
+        main_department: user.main_department,
+        position: user.position.clone(),
+        mobile: user.mobile.clone(),
+        gender,
+        email: user.email.clone(),
+        avatar: user.avatar.clone(),
+        alias: user.alias.clone(),
+        status,
+        external_contact_enabled: enabled,
+        fingerprint,
+        resigned_at: None,
+    }
+}
+
+fn contact_input(contact: scrm_wecom::ExternalContact) -> ExternalContactInput {
+    ExternalContactInput {
+        external_userid: contact.external_userid,
+        name: contact.name,
+        avatar: contact.avatar,
+        r#type: known_enum(contact.contact_type, 2),
+        gender: known_enum(contact.gender, 2),
+        unionid: contact.unionid,
+        position: contact.position,
+        corp_name: contact.corp_name,
+        corp_full_name: contact.corp_full_name,
+        follow_user: Vec::new(),
+        follow_user_complete: false,
+    }
+}
+
+fn follow_input(follow: scrm_wecom::FollowInfo) -> FollowUserInput {
+    FollowUserInput {
+        userid: follow.userid,
+        remark: follow.remark,
+        description: follow.description,
+        added_at: (follow.createtime > 0).then_some(prost_types::Timestamp { seconds: follow.createtime, nanos: 0 }),
+        add_way: i32::try_from(follow.add_way)
+            .ok()
+            .and_then(|way| AddWay::try_from(way).ok())
+            .map_or(0, |way| way as i32),
+        state: follow.state,
+        oper_userid: follow.oper_userid,
+        remark_corp_name: follow.remark_corp_name,
+        remark_mobiles: follow.remark_mobiles,
+        tags: follow
+            .tag_id
+            .into_iter()
+            .filter(|tag_id| !tag_id.is_empty())
+            .map(|tag_id| CustomerTag { tag_id, r#type: TagType::Corp as i32, ..CustomerTag::default() })
+            .collect(),
+        store_ids: Vec::new(),
+    }
+}
+
+fn group_snapshot(chat: scrm_wecom::GroupChat, listed_status: i64) -> GroupChatSnapshot {
+    use scrm_proto::group::v1::GroupChatMember;
+    GroupChatSnapshot {
+        chat_id: chat.chat_id,
+        name: chat.name,
+        owner: chat.owner,
+        created_at: (chat.create_time > 0).then_some(prost_types::Timestamp { seconds: chat.create_time, nanos: 0 }),
+        notice: chat.notice,
+        // WeCom's 0 normal, 1 owner resigned, 2 inheriting, 3 inherited → the contract's 1..=4.
+        status: if (0..=3).contains(&listed_status) { listed_status as i32 + 1 } else { 0 },
+        admin_userids: chat.admin_list.into_iter().map(|admin| admin.userid).collect(),
+        members_complete: true,
+        member_list: chat
+            .member_list
+            .into_iter()
+            .map(|member| GroupChatMember {
+                userid: member.userid,
+                r#type: known_enum(member.member_type, 2),
+                joined_at: (member.join_time > 0)
+                    .then_some(prost_types::Timestamp { seconds: member.join_time, nanos: 0 }),
+                join_scene: known_enum(member.join_scene, 3),
+                inviter_userid: member.invitor.map(|invitor| invitor.userid).unwrap_or_default(),
+                group_nickname: member.group_nickname,
+                name: member.name,
+                unionid: member.unionid,
+                state: member.state,
+            })
+            .collect(),
+        member_version: chat.member_version,
+        observed_at: Some(timestamp_now()),
+    }
+}
+
+/// A WeCom code that maps one to one onto a contract enum of values `0..=max`; anything else is 0.
+fn known_enum(value: i64, max: i64) -> i32 {
+    if (0..=max).contains(&value) { value as i32 } else { 0 }
+}
+
+fn timestamp_now() -> prost_types::Timestamp {
+    prost_types::Timestamp::from(SystemTime::now())
+}
+
+pub(crate) fn unix_millis(time: SystemTime) -> i64 {
+    time.duration_since(UNIX_EPOCH).map_or(0, |since| since.as_millis() as i64)
+}
+
+/// Shares a manager between the gRPC handlers.
+pub type SharedSync = Arc<SyncManager>;
