@@ -28,6 +28,7 @@ async fn start(services: &[ServiceKind], configure: impl FnOnce(&mut Config)) ->
     let mut config = Config { data_dir: data_dir.path().to_path_buf(), ..Config::default() };
     config.server.listen = "127.0.0.1:0".parse().unwrap();
     config.server.static_dir = data_dir.path().join("no-admin");
+    config.wecom.demo = false;
     configure(&mut config);
     let services: BTreeSet<_> = services.iter().copied().collect();
     Process { server: Server::start(config, &services).await.unwrap(), _data_dir: data_dir }

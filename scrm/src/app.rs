@@ -37,8 +37,12 @@ pub struct Server {
 
 impl Server {
     /// Starts `services` (every service when empty) with the gateway, per `config`.
-    pub async fn start(config: Config, services: &BTreeSet<ServiceKind>) -> anyhow::Result<Server> {
+    pub async fn start(mut config: Config, services: &BTreeSet<ServiceKind>) -> anyhow::Result<Server> {
         let services = if services.is_empty() { ServiceKind::ALL.into_iter().collect() } else { services.clone() };
+        let demo = services.len() == ServiceKind::ALL.len() && config.wecom.runs_demo();
+        if demo {
+            crate::demo::start_simulator(&mut config.wecom).await?;
+        }
         let cluster_token = cluster_token(&config, &services)?;
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("data_dir: cannot create {}", config.data_dir.display()))?;
@@ -84,6 +88,9 @@ impl Server {
             };
         }
 
+        if demo {
+            crate::demo::sync_in_background(clients.clone());
+        }
         let gateway =
             Gateway { config: gateway_config(&config, cluster_token)?, clients, grpc: routes, db: db.clone(), cache };
         let router = gateway.into_router().await;

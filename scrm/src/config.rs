@@ -196,7 +196,7 @@ impl CallerConfig {
 
 /// The WeCom corp: its id, the app secret, and the keys of the callback URL (WeCom's console shows them
 /// under the app's 接收消息 settings).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WeComConfig {
     /// The corp id (企业ID), also the receive id every callback is checked against.
@@ -209,9 +209,30 @@ pub struct WeComConfig {
     pub encoding_aes_key: String,
     /// Base URL of the WeCom API; empty means WeCom itself, `https://qyapi.weixin.qq.com`.
     pub api_base: String,
+    /// With no `corp_id` set, run the built-in WeCom simulator with a demo corp and sync from it at start,
+    /// so a first run shows live data. Ignored once a corp is configured.
+    pub demo: bool,
+}
+
+impl Default for WeComConfig {
+    fn default() -> Self {
+        WeComConfig {
+            corp_id: String::new(),
+            secret: String::new(),
+            callback_token: String::new(),
+            encoding_aes_key: String::new(),
+            api_base: String::new(),
+            demo: true,
+        }
+    }
 }
 
 impl WeComConfig {
+    /// Whether the process runs the demo corp: demo mode on and no corp configured.
+    pub fn runs_demo(&self) -> bool {
+        self.demo && self.corp_id.is_empty()
+    }
+
     /// Whether the callback URL can be served: corp id, token and AES key are all set.
     pub fn callback_configured(&self) -> bool {
         !(self.corp_id.is_empty() || self.callback_token.is_empty() || self.encoding_aes_key.is_empty())

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod config;
+mod demo;
 pub mod telemetry;
 
 pub use app::Server;

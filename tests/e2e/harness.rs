@@ -71,6 +71,7 @@ impl TestApp {
         let mut config = Config { data_dir: data_dir.path().to_path_buf(), ..Config::default() };
         config.server.listen = "127.0.0.1:0".parse().unwrap();
         config.server.static_dir = data_dir.path().join("no-admin");
+        config.wecom.demo = false;
         configure(&mut config);
         let services: BTreeSet<_> = services.iter().copied().collect();
         let server = Server::start(config.clone(), &services).await.expect("the server starts");

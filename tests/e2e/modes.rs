@@ -96,3 +96,17 @@ async fn an_invalid_service_url_fails_the_start_naming_its_key() {
     let error = scrm::Server::start(config, &services).await.err().expect("a bad URL is refused");
     assert!(format!("{error:#}").contains("cluster.customer_url"), "{error:#}");
 }
+
+#[tokio::test]
+async fn with_no_corp_configured_a_demo_corp_is_synced_at_start() {
+    let app = TestApp::spawn_with(&[], |config| config.wecom.demo = true).await;
+    let mut overview = Value::Null;
+    for _ in 0..100 {
+        overview = http().get(format!("{}/api/overview", app.url())).send().await.unwrap().json().await.unwrap();
+        if overview["customerTotal"].as_i64() == Some(500) && overview["groupTotal"].as_i64() == Some(50) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the demo corp (500 customers, 50 groups) was not synced within 10 s: {overview}");
+}
