@@ -32,6 +32,15 @@ enum Command {
     Config(CommonArgs),
     /// Runs the WeCom simulator: WeCom's HTTP API over a generated corp, for demos and tests.
     Sim(SimArgs),
+    /// Starts a full WeCom sync on a running scrm and shows its progress until it ends.
+    Sync(SyncArgs),
+}
+
+#[derive(Debug, Args)]
+struct SyncArgs {
+    /// The running scrm's gateway.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    server: String,
 }
 
 #[derive(Debug, Args)]
@@ -119,6 +128,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", config.to_redacted_toml());
             Ok(())
         }
+        Command::Sync(args) => scrm::sync_cli::run(&args.server).await,
         Command::Sim(args) => {
             let telemetry = Telemetry::install(&config.telemetry)?;
             let outcome = run_simulator(args).await;

@@ -159,3 +159,19 @@ async fn sim_serves_the_wecom_api_over_a_generated_corp() {
     terminate(&child);
     assert!(child.wait().unwrap().success());
 }
+
+#[tokio::test]
+async fn sync_runs_a_full_sync_of_the_demo_corp_and_reports_it() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let address = free_address();
+    let (child, _) = serve(data_dir.path(), address, &[]).await;
+    let output =
+        tokio::task::spawn_blocking(move || run(scrm().args(["sync", "--server", &format!("http://{address}")])))
+            .await
+            .unwrap();
+    terminate(&child);
+    assert!(child.wait_with_output().unwrap().status.success());
+    let shown = String::from_utf8_lossy(&output.stderr).to_string() + &String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{shown}");
+    assert!(shown.contains("同步完成"), "{shown}");
+}
