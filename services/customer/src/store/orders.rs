@@ -622,3 +622,135 @@ async fn refresh_spend(
 pub fn order_position(order: &OrderRecord) -> (i64, String) {
     (paid_key(order.paid_at), order.order_no.clone())
 }
+
+#[cfg(test)]
+mod tests {
+    use scrm_proto::customer::v1::{MemberMatch, OrderStatus};
+    use scrm_storage::Db;
+
+    use super::*;
+    use crate::domain::ContactFields;
+    use crate::domain::ContactInput;
+
+    fn order(order_no: &str, buyer: Option<&str>, amount: i64, paid_at: i64) -> OrderRecord {
+        OrderRecord {
+            order_no: order_no.into(),
+            external_userid: buyer.map(str::to_owned),
+            status: OrderStatus::Paid as i32,
+            amount_fen: amount,
+            paid_at: Some(paid_at),
+            items_json: "[]".into(),
+            updated_at: paid_at,
+            ..OrderRecord::default()
+        }
+    }
+
+    async fn contact_with_unionid(store: &CustomerStore, id: &str, unionid: &str) {
+        let input = ContactInput {
+            contact: ContactFields {
+                external_userid: id.into(),
+                name: "张三".into(),
+                unionid: unionid.into(),
+                ..ContactFields::default()
+            },
+            follow_users: Vec::new(),
+            follow_user_complete: false,
+        };
+        store.upsert_contacts(vec![input], 1, 1).await.unwrap();
+    }
+
+    async fn imports_keep_spend_current_and_are_idempotent(db: Db) {
+        db.migrate(&crate::MIGRATIONS).await.unwrap();
+        let store = CustomerStore::new(db.clone());
+        let batch = vec![order("NO1", Some("wm1"), 10_000, 1_000), order("NO2", Some("wm1"), 5_000, 2_000)];
+        let first = store.import_orders(batch.clone(), "csv:a.csv", 10, false).await.unwrap();
+        assert!(first.iter().all(|result| result.outcome == OrderOutcome::Created && result.matched));
+        let spend = store.spend("wm1").await.unwrap();
+        assert_eq!(
+            spend,
+            Spend {
+                total_spend_fen: 15_000,
+                order_count: 2,
+                first_purchase_at: Some(1_000),
+                last_purchase_at: Some(2_000)
+            }
+        );
+        let again = store.import_orders(batch, "csv:a.csv", 20, false).await.unwrap();
+        assert!(again.iter().all(|result| result.outcome == OrderOutcome::Unchanged));
+
+        let refund = OrderRecord {
+            status: OrderStatus::PartiallyRefunded as i32,
+            refund_fen: 2_000,
+            updated_at: 3_000,
+            ..order("NO2", Some("wm1"), 5_000, 2_000)
+        };
+        let pending = OrderRecord {
+            status: OrderStatus::PendingPayment as i32,
+            paid_at: None,
+            ..order("NO3", Some("wm1"), 900, 0)
+        };
+        let results = store.import_orders(vec![refund, pending], "api", 30, false).await.unwrap();
+        assert_eq!(
+            results.iter().map(|r| r.outcome).collect::<Vec<_>>(),
+            [OrderOutcome::Updated, OrderOutcome::Created]
+        );
+        let spend = store.spend("wm1").await.unwrap();
+        assert_eq!((spend.total_spend_fen, spend.order_count), (13_000, 2));
+
+        let filter = OrderFilter { external_userid: Some("wm1".into()), ..OrderFilter::default() };
+        let page = store.list_orders(&filter, 2).await.unwrap();
+        assert_eq!(page.iter().map(|o| o.order_no.as_str()).collect::<Vec<_>>(), ["NO2", "NO1"]);
+        assert_eq!((page[0].refund_fen, page[0].imported_at, page[0].source.as_str()), (2_000, 10, "api"));
+        let rest = OrderFilter { after: Some(order_position(&page[1])), ..filter };
+        let rest = store.list_orders(&rest, 2).await.unwrap();
+        assert_eq!(rest.iter().map(|o| o.order_no.as_str()).collect::<Vec<_>>(), ["NO3"]);
+
+        let dry = store.import_orders(vec![order("NO9", Some("wm1"), 1, 1)], "dry", 40, true).await.unwrap();
+        assert_eq!(dry[0].outcome, OrderOutcome::Created);
+        assert_eq!(store.spend("wm1").await.unwrap().order_count, 2, "a dry run stores nothing");
+    }
+
+    async fn buyers_match_by_unionid_member_and_phone(db: Db) {
+        db.migrate(&crate::MIGRATIONS).await.unwrap();
+        let store = CustomerStore::new(db.clone());
+        contact_with_unionid(&store, "wmU", "oUnion1").await;
+        let by_unionid = OrderRecord { buyer_unionid: "oUnion1".into(), ..order("NO1", None, 100, 1_000) };
+        let by_phone = OrderRecord { buyer_phone: "13800000001".into(), ..order("NO2", None, 200, 2_000) };
+        let results = store.import_orders(vec![by_unionid, by_phone], "api", 1, false).await.unwrap();
+        assert_eq!(results.iter().map(|r| r.matched).collect::<Vec<_>>(), [true, false]);
+        assert_eq!(store.spend("wmU").await.unwrap().total_spend_fen, 100);
+
+        let member = MemberRecord {
+            member_no: "M1".into(),
+            phone: "13800000001".into(),
+            external_userid: Some("wmP".into()),
+            matched_by: MemberMatch::ExternalUserid as i32,
+            updated_at: 5,
+            ..MemberRecord::default()
+        };
+        let results = store.upsert_members(vec![member.clone()], 10).await.unwrap();
+        assert_eq!(results, [(OrderOutcome::Created, true)]);
+        assert_eq!(store.spend("wmP").await.unwrap().total_spend_fen, 200, "the earlier order is linked");
+        assert_eq!(store.upsert_members(vec![member], 11).await.unwrap(), [(OrderOutcome::Unchanged, false)]);
+        let by_member = OrderRecord { member_no: "M1".into(), ..order("NO3", None, 300, 3_000) };
+        let results = store.import_orders(vec![by_member], "api", 12, false).await.unwrap();
+        assert!(results[0].matched);
+        assert_eq!(store.spend("wmP").await.unwrap().total_spend_fen, 500);
+
+        let unionid_member = MemberRecord {
+            member_no: "M2".into(),
+            unionid: "oUnion1".into(),
+            updated_at: 1,
+            ..MemberRecord::default()
+        };
+        assert_eq!(store.upsert_members(vec![unionid_member], 13).await.unwrap(), [(OrderOutcome::Created, true)]);
+        let found = store.member_by(MemberKey::Unionid, "oUnion1").await.unwrap().unwrap();
+        assert_eq!((found.external_userid.as_deref(), found.matched_by), (Some("wmU"), MemberMatch::Unionid as i32));
+        assert!(store.member_by(MemberKey::Phone, "13900000000").await.unwrap().is_none());
+    }
+
+    scrm_storage::store_test_suite!(
+        imports_keep_spend_current_and_are_idempotent,
+        buyers_match_by_unionid_member_and_phone
+    );
+}

@@ -136,3 +136,38 @@ impl CustomerStore {
         Ok(customers)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use scrm_storage::Db;
+
+    use super::*;
+
+    async fn notes_page_newest_first_and_tiers_replace(db: Db) {
+        db.migrate(&crate::MIGRATIONS).await.unwrap();
+        let store = CustomerStore::new(db);
+        let first = store.add_note("wm1", "第一次回访", "zhangsan", "张三", 1).await.unwrap();
+        let second = store.add_note("wm1", "第二次回访", "lisi", "李四", 2).await.unwrap();
+        store.add_note("wm2", "别人的", "lisi", "李四", 3).await.unwrap();
+        assert!(second.id > first.id);
+        let notes = store.notes("wm1", None, 1).await.unwrap();
+        assert_eq!(notes, [second.clone()]);
+        assert_eq!(store.notes("wm1", Some(second.id), 5).await.unwrap(), [first.clone()]);
+        assert_eq!(store.note_count("wm1").await.unwrap(), 2);
+        store.delete_note(first.id).await.unwrap();
+        store.delete_note(first.id).await.unwrap();
+        assert_eq!(store.note(first.id).await.unwrap(), None);
+
+        assert_eq!(store.level_tiers().await.unwrap(), (Vec::new(), None));
+        let tiers = vec![
+            Tier { level: 1, name: "银卡".into(), min_spend_fen: 100 },
+            Tier { level: 2, name: "金卡".into(), min_spend_fen: 1_000 },
+        ];
+        store.replace_level_tiers(&tiers, 50).await.unwrap();
+        assert_eq!(store.level_tiers().await.unwrap(), (tiers.clone(), Some(50)));
+        store.replace_level_tiers(&tiers[..1], 60).await.unwrap();
+        assert_eq!(store.level_tiers().await.unwrap(), (tiers[..1].to_vec(), Some(60)));
+    }
+
+    scrm_storage::store_test_suite!(notes_page_newest_first_and_tiers_replace);
+}
