@@ -274,7 +274,117 @@ fn mask_phone(phone: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use scrm_proto::customer::v1::customer_service_server::CustomerService;
+    use scrm_proto::customer::v1::{
+        ExternalContactInput, FollowUserInput, LevelTier, OrderStatus, UpdateLevelTiersRequest,
+        UpsertExternalContactsRequest,
+    };
+    use scrm_storage::Dialect;
+    use scrm_storage::testing::TestDb;
+
     use super::*;
+    use crate::store::CustomerStore;
+
+    fn caller(staff_id: &str, role: Role, stores: &[&str]) -> Caller {
+        Caller { staff_id: staff_id.into(), role, store_ids: stores.iter().map(|store| store.to_string()).collect() }
+    }
+
+    async fn api_with_customer() -> (CustomerApi, TestDb) {
+        let test_db = TestDb::new(Dialect::Sqlite).await;
+        test_db.db.migrate(&crate::MIGRATIONS).await.unwrap();
+        let api = CustomerApi::new(CustomerStore::new(test_db.db.clone()));
+        let contact = ExternalContactInput {
+            external_userid: "wmA".into(),
+            name: "王小美".into(),
+            r#type: 1,
+            follow_user: vec![FollowUserInput {
+                userid: "zhangsan".into(),
+                remark: "王姐".into(),
+                added_at: Some(timestamp(1_700_000_000_000)),
+                store_ids: vec![7],
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let admin = caller("system:sync", Role::Admin, &[]);
+        let upsert = UpsertExternalContactsRequest { contacts: vec![contact], ..Default::default() };
+        api.upsert_external_contacts(admin.outgoing(upsert).unwrap()).await.unwrap();
+        let tiers = UpdateLevelTiersRequest {
+            tiers: vec![
+                LevelTier { level: 1, name: "银卡".into(), min_spend_fen: 10_000 },
+                LevelTier { level: 2, name: "金卡".into(), min_spend_fen: 50_000 },
+            ],
+        };
+        api.update_tiers(&admin, tiers).await.unwrap();
+        (api, test_db)
+    }
+
+    fn code(result: Result<GetCustomerResponse, CustomerError>) -> tonic::Code {
+        tonic::Status::from(result.unwrap_err()).code()
+    }
+
+    #[tokio::test]
+    async fn who_sees_a_profile() {
+        let (api, test_db) = api_with_customer().await;
+        let get = |id: &str| GetCustomerRequest { external_userid: id.into() };
+        for allowed in [
+            caller("zhangsan", Role::Koc, &[]),
+            caller("op", Role::Operator, &[]),
+            caller("kefu", Role::Support, &[]),
+            caller("admin", Role::Admin, &[]),
+            caller("dianzhang", Role::StoreManager, &["7"]),
+        ] {
+            let profile = api.profile(&allowed, get("wmA")).await.unwrap().customer.unwrap();
+            assert_eq!(profile.name, "王小美", "{allowed:?}");
+        }
+        assert_eq!(code(api.profile(&caller("lisi", Role::Koc, &[]), get("wmA")).await), tonic::Code::PermissionDenied);
+        let other_store = caller("dianzhang", Role::StoreManager, &["8"]);
+        assert_eq!(code(api.profile(&other_store, get("wmA")).await), tonic::Code::PermissionDenied);
+        let operator = caller("op", Role::Operator, &[]);
+        assert_eq!(code(api.profile(&operator, get("wmZ")).await), tonic::Code::NotFound);
+        assert_eq!(code(api.profile(&operator, get("wm A")).await), tonic::Code::InvalidArgument);
+        assert_eq!(code(api.profile(&operator, get("")).await), tonic::Code::InvalidArgument);
+        test_db.cleanup().await;
+    }
+
+    #[tokio::test]
+    async fn the_profile_joins_orders_spend_level_and_notes() {
+        let (api, test_db) = api_with_customer().await;
+        let operator = caller("op", Role::Operator, &[]);
+        let orders: Vec<OrderRecord> = (1..=12)
+            .map(|index| OrderRecord {
+                order_no: format!("NO{index:02}"),
+                external_userid: Some("wmA".into()),
+                status: OrderStatus::Paid as i32,
+                amount_fen: 5_000,
+                paid_at: Some(1_700_000_000_000 + index * 1_000),
+                items_json: "[]".into(),
+                ..OrderRecord::default()
+            })
+            .collect();
+        let imported = api.store.import_orders(orders, "test", 1, false).await.unwrap();
+        assert_eq!(imported.len(), 12);
+        api.add_note(
+            &operator,
+            scrm_proto::customer::v1::AddCustomerNoteRequest {
+                external_userid: "wmA".into(),
+                content: "喜欢盲盒".into(),
+            },
+        )
+        .await
+        .unwrap();
+        let profile = api.profile(&operator, GetCustomerRequest { external_userid: "wmA".into() }).await.unwrap();
+        let profile = profile.customer.unwrap();
+        assert_eq!((profile.total_spend_fen, profile.order_count), (60_000, 12));
+        assert_eq!((profile.level, profile.level_name.as_str()), (2, "金卡"));
+        assert_eq!(profile.latest_orders.len(), 10);
+        assert_eq!(profile.latest_orders[0].order_no, "NO12");
+        assert_eq!(profile.latest_orders[9].order_no, "NO03");
+        assert_eq!((profile.note_count, profile.notes[0].content.as_str()), (1, "喜欢盲盒"));
+        assert_eq!(profile.follow_user[0].remark, "王姐");
+        assert_eq!(profile.store_ids, [7]);
+        test_db.cleanup().await;
+    }
 
     #[test]
     fn ids_and_phones() {
