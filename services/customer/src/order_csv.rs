@@ -9,7 +9,7 @@
 //! `refunded`, `cancelled`, or 已支付, 待支付, 部分退款, 已退款, 已取消.
 
 use prost_types::Timestamp;
-use scrm_proto::customer::v1::{ImportRowError, OrderRow, OrderStatus};
+use scrm_proto::customer::v1::{ImportOrdersRequest, ImportOrdersResponse, ImportRowError, OrderRow, OrderStatus};
 
 /// Every column the CSV may have.
 pub const COLUMNS: [&str; 15] = [
@@ -94,6 +94,37 @@ pub fn parse(text: &str) -> Result<ParsedCsv, CsvFileError> {
         }
     }
     Ok(parsed)
+}
+
+/// Rows per ImportOrders message sent for a file.
+pub const ROWS_PER_MESSAGE: usize = 500;
+
+/// The ImportOrders messages carrying `rows`, [`ROWS_PER_MESSAGE`] each; every message names `source` and
+/// `dry_run` (the server reads them from the first).
+pub fn messages(rows: Vec<OrderRow>, source: &str, dry_run: bool) -> Vec<ImportOrdersRequest> {
+    rows.chunks(ROWS_PER_MESSAGE)
+        .map(|chunk| ImportOrdersRequest { rows: chunk.to_vec(), source: source.to_owned(), dry_run })
+        .collect()
+}
+
+/// Adds the rows refused while reading the file to the server's report of the rest: counts, and errors in row
+/// order within the contract's limit of 1,000.
+pub fn merge_report(
+    mut response: ImportOrdersResponse,
+    refused: Vec<ImportRowError>,
+    dry_run: bool,
+) -> ImportOrdersResponse {
+    const MAX_ERRORS: usize = 1_000;
+    response.received += refused.len() as i64;
+    response.rejected += refused.len() as i64;
+    response.errors.extend(refused);
+    response.errors.sort_by_key(|error| error.row_number);
+    if response.errors.len() > MAX_ERRORS {
+        response.errors.truncate(MAX_ERRORS);
+        response.errors_truncated = true;
+    }
+    response.dry_run = dry_run;
+    response
 }
 
 fn row<'a>(row_number: i64, get: &impl Fn(&str) -> &'a str) -> Result<OrderRow, (&'static str, String)> {
