@@ -3,8 +3,11 @@
 //! An axum server that speaks WeCom's HTTP API (the same `/cgi-bin/...` paths, JSON field names, errcodes
 //! and semantics) closely enough that a real client, unchanged, works against it: tokens that expire,
 //! cursor pagination with WeCom's page limits, rate limits answered with errcode 45009, fault injection,
-//! group-message tasks that owners must confirm under daily receipt quotas, and a seeded generator of
-//! realistic corps ([`World::generate`]). See the crate README for what it imitates and where it guessed.
+//! group-message tasks that owners must confirm under daily receipt quotas, a seeded generator of
+//! realistic corps ([`World::generate`]), and a seeded activity driver ([`Simulator::start_activity`]) that
+//! keeps the corp changing on the simulator clock, raising WeCom's callbacks and filling the chat-archive
+//! stand-in (`GET /sim/finance/chatdata`) and an orders feed (`GET /sim/orders`). See the crate README for
+//! what it imitates and where it guessed.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
