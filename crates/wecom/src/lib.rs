@@ -79,6 +79,7 @@ mod welcome;
 
 pub use auth::{JsapiTicket, UserInfo};
 pub use client::{
+    CallStats,
     AccessTokenResponse, CallKind, ErrorResponse, METRIC_CALLS, METRIC_DURATION, METRIC_RETRIES, METRIC_TOKEN_FETCHES,
     WeComClient,
 };
