@@ -19,7 +19,9 @@ use scrm_proto::customer::v1::{
 };
 use scrm_proto::group::v1::{GroupChatSnapshot, UpsertGroupChatsRequest};
 use scrm_proto::identity::v1::{SyncPhase, SyncProgress, SyncScope, SyncState, SyncTrigger};
-use scrm_wecom::{CallStats, GroupChatListRequest, WeComClient};
+use scrm_wecom::{
+    CallStats, ERRCODE_CONCURRENCY_LIMITED, ERRCODE_RATE_LIMITED, GroupChatListRequest, WeComClient, WeComError,
+};
 use tokio::sync::{Mutex, watch};
 
 use crate::domain::{Counts, STAFF_STATUS_RESIGNED, fingerprint, percent, progress_message};
@@ -38,6 +40,11 @@ const FOLLOW_USERS_PER_BATCH: usize = 100;
 const REPORT_EVERY: Duration = Duration::from_millis(250);
 /// Least time between two checkpoints within the staff phase (the other phases checkpoint per batch).
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+/// How long a per-item read keeps waiting out WeCom's rate limits (per-minute windows) once the client's
+/// own retry budget is spent.
+const RATE_LIMIT_PATIENCE: Duration = Duration::from_secs(180);
+/// First and longest pause between two such waits.
+const RATE_LIMIT_PAUSE: (Duration, Duration) = (Duration::from_secs(2), Duration::from_secs(15));
 
 /// The run in progress (or the last one) of this process.
 struct Current {
@@ -552,7 +559,7 @@ impl Run {
         let mut users = futures::stream::iter(todo)
             .map(|userid| {
                 let wecom = wecom.clone();
-                async move { wecom.user_get(&userid).await }
+                async move { patiently(|| wecom.user_get(&userid)).await }
             })
             .buffered(CONCURRENCY);
         while let Some(user) = users.next().await {
@@ -667,7 +674,8 @@ impl Run {
         let mut chats = futures::stream::iter(todo)
             .map(|listed| {
                 let wecom = wecom.clone();
-                async move { wecom.groupchat_get(&listed.chat_id, true).await }.map(move |got| (listed.status, got))
+                async move { patiently(|| wecom.groupchat_get(&listed.chat_id, true)).await }
+                    .map(move |got| (listed.status, got))
             })
             .buffered(CONCURRENCY);
         let mut pending = Vec::new();
@@ -733,6 +741,31 @@ impl Run {
         }
         self.report(1, 1, true);
         Ok(())
+    }
+}
+
+/// Runs `call` until WeCom stops refusing it for rate limits, for at most [`RATE_LIMIT_PATIENCE`]: a full
+/// sync makes more calls of one API than WeCom allows per minute, and the client's retry budget is shorter
+/// than a window.
+async fn patiently<T, F, Fut>(mut call: F) -> Result<T, WeComError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, WeComError>>,
+{
+    let (mut pause, longest) = RATE_LIMIT_PAUSE;
+    let mut waited = Duration::ZERO;
+    loop {
+        match call().await {
+            Err(error)
+                if matches!(error.errcode(), Some(ERRCODE_RATE_LIMITED | ERRCODE_CONCURRENCY_LIMITED))
+                    && waited < RATE_LIMIT_PATIENCE =>
+            {
+                tokio::time::sleep(pause).await;
+                waited += pause;
+                pause = (pause * 2).min(longest);
+            }
+            other => return other,
+        }
     }
 }
 
