@@ -79,9 +79,8 @@ mod welcome;
 
 pub use auth::{JsapiTicket, UserInfo};
 pub use client::{
-    CallStats,
-    AccessTokenResponse, CallKind, ErrorResponse, METRIC_CALLS, METRIC_DURATION, METRIC_RETRIES, METRIC_TOKEN_FETCHES,
-    WeComClient,
+    AccessTokenResponse, CallKind, CallStats, ErrorResponse, METRIC_CALLS, METRIC_DURATION, METRIC_RETRIES,
+    METRIC_TOKEN_FETCHES, WeComClient,
 };
 pub use config::{DEFAULT_API_BASE, RetryConfig, WeComConfig};
 pub use contacts::{
