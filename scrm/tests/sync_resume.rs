@@ -97,6 +97,7 @@ async fn serve(data_dir: &Path, address: SocketAddr, sim_url: &str) -> (Child, C
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let _ = child.kill();
+    let _ = child.wait();
     panic!("scrm serve did not accept connections within 10 s");
 }
 
