@@ -8,6 +8,7 @@ mod contracts;
 mod customer_profile;
 mod demo;
 mod gateway;
+mod inbox;
 mod modes;
 mod sync;
 mod wecom_callback;

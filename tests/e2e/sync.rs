@@ -11,10 +11,10 @@ use scrm_proto::group::v1::CountGroupsRequest;
 use scrm_proto::group::v1::group_service_client::GroupServiceClient;
 use scrm_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use scrm_proto::identity::v1::{
-    GetSyncRunRequest, ListSyncRunsRequest, StartSyncRequest, SyncEntityCounts, SyncPhase, SyncProgress, SyncScope,
-    SyncState,
+    CancelSyncRunRequest, GetSyncRunRequest, ListSyncRunsRequest, StartSyncRequest, SyncEntityCounts, SyncPhase,
+    SyncProgress, SyncScope, SyncState,
 };
-use scrm_wecom_sim::{SimConfig, Simulator, World, WorldSize};
+use scrm_wecom_sim::{Faults, SimConfig, Simulator, World, WorldSize};
 use tonic::transport::Channel;
 
 use crate::harness::TestApp;
@@ -27,7 +27,11 @@ struct Expected {
 }
 
 async fn simulator() -> (Arc<Simulator>, String, Expected) {
-    let sim = Simulator::new(SimConfig::default(), World::generate(7, WorldSize::DEMO));
+    simulator_with(SimConfig::default()).await
+}
+
+async fn simulator_with(config: SimConfig) -> (Arc<Simulator>, String, Expected) {
+    let sim = Simulator::new(config, World::generate(7, WorldSize::DEMO));
     let expected = sim.with_world(|world| {
         let follow_users: HashSet<&str> = world
             .staff
@@ -169,4 +173,41 @@ async fn a_support_agent_may_not_start_a_sync() {
     let mut identity = IdentityServiceClient::new(app.channel().await);
     let status = identity.start_sync(StartSyncRequest::default()).await.unwrap_err();
     assert_eq!(status.code(), tonic::Code::PermissionDenied);
+}
+
+#[tokio::test]
+async fn a_cancelled_run_stops_at_its_next_checkpoint_and_a_new_one_starts_afresh() {
+    let slow = SimConfig { faults: Faults { latency_ms: 30, ..Faults::default() }, ..SimConfig::default() };
+    let (_sim, sim_url, expected) = simulator_with(slow).await;
+    let app = app_on(&sim_url).await;
+    let mut identity = IdentityServiceClient::new(app.channel().await);
+    let mut stream =
+        identity.start_sync(StartSyncRequest { scope: SyncScope::Full as i32 }).await.unwrap().into_inner();
+    let first = stream.message().await.unwrap().unwrap().progress.unwrap();
+    let id = first.sync_run_id;
+
+    let cancelled = identity.cancel_sync_run(CancelSyncRunRequest { sync_run_id: id }).await.unwrap().into_inner();
+    assert_eq!(cancelled.run.unwrap().id, id);
+    let mut last = first;
+    while let Some(message) = stream.message().await.unwrap() {
+        last = message.progress.unwrap();
+    }
+    assert_eq!(last.state(), SyncState::Cancelled, "{last:?}");
+    assert_eq!(last.message, "同步已取消");
+    let run = identity.get_sync_run(GetSyncRunRequest { sync_run_id: id }).await.unwrap().into_inner().run.unwrap();
+    assert_eq!(run.state(), SyncState::Cancelled);
+    assert!(run.finished_at.is_some());
+
+    let again = identity.cancel_sync_run(CancelSyncRunRequest { sync_run_id: id }).await.unwrap().into_inner();
+    assert_eq!(again.run.unwrap().state(), SyncState::Cancelled, "cancelling a finished run changes nothing");
+    let missing = identity.cancel_sync_run(CancelSyncRunRequest { sync_run_id: id + 100 }).await.unwrap_err();
+    assert_eq!(missing.code(), tonic::Code::NotFound);
+    let invalid = identity.cancel_sync_run(CancelSyncRunRequest { sync_run_id: 0 }).await.unwrap_err();
+    assert_eq!(invalid.code(), tonic::Code::InvalidArgument);
+
+    let fresh = sync(app.channel().await).await;
+    let fresh = fresh.last().unwrap();
+    assert_eq!(fresh.state(), SyncState::Succeeded, "{fresh:?}");
+    assert_ne!(fresh.sync_run_id, id);
+    assert_eq!(counts(fresh).external_contacts.unwrap().seen, expected.customers);
 }

@@ -1,8 +1,9 @@
 //! The client: access token, one HTTP attempt, the retry loop, tracing and metrics.
 
+use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -11,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 
 use crate::config::WeComConfig;
-use crate::error::WeComError;
+use crate::error::{ERRCODE_CONCURRENCY_LIMITED, ERRCODE_RATE_LIMITED, WeComError};
 use crate::token::{TokenCache, TokenSlot};
 
 /// Name of the counter of HTTP requests made to WeCom, labelled `api` and `errcode` (`0` for
@@ -51,6 +52,42 @@ struct Inner {
     base: String,
     http: reqwest::Client,
     token: Arc<TokenSlot>,
+    counters: Counters,
+}
+
+/// What this client (and its clones) sent to WeCom since it was built.
+#[derive(Default)]
+struct Counters {
+    requests: Mutex<BTreeMap<&'static str, u64>>,
+    rate_limited: AtomicU64,
+}
+
+/// A snapshot of a client's request counters, see [`WeComClient::call_stats`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallStats {
+    /// HTTP requests sent, by API (`gettoken`, `user/get`, ...), retries included.
+    pub requests: BTreeMap<&'static str, u64>,
+    /// Requests WeCom refused with a rate-limit errcode (45009, or 45033 for concurrency) and that were
+    /// therefore lost: each was retried or failed the call.
+    pub rate_limited: u64,
+}
+
+impl CallStats {
+    /// Requests sent over every API.
+    pub fn total(&self) -> u64 {
+        self.requests.values().sum()
+    }
+
+    /// What happened between `earlier` (a snapshot of the same client) and this snapshot.
+    pub fn since(&self, earlier: &CallStats) -> CallStats {
+        let requests = self
+            .requests
+            .iter()
+            .map(|(api, count)| (*api, count - earlier.requests.get(api).copied().unwrap_or(0).min(*count)))
+            .filter(|(_, count)| *count > 0)
+            .collect();
+        CallStats { requests, rate_limited: self.rate_limited.saturating_sub(earlier.rate_limited) }
+    }
 }
 
 impl std::fmt::Debug for WeComClient {
@@ -165,7 +202,14 @@ impl WeComClient {
             .build()
             .map_err(|e| WeComError::Config(format!("cannot build the HTTP client: {e}")))?;
         let token = cache.slot(&base, &config.corp_id, &config.secret);
-        Ok(Self { inner: Arc::new(Inner { config, base, http, token }) })
+        Ok(Self { inner: Arc::new(Inner { config, base, http, token, counters: Counters::default() }) })
+    }
+
+    /// The requests this client and its clones sent so far, by API, and how many were lost to rate limits.
+    pub fn call_stats(&self) -> CallStats {
+        let counters = &self.inner.counters;
+        let requests = counters.requests.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        CallStats { requests, rate_limited: counters.rate_limited.load(Ordering::Relaxed) }
     }
 
     /// The configuration the client was built with.
@@ -346,6 +390,13 @@ impl WeComClient {
             Ok(_) => "0".to_owned(),
             Err(e) => e.metric_label(),
         };
+        let counters = &self.inner.counters;
+        *counters.requests.lock().unwrap_or_else(std::sync::PoisonError::into_inner).entry(req.api).or_default() += 1;
+        if let Err(e) = &result
+            && matches!(e.errcode(), Some(ERRCODE_RATE_LIMITED | ERRCODE_CONCURRENCY_LIMITED))
+        {
+            counters.rate_limited.fetch_add(1, Ordering::Relaxed);
+        }
         metrics::counter!(METRIC_CALLS, "api" => req.api, "errcode" => errcode).increment(1);
         result
     }

@@ -82,8 +82,8 @@ mod welcome;
 pub use auth::{JsapiTicket, UserInfo};
 pub use chatdata::{CHATDATA_MAX_LIMIT, ChatDataResponse, ChatRecord, ChatText};
 pub use client::{
-    AccessTokenResponse, CallKind, ErrorResponse, METRIC_CALLS, METRIC_DURATION, METRIC_RETRIES, METRIC_TOKEN_FETCHES,
-    WeComClient,
+    AccessTokenResponse, CallKind, CallStats, ErrorResponse, METRIC_CALLS, METRIC_DURATION, METRIC_RETRIES,
+    METRIC_TOKEN_FETCHES, WeComClient,
 };
 pub use config::{DEFAULT_API_BASE, RetryConfig, WeComConfig};
 pub use contacts::{

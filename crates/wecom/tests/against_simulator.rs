@@ -212,6 +212,10 @@ async fn a_burst_over_the_rate_limit_is_absorbed_by_retries() {
     assert_eq!(calls(&stats, "user/get"), BURST as u64 + lost, "every extra call was a 45009");
     assert!(lost >= first_window);
     assert!(windows as usize >= BURST.div_ceil(LIMIT as usize), "{windows} windows for {BURST} calls");
+    let counted = h.client.call_stats();
+    assert_eq!(counted.rate_limited, lost, "the client counts every request lost to 45009");
+    assert_eq!(counted.requests.get("user/get").copied(), Some(calls(&stats, "user/get")));
+    assert_eq!(counted.total(), total_calls(&stats), "the client counts what the simulator saw");
     eprintln!(
         "45009 burst: {BURST} calls, {} requests, {lost} lost to 45009, {windows} windows, {:?}",
         calls(&stats, "user/get"),

@@ -8,11 +8,11 @@ use scrm_kernel::paging::{BeforeId, page_size};
 use scrm_kernel::{ApiError, Caller, ErrorCode, Role};
 use scrm_proto::identity::v1::identity_service_server::IdentityService;
 use scrm_proto::identity::v1::{
-    CallbackEvent, CallbackEventState, GetSyncRunRequest, GetSyncRunResponse, IngestCallbackEventRequest,
-    IngestCallbackEventResponse, ListCallbackEventsRequest, ListCallbackEventsResponse, ListSyncRunsRequest,
-    ListSyncRunsResponse, ReprocessCallbackEventRequest, ReprocessCallbackEventResponse, StartSyncRequest,
-    StartSyncResponse, SyncPhase, SyncProgress, SyncRun, SyncScope, SyncState, SyncTrigger, WatchSyncRunRequest,
-    WatchSyncRunResponse,
+    CallbackEvent, CallbackEventState, CancelSyncRunRequest, CancelSyncRunResponse, GetSyncRunRequest,
+    GetSyncRunResponse, IngestCallbackEventRequest, IngestCallbackEventResponse, ListCallbackEventsRequest,
+    ListCallbackEventsResponse, ListSyncRunsRequest, ListSyncRunsResponse, ReprocessCallbackEventRequest,
+    ReprocessCallbackEventResponse, StartSyncRequest, StartSyncResponse, SyncPhase, SyncProgress, SyncRun, SyncScope,
+    SyncState, SyncTrigger, WatchSyncRunRequest, WatchSyncRunResponse,
 };
 use scrm_wecom_crypto::event::CallbackEvent as WecomEvent;
 use tonic::codegen::BoxStream;
@@ -21,7 +21,8 @@ use tonic::{Request, Response, Status};
 use crate::domain::{Counts, InboxState, MAX_DEDUP_KEY_LEN, progress_message};
 use crate::error::IdentityError;
 use crate::store::{IdentityStore, InboxFilter, InboxRow, NewInboxEvent, SyncRunRow};
-use crate::sync::{SharedSync, progress_stream};
+use crate::sync::{CancelOutcome, SharedSync, progress_stream};
+use crate::worker::InboxWorker;
 
 /// Roles that may start a sync.
 const SYNC_ROLES: &[Role] = &[Role::Operator, Role::Admin];
@@ -31,12 +32,26 @@ const SYNC_ROLES: &[Role] = &[Role::Operator, Role::Admin];
 pub struct IdentityApi {
     store: IdentityStore,
     sync: SharedSync,
+    worker: InboxWorker,
+    background: tokio::task::AbortHandle,
+}
+
+impl Drop for IdentityApi {
+    fn drop(&mut self) {
+        self.background.abort();
+    }
 }
 
 impl IdentityApi {
-    /// Handlers over `store`, running syncs with `sync`.
-    pub fn new(store: IdentityStore, sync: SharedSync) -> Self {
-        IdentityApi { store, sync }
+    /// Handlers over `store`, running syncs with `sync` and waking `worker` for new callback events;
+    /// `background` (the worker's task) is stopped when the handlers are dropped.
+    pub fn new(
+        store: IdentityStore,
+        sync: SharedSync,
+        worker: InboxWorker,
+        background: tokio::task::AbortHandle,
+    ) -> Self {
+        IdentityApi { store, sync, worker, background }
     }
 
     async fn run(&self, id: i64) -> Result<SyncRunRow, Status> {
@@ -57,6 +72,8 @@ impl IdentityService for IdentityApi {
         let (id, duplicate) = self.store.insert_inbox_event(&event).await.map_err(IdentityError::from)?;
         if duplicate {
             tracing::info!(dedup_key = %event.dedup_key, id, "a WeCom retry of a stored callback event; nothing written");
+        } else {
+            self.worker.wake();
         }
         Ok(Response::new(IngestCallbackEventResponse { id, duplicate }))
     }
@@ -90,6 +107,7 @@ impl IdentityService for IdentityApi {
         let id = request.into_inner().id;
         let row = self.store.requeue_inbox_event(id).await.map_err(IdentityError::from)?;
         let row = row.ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no callback event with id {id}")))?;
+        self.worker.wake();
         Ok(Response::new(ReprocessCallbackEventResponse { event: Some(to_proto(row)) }))
     }
 
@@ -123,6 +141,23 @@ impl IdentityService for IdentityApi {
         let progress = finished_progress(self.run(id).await?);
         let stream = futures::stream::once(async move { Ok(WatchSyncRunResponse { progress: Some(progress) }) });
         Ok(Response::new(Box::pin(stream)))
+    }
+
+    async fn cancel_sync_run(
+        &self,
+        request: Request<CancelSyncRunRequest>,
+    ) -> Result<Response<CancelSyncRunResponse>, Status> {
+        Caller::from_request(&request)?.require_any(SYNC_ROLES)?;
+        let id = request.into_inner().sync_run_id;
+        if id <= 0 {
+            return Err(ApiError::invalid("sync_run_id", "sync_run_id must be a run's id").into());
+        }
+        let outcome = self.sync.cancel(id).await?;
+        let outcome = outcome.ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no sync run with id {id}")))?;
+        if !matches!(outcome, CancelOutcome::Finished) {
+            tracing::info!(sync_run_id = id, ?outcome, "CancelSyncRun");
+        }
+        Ok(Response::new(CancelSyncRunResponse { run: Some(run_to_proto(self.run(id).await?)) }))
     }
 
     async fn get_sync_run(&self, request: Request<GetSyncRunRequest>) -> Result<Response<GetSyncRunResponse>, Status> {
@@ -162,7 +197,7 @@ fn run_to_proto(row: SyncRunRow) -> SyncRun {
         counts: Some(Counts::from_json(&row.counts).to_proto()),
         api_calls: row.api_calls,
         rate_limited_calls: row.rate_limited_calls,
-        resume_count: 0,
+        resume_count: row.resume_count,
         error_message: row.error_message,
     }
 }

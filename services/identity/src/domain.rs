@@ -57,6 +57,19 @@ impl InboxState {
     }
 }
 
+/// Processing attempts of an inbox event before it is left failed (an admin may reprocess it).
+pub const MAX_ATTEMPTS: i32 = 6;
+
+/// Wait before the next attempt of an event that failed `attempts` times: 2 s doubling up to 5 minutes;
+/// `None` once [`MAX_ATTEMPTS`] attempts failed.
+pub fn retry_delay(attempts: i32) -> Option<std::time::Duration> {
+    if attempts >= MAX_ATTEMPTS {
+        return None;
+    }
+    let exponent = attempts.clamp(1, 16) as u32 - 1;
+    Some(std::time::Duration::from_secs((2u64 << exponent).min(300)))
+}
+
 /// Stored status of a staff member scrm saw disappear from WeCom (WeCom's own 5, 退出企业).
 pub const STAFF_STATUS_RESIGNED: i32 = 5;
 
@@ -212,6 +225,13 @@ mod tests {
         }
         assert_eq!(InboxState::from_code(99), InboxState::Failed);
         assert_eq!(InboxState::from_filter(CallbackEventState::Unspecified), None);
+    }
+
+    #[test]
+    fn retries_back_off_then_stop() {
+        let delays: Vec<_> = (1..=MAX_ATTEMPTS).map(|attempts| retry_delay(attempts).map(|d| d.as_secs())).collect();
+        assert_eq!(delays, [Some(2), Some(4), Some(8), Some(16), Some(32), None]);
+        assert_eq!(retry_delay(0).map(|d| d.as_secs()), Some(2));
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod error;
 mod planned;
 mod store;
 mod sync;
+mod worker;
 
 use std::sync::Arc;
 
@@ -29,11 +30,20 @@ pub static MIGRATIONS: ServiceMigrations = ServiceMigrations {
 /// The gRPC service, ready to mount on a server or to call in-process.
 pub type Service = PlannedRpcsService<IdentityServiceServer<api::IdentityApi>>;
 
-/// Builds the identity service over `db`. `wecom` reads the corp for sync (`None`: not configured, and
-/// `StartSync` answers FAILED_PRECONDITION); `clients` reach the customer and group services it writes to.
+/// Builds the identity service over `db`. `wecom` reads the corp for sync and callback processing (`None`:
+/// not configured, and `StartSync` answers FAILED_PRECONDITION); `clients` reach the customer and group
+/// services it writes to.
+///
+/// Must be called inside a Tokio runtime: it starts the background worker that resumes an interrupted sync
+/// run and processes the callback inbox. The worker stops when the service is dropped.
 pub fn service(db: Db, wecom: Option<WeComClient>, clients: Clients) -> Service {
     let store = store::IdentityStore::new(db);
-    let sync = Arc::new(sync::SyncManager::new(store.clone(), wecom, clients));
-    let api = api::IdentityApi::new(store, sync);
+    // Callback processing gets its own client (same token), so a sync run's call counters are its own.
+    let worker_wecom =
+        wecom.as_ref().map(|client| WeComClient::new(client.config().clone()).unwrap_or_else(|_| client.clone()));
+    let sync = Arc::new(sync::SyncManager::new(store.clone(), wecom, clients.clone()));
+    let worker = worker::InboxWorker::new(store.clone(), worker_wecom, clients);
+    let background = tokio::spawn(worker.clone().run(sync.clone()));
+    let api = api::IdentityApi::new(store, sync, worker, background.abort_handle());
     PlannedRpcs::new(scrm_kernel::ServiceKind::Identity.grpc_name(), PLANNED).layer(IdentityServiceServer::new(api))
 }

@@ -17,7 +17,6 @@ pub const PLANNED: &[PlannedRpc] = &[
     ("GetStaff", "PR01 企业微信授权与同步 — issue #3"),
     ("BatchGetStaff", "PR01 企业微信授权与同步 — issue #3"),
     ("CountStaff", "PR01 企业微信授权与同步 — issue #3"),
-    ("CancelSyncRun", "PR01 企业微信授权与同步 — issue #3"),
     ("ListRoles", "登录与角色 — issue #6"),
     ("ListUsers", "登录与角色 — issue #6"),
     ("GetUser", "登录与角色 — issue #6"),

@@ -56,6 +56,21 @@ impl InboxRow {
     }
 }
 
+/// What one processing attempt of an inbox event left behind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboxAttempt {
+    /// State after the attempt: processed, ignored, failed for good, or pending for a retry.
+    pub state: InboxState,
+    /// Attempts so far, this one included.
+    pub attempts: i32,
+    /// Why it failed or was ignored; empty when processed.
+    pub last_error: String,
+    /// When the attempt ended, Unix milliseconds; `None` while a retry is pending.
+    pub processed_at: Option<i64>,
+    /// When a pending retry is due, Unix milliseconds; 0 otherwise.
+    pub next_attempt_at: i64,
+}
+
 /// Which inbox events to list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InboxFilter {
@@ -132,13 +147,45 @@ impl IdentityStore {
         query.build_query_as().fetch_all(self.db.pool()).await
     }
 
-    /// Puts event `id` back in the pending state; `None` when there is no such event.
+    /// Pending events whose next attempt is due at `now` (Unix milliseconds), oldest first.
+    pub async fn due_inbox_events(&self, now: i64, limit: u32) -> Result<Vec<InboxRow>, sqlx::Error> {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {INBOX_COLUMNS} FROM identity_callback_inbox WHERE state = ? AND next_attempt_at <= ? \
+             ORDER BY id LIMIT ?"
+        )))
+        .bind(InboxState::Pending.code())
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(self.db.pool())
+        .await
+    }
+
+    /// Records the outcome of one processing attempt of event `id`.
+    pub async fn record_inbox_attempt(&self, id: i64, attempt: &InboxAttempt) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE identity_callback_inbox SET state = ?, attempts = ?, last_error = ?, processed_at = ?, \
+             next_attempt_at = ? WHERE id = ?",
+        )
+        .bind(attempt.state.code())
+        .bind(attempt.attempts)
+        .bind(&attempt.last_error)
+        .bind(attempt.processed_at)
+        .bind(attempt.next_attempt_at)
+        .bind(id)
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Puts event `id` back in the pending state, due now; `None` when there is no such event.
     pub async fn requeue_inbox_event(&self, id: i64) -> Result<Option<InboxRow>, sqlx::Error> {
-        sqlx::query("UPDATE identity_callback_inbox SET state = ?, processed_at = NULL WHERE id = ?")
-            .bind(InboxState::Pending.code())
-            .bind(id)
-            .execute(self.db.pool())
-            .await?;
+        sqlx::query(
+            "UPDATE identity_callback_inbox SET state = ?, processed_at = NULL, next_attempt_at = 0 WHERE id = ?",
+        )
+        .bind(InboxState::Pending.code())
+        .bind(id)
+        .execute(self.db.pool())
+        .await?;
         sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {INBOX_COLUMNS} FROM identity_callback_inbox WHERE id = ?")))
             .bind(id)
             .fetch_optional(self.db.pool())
@@ -228,12 +275,16 @@ pub struct SyncRunRow {
     pub finished_at: Option<i64>,
     /// Why it failed; empty unless failed.
     pub error_message: String,
+    /// Where the run is inside its phase: the last key (userid, external_userid, chat_id) written, in key order.
+    pub checkpoint: String,
+    /// Times the run was resumed after its process died.
+    pub resume_count: i32,
 }
 
 const STAFF_COLUMNS: &str = "userid, name, department_ids, main_department, position, mobile, gender, email, avatar, \
      alias, status, external_contact_enabled, fingerprint, resigned_at";
 const SYNC_RUN_COLUMNS: &str = "id, scope, trigger_kind, state, phase, counts, api_calls, rate_limited_calls, \
-     started_at, finished_at, error_message";
+     started_at, finished_at, error_message, checkpoint, resume_count";
 
 impl IdentityStore {
     /// Every stored department.
@@ -243,12 +294,21 @@ impl IdentityStore {
             .await
     }
 
-    /// Inserts a department new to scrm.
-    pub async fn insert_department(&self, department: &DepartmentRow, now: i64) -> Result<(), sqlx::Error> {
-        sqlx::query(
+    /// One department by WeCom id.
+    pub async fn department(&self, id: i64) -> Result<Option<DepartmentRow>, sqlx::Error> {
+        sqlx::query_as("SELECT id, parent_id, sort_order, name FROM identity_department WHERE id = ?")
+            .bind(id)
+            .fetch_optional(self.db.pool())
+            .await
+    }
+
+    /// Writes a department: inserts it when new to scrm, rewrites it otherwise.
+    pub async fn upsert_department(&self, department: &DepartmentRow, now: i64) -> Result<(), sqlx::Error> {
+        let upsert = self.db.dialect().upsert_clause(&["id"], &["parent_id", "sort_order", "name", "updated_at"]);
+        sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO identity_department (id, parent_id, sort_order, name, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?)",
-        )
+             VALUES (?, ?, ?, ?, ?, ?) {upsert}"
+        )))
         .bind(department.id)
         .bind(department.parent_id)
         .bind(department.sort_order)
@@ -260,19 +320,14 @@ impl IdentityStore {
         Ok(())
     }
 
-    /// Rewrites a known department.
-    pub async fn update_department(&self, department: &DepartmentRow, now: i64) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE identity_department SET parent_id = ?, sort_order = ?, name = ?, updated_at = ? WHERE id = ?",
-        )
-        .bind(department.parent_id)
-        .bind(department.sort_order)
-        .bind(&department.name)
-        .bind(now)
-        .bind(department.id)
-        .execute(self.db.pool())
-        .await?;
-        Ok(())
+    /// Deletes department `id`; returns whether it existed.
+    pub async fn delete_department(&self, id: i64) -> Result<bool, sqlx::Error> {
+        let deleted = sqlx::query("DELETE FROM identity_department WHERE id = ?")
+            .bind(id)
+            .execute(self.db.pool())
+            .await?
+            .rows_affected();
+        Ok(deleted > 0)
     }
 
     /// Userid, fingerprint and status of every stored staff member.
@@ -282,11 +337,15 @@ impl IdentityStore {
             .await
     }
 
-    /// Inserts a staff member new to scrm.
-    pub async fn insert_staff(&self, staff: &StaffRow, now: i64) -> Result<(), sqlx::Error> {
+    /// Writes a staff member as WeCom describes them now: inserts them when new to scrm, rewrites them (by
+    /// userid) otherwise.
+    pub async fn upsert_staff(&self, staff: &StaffRow, now: i64) -> Result<(), sqlx::Error> {
+        let updated: Vec<&str> =
+            STAFF_COLUMNS.split(", ").map(str::trim).filter(|column| *column != "userid").collect();
+        let upsert = self.db.dialect().upsert_clause(&["userid"], &[updated.as_slice(), &["updated_at"]].concat());
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO identity_staff ({STAFF_COLUMNS}, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) {upsert}"
         )))
         .bind(&staff.userid)
         .bind(&staff.name)
@@ -309,31 +368,21 @@ impl IdentityStore {
         Ok(())
     }
 
-    /// Rewrites a known staff member (by userid) with what WeCom says now.
-    pub async fn update_staff(&self, staff: &StaffRow, now: i64) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE identity_staff SET name = ?, department_ids = ?, main_department = ?, position = ?, mobile = ?, \
-             gender = ?, email = ?, avatar = ?, alias = ?, status = ?, external_contact_enabled = ?, fingerprint = ?, \
-             resigned_at = ?, updated_at = ? WHERE userid = ?",
+    /// Renames a staff member's userid (WeCom allows one change, announced by `update_user` with
+    /// `NewUserID`); returns whether a row was renamed. Nothing changes when `new` is already taken.
+    pub async fn rename_staff(&self, old: &str, new: &str, now: i64) -> Result<bool, sqlx::Error> {
+        let renamed = sqlx::query(
+            "UPDATE identity_staff SET userid = ?, updated_at = ? WHERE userid = ? \
+             AND NOT EXISTS (SELECT 1 FROM (SELECT userid FROM identity_staff WHERE userid = ?) AS taken)",
         )
-        .bind(&staff.name)
-        .bind(&staff.department_ids)
-        .bind(staff.main_department)
-        .bind(&staff.position)
-        .bind(&staff.mobile)
-        .bind(staff.gender)
-        .bind(&staff.email)
-        .bind(&staff.avatar)
-        .bind(&staff.alias)
-        .bind(staff.status)
-        .bind(staff.external_contact_enabled)
-        .bind(&staff.fingerprint)
-        .bind(staff.resigned_at)
+        .bind(new)
         .bind(now)
-        .bind(&staff.userid)
+        .bind(old)
+        .bind(new)
         .execute(self.db.pool())
-        .await?;
-        Ok(())
+        .await?
+        .rows_affected();
+        Ok(renamed > 0)
     }
 
     /// Flags `userid` as resigned (status 5) unless it already is; returns whether it changed.
@@ -392,7 +441,7 @@ impl IdentityStore {
     pub async fn update_sync_run(&self, run: &SyncRunRow) -> Result<(), sqlx::Error> {
         sqlx::query(
             "UPDATE identity_sync_run SET state = ?, phase = ?, counts = ?, api_calls = ?, rate_limited_calls = ?, \
-             finished_at = ?, error_message = ? WHERE id = ?",
+             finished_at = ?, error_message = ?, checkpoint = ?, resume_count = ? WHERE id = ?",
         )
         .bind(run.state)
         .bind(run.phase)
@@ -401,6 +450,8 @@ impl IdentityStore {
         .bind(run.rate_limited_calls)
         .bind(run.finished_at)
         .bind(&run.error_message)
+        .bind(&run.checkpoint)
+        .bind(run.resume_count)
         .bind(run.id)
         .execute(self.db.pool())
         .await?;
@@ -514,13 +565,17 @@ mod tests {
         db.migrate(&crate::MIGRATIONS).await.unwrap();
         let store = IdentityStore::new(db);
         let department = DepartmentRow { id: 2, parent_id: 1, sort_order: 100, name: String::new() };
-        store.insert_department(&department, 10).await.unwrap();
-        store.update_department(&DepartmentRow { sort_order: 50, ..department.clone() }, 20).await.unwrap();
-        assert_eq!(store.departments().await.unwrap(), [DepartmentRow { sort_order: 50, ..department }]);
+        store.upsert_department(&department, 10).await.unwrap();
+        store.upsert_department(&DepartmentRow { sort_order: 50, ..department.clone() }, 20).await.unwrap();
+        assert_eq!(store.departments().await.unwrap(), [DepartmentRow { sort_order: 50, ..department.clone() }]);
+        assert_eq!(store.department(2).await.unwrap().map(|row| row.sort_order), Some(50));
+        assert!(store.delete_department(2).await.unwrap());
+        assert!(!store.delete_department(2).await.unwrap(), "already gone");
+        assert_eq!(store.department(2).await.unwrap(), None);
 
-        store.insert_staff(&staff("zhangsan", "f1"), 10).await.unwrap();
-        store.insert_staff(&staff("lisi", "f2"), 10).await.unwrap();
-        store.update_staff(&StaffRow { name: "张三丰".into(), ..staff("zhangsan", "f3") }, 20).await.unwrap();
+        store.upsert_staff(&staff("zhangsan", "f1"), 10).await.unwrap();
+        store.upsert_staff(&staff("lisi", "f2"), 10).await.unwrap();
+        store.upsert_staff(&StaffRow { name: "张三丰".into(), ..staff("zhangsan", "f3") }, 20).await.unwrap();
         let fingerprints = store.staff_fingerprints().await.unwrap();
         let pairs: Vec<_> = fingerprints.iter().map(|row| (row.userid.as_str(), row.fingerprint.as_str())).collect();
         assert_eq!(pairs, [("zhangsan", "f3"), ("lisi", "f2")]);
@@ -530,10 +585,16 @@ mod tests {
         assert!(!store.mark_staff_resigned("lisi", 40).await.unwrap(), "already resigned");
         let lisi = store.staff("lisi").await.unwrap().unwrap();
         assert_eq!((lisi.status, lisi.resigned_at), (STAFF_STATUS_RESIGNED, Some(30)));
-        store.update_staff(&staff("lisi", "f2"), 50).await.unwrap();
+        store.upsert_staff(&staff("lisi", "f2"), 50).await.unwrap();
         let back = store.staff("lisi").await.unwrap().unwrap();
         assert_eq!((back.status, back.resigned_at), (1, None));
         assert_eq!(store.staff("nobody").await.unwrap(), None);
+
+        assert!(store.rename_staff("lisi", "lisi2", 60).await.unwrap());
+        assert_eq!(store.staff("lisi2").await.unwrap().map(|row| row.fingerprint), Some("f2".to_owned()));
+        assert!(!store.rename_staff("lisi2", "zhangsan", 70).await.unwrap(), "the new userid is taken");
+        assert!(!store.rename_staff("nobody", "someone", 70).await.unwrap());
+        assert_eq!(store.staff_fingerprints().await.unwrap().len(), 2);
     }
 
     async fn sync_runs_are_recorded_and_listed_newest_first(db: Db) {
@@ -550,6 +611,8 @@ mod tests {
         row.counts = r#"{"staff":{"seen":20}}"#.to_owned();
         row.finished_at = Some(3_000);
         row.error_message = "user/get: boom".to_owned();
+        row.checkpoint = "wmCustomer0042".to_owned();
+        row.resume_count = 1;
         store.update_sync_run(&row).await.unwrap();
         assert_eq!(store.sync_run(first).await.unwrap().unwrap(), row);
         assert_eq!(store.sync_run(second + 100).await.unwrap(), None);
@@ -561,7 +624,46 @@ mod tests {
         assert_eq!(ids(store.list_sync_runs(None, None, 1).await.unwrap()), [second]);
     }
 
+    async fn attempts_are_recorded_and_retries_wait_until_due(db: Db) {
+        db.migrate(&crate::MIGRATIONS).await.unwrap();
+        let store = IdentityStore::new(db);
+        let (first, _) = store.insert_inbox_event(&event("k1", "change_contact")).await.unwrap();
+        let (second, _) = store.insert_inbox_event(&event("k2", "change_contact")).await.unwrap();
+        let ids = |rows: Vec<InboxRow>| rows.into_iter().map(|row| row.id).collect::<Vec<_>>();
+        assert_eq!(ids(store.due_inbox_events(0, 10).await.unwrap()), [first, second]);
+        assert_eq!(ids(store.due_inbox_events(0, 1).await.unwrap()), [first]);
+
+        let retry = InboxAttempt {
+            state: InboxState::Pending,
+            attempts: 1,
+            last_error: "user/get: system busy".to_owned(),
+            processed_at: None,
+            next_attempt_at: 5_000,
+        };
+        store.record_inbox_attempt(first, &retry).await.unwrap();
+        assert_eq!(ids(store.due_inbox_events(4_999, 10).await.unwrap()), [second]);
+        assert_eq!(ids(store.due_inbox_events(5_000, 10).await.unwrap()), [first, second]);
+
+        let done = InboxAttempt {
+            state: InboxState::Processed,
+            attempts: 2,
+            last_error: String::new(),
+            processed_at: Some(6_000),
+            next_attempt_at: 0,
+        };
+        store.record_inbox_attempt(first, &done).await.unwrap();
+        let row = store.list_inbox_events(&InboxFilter::default(), None, 10).await.unwrap().pop().unwrap();
+        assert_eq!(
+            (row.id, row.state(), row.attempts, row.processed_at),
+            (first, InboxState::Processed, 2, Some(6_000))
+        );
+        assert_eq!(ids(store.due_inbox_events(10_000, 10).await.unwrap()), [second]);
+        store.requeue_inbox_event(first).await.unwrap();
+        assert_eq!(ids(store.due_inbox_events(0, 10).await.unwrap()), [first, second]);
+    }
+
     scrm_storage::store_test_suite!(
+        attempts_are_recorded_and_retries_wait_until_due,
         the_same_event_is_stored_once,
         lists_page_newest_first_with_filters,
         requeue_returns_the_event_pending,
