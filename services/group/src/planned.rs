@@ -5,8 +5,6 @@ use scrm_kernel::rpc::PlannedRpc;
 
 /// Planned RPCs: method name and the feature that will build it.
 pub const PLANNED: &[PlannedRpc] = &[
-    ("ListGroups", "PR04 社群列表 — issue #5"),
-    ("GetGroup", "PR04 社群列表 — issue #5"),
     ("CreateGroupTag", "PR04 社群列表 — issue #5"),
     ("ListGroupTags", "PR04 社群列表 — issue #5"),
     ("UpdateGroupTag", "PR04 社群列表 — issue #5"),

@@ -1,5 +1,7 @@
 //! The group service's tables.
 
+pub mod list;
+
 use std::future::Future;
 
 use scrm_kernel::StoreScope;
