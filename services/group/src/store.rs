@@ -1,6 +1,7 @@
 //! The group service's tables.
 
 pub mod list;
+pub mod tags;
 
 use std::future::Future;
 
