@@ -24,9 +24,7 @@ const GROUP_RESULTS_PAGE: i32 = 200;
 
 /// The broadcast routes, to nest under `/api`.
 pub fn router() -> Router<Clients> {
-    Router::new()
-        .route("/social/groups/broadcast", post(create))
-        .route("/social/groups/broadcast/{id}", get(fetch))
+    Router::new().route("/social/groups/broadcast", post(create)).route("/social/groups/broadcast/{id}", get(fetch))
 }
 
 /// The PRD's body of `POST /api/social/groups/broadcast`.
@@ -117,8 +115,12 @@ async fn fetch(
 ) -> Result<Json<Value>, RestError> {
     let id: i64 = id.parse().map_err(|_| ApiError::invalid("id", "the broadcast id must be a number"))?;
     let mut messaging = clients.messaging.clone();
-    let broadcast =
-        messaging.get_broadcast(caller.outgoing(GetBroadcastRequest { id })?).await?.into_inner().broadcast.unwrap_or_default();
+    let broadcast = messaging
+        .get_broadcast(caller.outgoing(GetBroadcastRequest { id })?)
+        .await?
+        .into_inner()
+        .broadcast
+        .unwrap_or_default();
     let results = messaging
         .list_broadcast_group_results(caller.outgoing(ListBroadcastGroupResultsRequest {
             broadcast_id: id,

@@ -25,12 +25,8 @@ use tower::{Layer, Service};
 use crate::config::Config;
 
 /// Every migration set, by owning service.
-const MIGRATIONS: [&ServiceMigrations; 4] = [
-    &scrm_identity::MIGRATIONS,
-    &scrm_customer::MIGRATIONS,
-    &scrm_group::MIGRATIONS,
-    &scrm_messaging::MIGRATIONS,
-];
+const MIGRATIONS: [&ServiceMigrations; 4] =
+    [&scrm_identity::MIGRATIONS, &scrm_customer::MIGRATIONS, &scrm_group::MIGRATIONS, &scrm_messaging::MIGRATIONS];
 
 /// A running scrm process: the gateway listening, the services behind it.
 pub struct Server {

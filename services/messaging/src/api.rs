@@ -8,11 +8,11 @@ use scrm_proto::messaging::v1::{
     Broadcast, BroadcastAttachment, BroadcastGroupResult, BroadcastReport, BroadcastTargetFilter, BroadcastTargets,
     CancelBroadcastRequest, CancelBroadcastResponse, CreateBroadcastRequest, CreateBroadcastResponse, ErrcodeCount,
     ErrorLoss, GetBroadcastRequest, GetBroadcastResponse, ImageAttachment, LinkAttachment,
-    ListBroadcastGroupResultsRequest, ListBroadcastGroupResultsResponse, ListBroadcastsRequest,
-    ListBroadcastsResponse, MiniprogramAttachment, OwnerRemindResult, OwnerTaskPreview, PreviewBroadcastRequest,
-    PreviewBroadcastResponse, PreviewTargetGroup, QuotaFlaggedGroup, QuotaLoss, RemindOwnersRequest,
-    RemindOwnersResponse, RemindSkipReason, RescheduleBroadcastRequest, RescheduleBroadcastResponse, UnconfirmedLoss,
-    UnconfirmedOwner, ValidationIssue, broadcast_attachment,
+    ListBroadcastGroupResultsRequest, ListBroadcastGroupResultsResponse, ListBroadcastsRequest, ListBroadcastsResponse,
+    MiniprogramAttachment, OwnerRemindResult, OwnerTaskPreview, PreviewBroadcastRequest, PreviewBroadcastResponse,
+    PreviewTargetGroup, QuotaFlaggedGroup, QuotaLoss, RemindOwnersRequest, RemindOwnersResponse, RemindSkipReason,
+    RescheduleBroadcastRequest, RescheduleBroadcastResponse, UnconfirmedLoss, UnconfirmedOwner, ValidationIssue,
+    broadcast_attachment,
 };
 use tonic::{Request, Response, Status};
 
@@ -218,7 +218,8 @@ impl MessagingService for MessagingApi {
         let (issues, _) = self.check(&caller, &draft).await?;
         first_issue(issues)?;
         let now = self.engine.clock.now_ms();
-        let scheduled_at = validate_schedule(draft.scheduled_at, now).map_err(|issue| ApiError::invalid(issue.field, issue.message))?;
+        let scheduled_at = validate_schedule(draft.scheduled_at, now)
+            .map_err(|issue| ApiError::invalid(issue.field, issue.message))?;
         let name = if request.name.trim().is_empty() {
             draft.content.chars().take(20).collect::<String>()
         } else {
@@ -256,8 +257,12 @@ impl MessagingService for MessagingApi {
         let now = self.engine.clock.now_ms();
         let at = draft.scheduled_at.unwrap_or(now).max(now);
         let day = corp_day(at);
-        let mut groups: Vec<_> =
-            resolution.groups.into_iter().filter(|resolved| !resolved.dismissed).map(|resolved| resolved.group).collect();
+        let mut groups: Vec<_> = resolution
+            .groups
+            .into_iter()
+            .filter(|resolved| !resolved.dismissed)
+            .map(|resolved| resolved.group)
+            .collect();
         groups.sort_by(|a, b| a.owner.cmp(&b.owner).then_with(|| a.name.cmp(&b.name)));
         let chat_ids: Vec<String> = groups.iter().map(|group| group.chat_id.clone()).collect();
         let usage = self.engine.store.quota_usage(&chat_ids, day).await.map_err(MessagingError::from)?;
@@ -378,9 +383,12 @@ impl MessagingService for MessagingApi {
         let now = self.engine.clock.now_ms();
         let store = &self.engine.store;
         match BroadcastState::from_code(row.state) {
-            Some(BroadcastState::Scheduled) if store.cancel_scheduled(row.id, now).await.map_err(MessagingError::from)? => {}
+            Some(BroadcastState::Scheduled)
+                if store.cancel_scheduled(row.id, now).await.map_err(MessagingError::from)? => {}
             Some(BroadcastState::Cancelled) => {}
-            Some(BroadcastState::FanningOut | BroadcastState::AwaitingConfirmation) if request.stop_unconfirmed_tasks => {
+            Some(BroadcastState::FanningOut | BroadcastState::AwaitingConfirmation)
+                if request.stop_unconfirmed_tasks =>
+            {
                 let msgids = store.cancel_started(row.id, now).await.map_err(MessagingError::from)?;
                 if let Some(wecom) = &self.engine.wecom {
                     for msgid in msgids {
@@ -416,7 +424,9 @@ impl MessagingService for MessagingApi {
         let at = validate_schedule(Some(at.seconds * 1000 + i64::from(at.nanos) / 1_000_000), now)
             .map_err(|issue| ApiError::invalid(issue.field, issue.message))?;
         if !self.engine.store.reschedule(row.id, at).await.map_err(MessagingError::from)? {
-            return Err(ApiError::new(ErrorCode::FailedPrecondition, "the broadcast has already started or ended").into());
+            return Err(
+                ApiError::new(ErrorCode::FailedPrecondition, "the broadcast has already started or ended").into()
+            );
         }
         let row = self.row(row.id).await?;
         Ok(Response::new(RescheduleBroadcastResponse { broadcast: Some(self.broadcast(&row).await?) }))
@@ -447,11 +457,8 @@ impl MessagingService for MessagingApi {
             .group_results(row.id, &request.outcomes, &request.owner_userids, offset, size)
             .await
             .map_err(MessagingError::from)?;
-        let next_page_token = if rows.len() == size as usize {
-            format!("offset:{}", offset + i64::from(size))
-        } else {
-            String::new()
-        };
+        let next_page_token =
+            if rows.len() == size as usize { format!("offset:{}", offset + i64::from(size)) } else { String::new() };
         let results = rows.into_iter().map(|row| group_result(row, &tasks)).collect();
         Ok(Response::new(ListBroadcastGroupResultsResponse { results, next_page_token }))
     }
@@ -467,7 +474,9 @@ impl MessagingService for MessagingApi {
             BroadcastState::from_code(row.state),
             Some(BroadcastState::FanningOut | BroadcastState::AwaitingConfirmation)
         ) {
-            return Err(ApiError::new(ErrorCode::FailedPrecondition, "the broadcast is not awaiting confirmation").into());
+            return Err(
+                ApiError::new(ErrorCode::FailedPrecondition, "the broadcast is not awaiting confirmation").into()
+            );
         }
         let Some(wecom) = &self.engine.wecom else {
             return Err(ApiError::new(ErrorCode::FailedPrecondition, "WeCom is not configured").into());
@@ -508,7 +517,8 @@ impl MessagingService for MessagingApi {
                     }
                 }
                 if sent > 0 {
-                    result = OwnerRemindResult { userid: owner.clone(), reminded: true, ..OwnerRemindResult::default() };
+                    result =
+                        OwnerRemindResult { userid: owner.clone(), reminded: true, ..OwnerRemindResult::default() };
                 }
                 result.reminders_sent = i32::try_from(times.len() + sent).unwrap_or(i32::MAX);
             }
@@ -534,7 +544,11 @@ fn group_result(row: GroupRow, tasks: &[TaskRow]) -> BroadcastGroupResult {
         msgid: task.map(|task| task.msgid.clone()).unwrap_or_default(),
         sent_at: row.sent_at.map(timestamp),
         errcode: if row.errcode != 0 { row.errcode } else { task.map_or(0, |task| task.errcode) },
-        errmsg: if row.errmsg.is_empty() { task.map(|task| task.errmsg.clone()).unwrap_or_default() } else { row.errmsg },
+        errmsg: if row.errmsg.is_empty() {
+            task.map(|task| task.errmsg.clone()).unwrap_or_default()
+        } else {
+            row.errmsg
+        },
         attempts: task.map_or(0, |task| task.attempts),
         updated_at: Some(timestamp(row.updated_at)),
     }
@@ -578,7 +592,9 @@ fn proto_targets(targets: &Targets) -> BroadcastTargets {
 
 fn domain_attachment(attachment: BroadcastAttachment) -> Option<Attachment> {
     Some(match attachment.body? {
-        broadcast_attachment::Body::Image(image) => Attachment::Image { pic_url: image.pic_url, media_id: image.media_id },
+        broadcast_attachment::Body::Image(image) => {
+            Attachment::Image { pic_url: image.pic_url, media_id: image.media_id }
+        }
         broadcast_attachment::Body::Link(link) => {
             Attachment::Link { title: link.title, picurl: link.picurl, desc: link.desc, url: link.url }
         }
@@ -594,7 +610,9 @@ fn domain_attachment(attachment: BroadcastAttachment) -> Option<Attachment> {
 
 fn proto_attachment(attachment: Attachment) -> BroadcastAttachment {
     let body = match attachment {
-        Attachment::Image { pic_url, media_id } => broadcast_attachment::Body::Image(ImageAttachment { pic_url, media_id }),
+        Attachment::Image { pic_url, media_id } => {
+            broadcast_attachment::Body::Image(ImageAttachment { pic_url, media_id })
+        }
         Attachment::Link { title, picurl, desc, url } => {
             broadcast_attachment::Body::Link(LinkAttachment { title, picurl, desc, url })
         }

@@ -77,8 +77,10 @@ impl GroupServiceDirectory {
                     group_id: group.id,
                     chat_id: group.chat_id,
                     name: group.name,
+                    // The group service names owners from identity's sync; until a name is known the userid
+                    // stands in, so that reports always name someone.
+                    owner_name: if group.owner_name.is_empty() { group.owner.clone() } else { group.owner_name },
                     owner: group.owner,
-                    owner_name: group.owner_name,
                     member_count: group.member_count,
                 },
             }));
@@ -128,8 +130,7 @@ pub fn unite(targets: &Targets, found: Vec<ResolvedGroup>) -> Resolution {
     let groups: Vec<ResolvedGroup> =
         found.into_iter().filter(|resolved| seen.insert(resolved.group.chat_id.clone())).collect();
     let ids: std::collections::HashSet<i64> = groups.iter().map(|resolved| resolved.group.group_id).collect();
-    let unknown_group_ids =
-        targets.group_ids.iter().copied().enumerate().filter(|(_, id)| !ids.contains(id)).collect();
+    let unknown_group_ids = targets.group_ids.iter().copied().enumerate().filter(|(_, id)| !ids.contains(id)).collect();
     let unknown_chat_ids =
         targets.chat_ids.iter().cloned().enumerate().filter(|(_, chat_id)| !seen.contains(chat_id)).collect();
     Resolution { groups, unknown_group_ids, unknown_chat_ids }

@@ -688,7 +688,8 @@ mod tests {
         assert_eq!(fields(validate_content(Some(MsgType::Text), "  ", &[])), vec!["content"]);
         assert_eq!(fields(validate_content(None, "hi", &[])), vec!["msg_type"]);
         assert_eq!(fields(validate_content(Some(MsgType::Link), "", &[])), vec!["attachments"]);
-        let link = Attachment::Link { title: "t".into(), picurl: String::new(), desc: String::new(), url: String::new() };
+        let link =
+            Attachment::Link { title: "t".into(), picurl: String::new(), desc: String::new(), url: String::new() };
         assert_eq!(fields(validate_content(Some(MsgType::Link), "", &[link])), vec!["attachments[0].url"]);
         assert!(validate_content(Some(MsgType::Text), "今晚8点秒杀", &[]).is_empty());
     }

@@ -354,9 +354,8 @@ impl MessagingStore {
             }
         }
         for chunk in groups.chunks(ROWS_PER_STATEMENT) {
-            let mut query = QueryBuilder::<Any>::new(format!(
-                "INSERT INTO messaging_broadcast_group ({GROUP_COLUMNS}, day) "
-            ));
+            let mut query =
+                QueryBuilder::<Any>::new(format!("INSERT INTO messaging_broadcast_group ({GROUP_COLUMNS}, day) "));
             query.push_values(chunk, |mut row, starting| {
                 let group = &starting.group;
                 let (task_id, outcome) = if starting.dismissed {
@@ -396,9 +395,8 @@ impl MessagingStore {
     ) -> Result<std::collections::HashMap<String, i64>, sqlx::Error> {
         let mut usage = std::collections::HashMap::new();
         for chunk in chat_ids.chunks(ROWS_PER_STATEMENT) {
-            let mut query = QueryBuilder::<Any>::new(
-                "SELECT chat_id, COUNT(*) FROM messaging_broadcast_group WHERE day = ",
-            );
+            let mut query =
+                QueryBuilder::<Any>::new("SELECT chat_id, COUNT(*) FROM messaging_broadcast_group WHERE day = ");
             query.push_bind(day).push(" AND outcome IN (");
             let mut list = query.separated(", ");
             for outcome in [Outcome::Pending, Outcome::AwaitingConfirmation, Outcome::Delivered] {
@@ -418,14 +416,16 @@ impl MessagingStore {
 
     /// Marks broadcast `id` failed to start.
     pub async fn fail_broadcast(&self, id: i64, reason: &str, now: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE messaging_broadcast SET state = ?, failure_reason = ?, ends_at = ? WHERE id = ? AND state = ?")
-            .bind(BroadcastState::Failed.code())
-            .bind(reason)
-            .bind(now)
-            .bind(id)
-            .bind(BroadcastState::Scheduled.code())
-            .execute(self.db.pool())
-            .await?;
+        sqlx::query(
+            "UPDATE messaging_broadcast SET state = ?, failure_reason = ?, ends_at = ? WHERE id = ? AND state = ?",
+        )
+        .bind(BroadcastState::Failed.code())
+        .bind(reason)
+        .bind(now)
+        .bind(id)
+        .bind(BroadcastState::Scheduled.code())
+        .execute(self.db.pool())
+        .await?;
         Ok(())
     }
 
@@ -454,13 +454,15 @@ impl MessagingStore {
             .bind(BroadcastState::AwaitingConfirmation.code())
             .execute(&mut *tx)
             .await?;
-        sqlx::query("UPDATE messaging_broadcast_task SET state = ?, updated_at = ? WHERE broadcast_id = ? AND state = ?")
-            .bind(TaskState::Cancelled.code())
-            .bind(now)
-            .bind(id)
-            .bind(TaskState::Pending.code())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE messaging_broadcast_task SET state = ?, updated_at = ? WHERE broadcast_id = ? AND state = ?",
+        )
+        .bind(TaskState::Cancelled.code())
+        .bind(now)
+        .bind(id)
+        .bind(TaskState::Pending.code())
+        .execute(&mut *tx)
+        .await?;
         let msgids: Vec<String> = sqlx::query_scalar(
             "SELECT msgid FROM messaging_broadcast_task WHERE broadcast_id = ? AND state = ? AND confirmed = 0",
         )
@@ -511,13 +513,14 @@ impl MessagingStore {
         .await?;
         let mut claimed = Vec::new();
         for id in candidates {
-            let won = sqlx::query("UPDATE messaging_broadcast_task SET lease_until = ? WHERE id = ? AND lease_until < ?")
-                .bind(now + lease_ms)
-                .bind(id)
-                .bind(now)
-                .execute(self.db.pool())
-                .await?
-                .rows_affected();
+            let won =
+                sqlx::query("UPDATE messaging_broadcast_task SET lease_until = ? WHERE id = ? AND lease_until < ?")
+                    .bind(now + lease_ms)
+                    .bind(id)
+                    .bind(now)
+                    .execute(self.db.pool())
+                    .await?
+                    .rows_affected();
             if won > 0
                 && let Some(task) = self.task(id).await?
             {
@@ -592,13 +595,15 @@ impl MessagingStore {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("UPDATE messaging_broadcast_group SET outcome = ?, updated_at = ? WHERE task_id = ? AND outcome = ?")
-            .bind(Outcome::AwaitingConfirmation.code())
-            .bind(now)
-            .bind(id)
-            .bind(Outcome::Pending.code())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE messaging_broadcast_group SET outcome = ?, updated_at = ? WHERE task_id = ? AND outcome = ?",
+        )
+        .bind(Outcome::AwaitingConfirmation.code())
+        .bind(now)
+        .bind(id)
+        .bind(Outcome::Pending.code())
+        .execute(&mut *tx)
+        .await?;
         for chat_id in fail_list {
             sqlx::query(
                 "UPDATE messaging_broadcast_group SET outcome = ?, errcode = ?, errmsg = ?, updated_at = ? \
@@ -731,11 +736,12 @@ impl MessagingStore {
             .execute(&mut *tx)
             .await?;
         }
-        let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messaging_broadcast_group WHERE task_id = ? AND outcome = ?")
-            .bind(id)
-            .bind(Outcome::AwaitingConfirmation.code())
-            .fetch_one(&mut *tx)
-            .await?;
+        let open: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM messaging_broadcast_group WHERE task_id = ? AND outcome = ?")
+                .bind(id)
+                .bind(Outcome::AwaitingConfirmation.code())
+                .fetch_one(&mut *tx)
+                .await?;
         sqlx::query("UPDATE messaging_broadcast_task SET confirmed = ?, next_run_at = ?, updated_at = ? WHERE id = ?")
             .bind(i32::from(open == 0))
             .bind(next_poll_at)
@@ -825,7 +831,7 @@ impl MessagingStore {
     /// Task counts of broadcast `id`.
     pub async fn task_counts(&self, broadcast_id: i64) -> Result<TaskCounts, sqlx::Error> {
         let (total, created): (i64, i64) = sqlx::query_as(
-            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN state = ? THEN 1 ELSE 0 END), 0) FROM messaging_broadcast_task \
+            "SELECT COUNT(*), COUNT(CASE WHEN state = ? THEN 1 END) FROM messaging_broadcast_task \
              WHERE broadcast_id = ?",
         )
         .bind(TaskState::Created.code())
@@ -916,11 +922,7 @@ mod tests {
         let tasks = plan_tasks(&groups, 2000);
         let starting: Vec<_> = groups
             .iter()
-            .map(|group| StartingGroup {
-                group: group.clone(),
-                quota_flagged: group.chat_id == "c3",
-                dismissed: false,
-            })
+            .map(|group| StartingGroup { group: group.clone(), quota_flagged: group.chat_id == "c3", dismissed: false })
             .collect();
         assert!(store.start_broadcast(first.id, &starting, &tasks, 1_000, 9_000, 3).await.unwrap());
         assert!(!store.start_broadcast(first.id, &starting, &tasks, 1_000, 9_000, 3).await.unwrap(), "starts once");
@@ -939,7 +941,10 @@ mod tests {
         assert!(store.msgid_known("msgA").await.unwrap());
         store.mark_failed(task_b.id, 40003, "invalid userid", 1_002).await.unwrap();
         store.finish_fanouts().await.unwrap();
-        assert_eq!(store.broadcast(first.id).await.unwrap().unwrap().state, BroadcastState::AwaitingConfirmation.code());
+        assert_eq!(
+            store.broadcast(first.id).await.unwrap().unwrap().state,
+            BroadcastState::AwaitingConfirmation.code()
+        );
 
         let to_poll = store.tasks_to_poll(1_003, 10).await.unwrap();
         assert_eq!(to_poll.len(), 1);

@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::directory::GroupDirectory;
 use crate::domain::{
-    self, Attachment, BroadcastConfig, Clock, TaskState, Targets, backoff_ms, corp_day, next_remind_allowed,
+    self, Attachment, BroadcastConfig, Clock, Targets, TaskState, backoff_ms, corp_day, next_remind_allowed,
     parse_remind_times, plan_tasks,
 };
 use crate::error::MessagingError;
@@ -201,7 +201,9 @@ impl Engine {
                     let delay = self.delay(&task);
                     let now = self.clock.now_ms();
                     let errcode = errcode_of(&error);
-                    self.store.mark_retry(task.id, TaskState::Sending, now + delay, errcode, &error.to_string(), now).await?;
+                    self.store
+                        .mark_retry(task.id, TaskState::Sending, now + delay, errcode, &error.to_string(), now)
+                        .await?;
                     return Ok(());
                 }
             }
@@ -358,7 +360,10 @@ fn wecom_attachment(attachment: Attachment) -> WeComAttachment {
     match attachment {
         Attachment::Image { pic_url, media_id } => WeComAttachment {
             msgtype: "image".to_owned(),
-            image: Some(Image { media_id: non_empty(media_id.clone()), pic_url: media_id.is_empty().then_some(pic_url) }),
+            image: Some(Image {
+                media_id: non_empty(media_id.clone()),
+                pic_url: media_id.is_empty().then_some(pic_url),
+            }),
             ..WeComAttachment::default()
         },
         Attachment::Link { title, picurl, desc, url } => WeComAttachment {
