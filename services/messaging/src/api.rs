@@ -487,6 +487,7 @@ impl MessagingService for MessagingApi {
         } else {
             request.userids.clone()
         };
+        owners.sort();
         owners.dedup();
         let now = self.engine.clock.now_ms();
         let mut results = Vec::with_capacity(owners.len());
