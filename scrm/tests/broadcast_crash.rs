@@ -29,7 +29,7 @@ async fn serve(data_dir: &std::path::Path, address: SocketAddr, sim_url: &str) -
     for (key, _) in std::env::vars().filter(|(key, _)| key.starts_with("SCRM_")) {
         command.env_remove(key);
     }
-    let child = command
+    let mut child = command
         .args(["serve", "--listen", &address.to_string(), "--data-dir"])
         .arg(data_dir)
         .env("RUST_LOG", "warn")
@@ -53,6 +53,8 @@ async fn serve(data_dir: &std::path::Path, address: SocketAddr, sim_url: &str) -
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    child.kill().ok();
+    child.wait().ok();
     panic!("scrm did not become healthy");
 }
 

@@ -6,6 +6,7 @@ mod harness;
 mod broadcast;
 mod caller;
 mod contracts;
+mod demo;
 mod gateway;
 mod modes;
 mod sync;
