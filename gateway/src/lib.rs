@@ -4,6 +4,7 @@
 //! Every request passes the same layers, outermost first: request id, access log and trace
 //! span, metrics, timeout, body-size limit, CORS, and caller identification.
 
+mod broadcast;
 mod caller;
 mod grpc;
 mod limits;

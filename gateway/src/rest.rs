@@ -18,6 +18,7 @@ pub fn router(clients: Clients) -> Router {
         .route("/overview", get(overview))
         .route("/openapi.json", get(openapi))
         .merge(crm::router())
+        .merge(crate::broadcast::router())
         .fallback(not_found)
         .with_state(clients)
 }

@@ -25,8 +25,8 @@ use tower::{Layer, Service};
 use crate::config::Config;
 
 /// Every migration set, by owning service.
-const MIGRATIONS: [&ServiceMigrations; 3] =
-    [&scrm_identity::MIGRATIONS, &scrm_customer::MIGRATIONS, &scrm_group::MIGRATIONS];
+const MIGRATIONS: [&ServiceMigrations; 4] =
+    [&scrm_identity::MIGRATIONS, &scrm_customer::MIGRATIONS, &scrm_group::MIGRATIONS, &scrm_messaging::MIGRATIONS];
 
 /// A running scrm process: the gateway listening, the services behind it.
 pub struct Server {
@@ -70,6 +70,7 @@ impl Server {
         }
         let clients = Clients::new(|kind| channels[index_of(kind)].clone());
 
+        let shutdown = CancellationToken::new();
         let mut routes = GrpcRoutes::new();
         for kind in &services {
             let slot = &slots[index_of(*kind)];
@@ -82,7 +83,15 @@ impl Server {
                 ),
                 ServiceKind::Customer => mount(routes, slot, *kind, scrm_customer::service(db.clone())),
                 ServiceKind::Group => mount(routes, slot, *kind, scrm_group::service(db.clone())),
-                ServiceKind::Messaging => mount(routes, slot, *kind, scrm_messaging::service()),
+                ServiceKind::Messaging => {
+                    let setup = scrm_messaging::Setup::new(
+                        db.clone(),
+                        wecom_client(&config)?,
+                        clients.clone(),
+                        config.broadcast.clone(),
+                    );
+                    mount(routes, slot, *kind, scrm_messaging::service(setup, shutdown.child_token()))
+                }
                 ServiceKind::Campaign => mount(routes, slot, *kind, scrm_campaign::service()),
                 ServiceKind::Rewards => mount(routes, slot, *kind, scrm_rewards::service()),
                 ServiceKind::Analytics => mount(routes, slot, *kind, scrm_analytics::service(clients.clone())),
@@ -102,7 +111,6 @@ impl Server {
         if let Some(demo) = &demo {
             demo.push_callbacks_to(local_addr, &config.wecom);
         }
-        let shutdown = CancellationToken::new();
         let grace = Duration::from_secs(config.server.shutdown_grace_secs);
         let task = tokio::spawn(serve(listener, router, shutdown.clone(), grace, db));
         let names: Vec<_> = services.iter().map(|kind| kind.as_str()).collect();

@@ -17,7 +17,8 @@ use scrm_storage::DatabaseConfig;
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// Sections of the configuration, as they appear after `SCRM_` in environment variables.
-const SECTIONS: [&str; 8] = ["server", "database", "cache", "telemetry", "cluster", "caller", "wecom", "debug"];
+const SECTIONS: [&str; 9] =
+    ["server", "database", "cache", "telemetry", "cluster", "caller", "wecom", "broadcast", "debug"];
 /// Top-level keys settable from the environment.
 const TOP_LEVEL_KEYS: [&str; 1] = ["data_dir"];
 /// The replacement shown for secrets by `scrm config`.
@@ -43,6 +44,8 @@ pub struct Config {
     pub caller: CallerConfig,
     /// The WeCom corp this deployment serves.
     pub wecom: WeComConfig,
+    /// Group broadcasts: WeCom's receive quota, the fan-out rate limit, retries and reminders.
+    pub broadcast: scrm_messaging::BroadcastConfig,
     /// Diagnostics, all off by default.
     pub debug: DebugConfig,
 }
@@ -58,6 +61,7 @@ impl Default for Config {
             cluster: ClusterConfig::default(),
             caller: CallerConfig::default(),
             wecom: WeComConfig::default(),
+            broadcast: scrm_messaging::BroadcastConfig::default(),
             debug: DebugConfig::default(),
         }
     }

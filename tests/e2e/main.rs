@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod broadcast;
 mod caller;
 mod contracts;
 mod customer_profile;

@@ -1,6 +1,9 @@
 //! The tonic implementation of `scrm.group.v1.GroupService`: maps protobuf to domain calls
 //! and checks the caller. RPCs not written here answer through [`crate::PLANNED`].
 
+mod groups;
+mod tags;
+
 use std::collections::HashMap;
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -8,8 +11,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use scrm_kernel::{ApiError, Caller, ErrorCode, Role};
 use scrm_proto::group::v1::group_service_server::GroupService;
 use scrm_proto::group::v1::{
-    CountGroupsRequest, CountGroupsResponse, GroupChatMember, GroupChatSnapshot, GroupMemberDeparture,
-    MarkGroupChatsDismissedRequest, MarkGroupChatsDismissedResponse, UpsertGroupChatFailure, UpsertGroupChatsRequest,
+    CountGroupsRequest, CountGroupsResponse, CreateGroupTagRequest, CreateGroupTagResponse, DeleteGroupTagRequest,
+    DeleteGroupTagResponse, GetGroupRequest, GetGroupResponse, GroupChatMember, GroupChatSnapshot,
+    GroupMemberDeparture, ListGroupTagsRequest, ListGroupTagsResponse, ListGroupsRequest, ListGroupsResponse,
+    MarkGroupChatsDismissedRequest, MarkGroupChatsDismissedResponse, TagGroupsRequest, TagGroupsResponse,
+    UpdateGroupTagRequest, UpdateGroupTagResponse, UpsertGroupChatFailure, UpsertGroupChatsRequest,
     UpsertGroupChatsResponse, UpsertGroupMembersRequest, UpsertGroupMembersResponse,
 };
 use tonic::{Request, Response, Status};
@@ -57,6 +63,53 @@ impl GroupService for GroupApi {
         let caller = Caller::from_request(&request)?;
         let total = self.store.count_groups(&caller.store_scope()).await.map_err(GroupError::from)?;
         Ok(Response::new(CountGroupsResponse { total }))
+    }
+
+    async fn list_groups(&self, request: Request<ListGroupsRequest>) -> Result<Response<ListGroupsResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        Ok(Response::new(self.list_groups_for(&caller, request.into_inner()).await?))
+    }
+
+    async fn get_group(&self, request: Request<GetGroupRequest>) -> Result<Response<GetGroupResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        Ok(Response::new(self.get_group_for(&caller, request.into_inner()).await?))
+    }
+
+    async fn create_group_tag(
+        &self,
+        request: Request<CreateGroupTagRequest>,
+    ) -> Result<Response<CreateGroupTagResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        Ok(Response::new(self.create_tag_for(&caller, request.into_inner()).await?))
+    }
+
+    async fn list_group_tags(
+        &self,
+        request: Request<ListGroupTagsRequest>,
+    ) -> Result<Response<ListGroupTagsResponse>, Status> {
+        Caller::from_request(&request)?;
+        Ok(Response::new(self.list_tags_for(request.into_inner()).await?))
+    }
+
+    async fn update_group_tag(
+        &self,
+        request: Request<UpdateGroupTagRequest>,
+    ) -> Result<Response<UpdateGroupTagResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        Ok(Response::new(self.update_tag_for(&caller, request.into_inner()).await?))
+    }
+
+    async fn delete_group_tag(
+        &self,
+        request: Request<DeleteGroupTagRequest>,
+    ) -> Result<Response<DeleteGroupTagResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        Ok(Response::new(self.delete_tag_for(&caller, request.into_inner()).await?))
+    }
+
+    async fn tag_groups(&self, request: Request<TagGroupsRequest>) -> Result<Response<TagGroupsResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        Ok(Response::new(self.tag_groups_for(&caller, request.into_inner()).await?))
     }
 
     async fn upsert_group_chats(
@@ -238,6 +291,16 @@ fn millis(field: &str, time: Option<&prost_types::Timestamp>) -> Result<Option<i
     Ok(Some(time.seconds * 1000 + i64::from(time.nanos / 1_000_000)))
 }
 
+/// Unix milliseconds as a protobuf time.
+fn timestamp(millis: i64) -> prost_types::Timestamp {
+    prost_types::Timestamp { seconds: millis.div_euclid(1000), nanos: (millis.rem_euclid(1000) * 1_000_000) as i32 }
+}
+
+/// The current time as Unix milliseconds.
+fn now_millis() -> i64 {
+    unix_millis(SystemTime::now())
+}
+
 fn unix_millis(time: SystemTime) -> i64 {
     time.duration_since(UNIX_EPOCH).map_or(0, |since| since.as_millis() as i64)
 }
@@ -339,6 +402,7 @@ fn dedup_members(members: Vec<MemberInput>) -> Vec<MemberInput> {
 
 #[cfg(test)]
 mod tests {
+    use scrm_proto::group::v1::get_group_request::Key;
     use scrm_proto::group::v1::{GroupMemberType, JoinScene};
     use scrm_storage::Db;
 
@@ -507,7 +571,169 @@ mod tests {
         assert_eq!(count().await, 1);
     }
 
+    async fn the_group_list_pages_scopes_and_shows_members(db: Db) {
+        db.migrate(&crate::MIGRATIONS).await.unwrap();
+        let api = api(db);
+        let groups = (0..5).map(|index| wecom_group(&format!("wr{index}"))).collect();
+        api.upsert_group_chats(system(UpsertGroupChatsRequest { group_chats: groups, sync_run_id: 0 })).await.unwrap();
+        let first = ListGroupsRequest {
+            page_size: 2,
+            sort_by: scrm_proto::group::v1::GroupSortField::Name as i32,
+            ..ListGroupsRequest::default()
+        };
+        let page = api.list_groups(as_role(Role::Operator, first.clone())).await.unwrap().into_inner();
+        assert_eq!((page.groups.len(), page.total_size), (2, 5));
+        let group = &page.groups[0];
+        assert_eq!((group.owner.as_str(), group.member_count, group.customer_count), ("zhangsan", 2, 1));
+        let mut seen: Vec<String> = page.groups.iter().map(|group| group.chat_id.clone()).collect();
+        let mut token = page.next_page_token;
+        while !token.is_empty() {
+            let next = ListGroupsRequest { page_token: token, ..first.clone() };
+            let page = api.list_groups(as_role(Role::Operator, next)).await.unwrap().into_inner();
+            seen.extend(page.groups.iter().map(|group| group.chat_id.clone()));
+            token = page.next_page_token;
+        }
+        seen.sort();
+        assert_eq!(seen, ["wr0", "wr1", "wr2", "wr3", "wr4"]);
+
+        // A token only serves the filters it was issued for.
+        let page = api.list_groups(as_role(Role::Operator, first.clone())).await.unwrap().into_inner();
+        let other = ListGroupsRequest { page_token: page.next_page_token, name_query: "x".into(), ..first.clone() };
+        let status = api.list_groups(as_role(Role::Operator, other)).await.unwrap_err();
+        assert_eq!(field(&status).as_deref(), Some("page_token"));
+        let bad_sort = ListGroupsRequest { sort_by: 99, ..ListGroupsRequest::default() };
+        let status = api.list_groups(as_role(Role::Operator, bad_sort)).await.unwrap_err();
+        assert_eq!(field(&status).as_deref(), Some("sort_by"));
+
+        // A KOC sees their own groups; a store manager their stores'.
+        let koc = Caller { staff_id: "lisi".into(), role: Role::Koc, store_ids: Vec::new() };
+        let page = api.list_groups(koc.outgoing(ListGroupsRequest::default()).unwrap()).await.unwrap().into_inner();
+        assert_eq!(page.total_size, 0);
+        let manager = Caller { staff_id: "wangwu".into(), role: Role::StoreManager, store_ids: vec!["7".into()] };
+        let page = api.list_groups(manager.outgoing(ListGroupsRequest::default()).unwrap()).await.unwrap().into_inner();
+        assert_eq!(page.total_size, 0);
+        let status = api
+            .get_group(
+                manager
+                    .outgoing(GetGroupRequest { key: Some(Key::ChatId("wr1".into())), ..Default::default() })
+                    .unwrap(),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), tonic::Code::NotFound);
+
+        let detail = api
+            .get_group(as_role(
+                Role::Operator,
+                GetGroupRequest { key: Some(Key::ChatId("wr1".into())), ..Default::default() },
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(detail.admin_userids, ["lisi"]);
+        let customer = detail.members.iter().find(|member| member.userid == "wm1").unwrap();
+        assert_eq!(
+            (customer.state.as_str(), customer.inviter_userid.as_str(), customer.join_scene, customer.is_owner),
+            ("fission-1", "zhangsan", JoinScene::QrCode as i32, false)
+        );
+        assert!(detail.members.iter().any(|member| member.userid == "zhangsan" && member.is_owner));
+        let id = detail.group.unwrap().id;
+        let by_id = api
+            .get_group(as_role(Role::Operator, GetGroupRequest { key: Some(Key::Id(id)), ..Default::default() }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(by_id.group.unwrap().chat_id, "wr1");
+        let status = api.get_group(as_role(Role::Operator, GetGroupRequest::default())).await.unwrap_err();
+        assert_eq!(field(&status).as_deref(), Some("key"));
+    }
+
+    async fn tags_are_managed_and_filter_the_list(db: Db) {
+        db.migrate(&crate::MIGRATIONS).await.unwrap();
+        let api = api(db);
+        let groups = (0..3).map(|index| wecom_group(&format!("wr{index}"))).collect();
+        api.upsert_group_chats(system(UpsertGroupChatsRequest { group_chats: groups, sync_run_id: 0 })).await.unwrap();
+        let create =
+            |name: &str, sort_order| CreateGroupTagRequest {
+                name: name.into(), category: "群类型".into(), sort_order
+            };
+        let mom =
+            api.create_group_tag(as_role(Role::Operator, create("宝妈群", 2))).await.unwrap().into_inner().tag.unwrap();
+        let vip =
+            api.create_group_tag(as_role(Role::Operator, create("会员群", 1))).await.unwrap().into_inner().tag.unwrap();
+        let status = api.create_group_tag(as_role(Role::Operator, create("宝妈群", 3))).await.unwrap_err();
+        assert_eq!(status.code(), tonic::Code::AlreadyExists);
+        let status = api.create_group_tag(as_role(Role::Operator, create("", 3))).await.unwrap_err();
+        assert_eq!(field(&status).as_deref(), Some("name"));
+        let status = api.create_group_tag(as_role(Role::Koc, create("x", 3))).await.unwrap_err();
+        assert_eq!(status.code(), tonic::Code::PermissionDenied);
+
+        let tag = |chat_ids: &[&str], add: Vec<i64>, remove: Vec<i64>| TagGroupsRequest {
+            chat_ids: chat_ids.iter().map(|id| id.to_string()).collect(),
+            add_tag_ids: add,
+            remove_tag_ids: remove,
+        };
+        let outcome = api
+            .tag_groups(as_role(Role::Operator, tag(&["wr0", "wr1", "wr404"], vec![mom.id, vip.id], vec![])))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!((outcome.updated, outcome.unchanged, outcome.unknown_chat_ids), (2, 0, vec!["wr404".to_owned()]));
+        let again =
+            api.tag_groups(as_role(Role::Operator, tag(&["wr0"], vec![mom.id], vec![]))).await.unwrap().into_inner();
+        assert_eq!((again.updated, again.unchanged), (0, 1));
+        api.tag_groups(as_role(Role::Operator, tag(&["wr1"], vec![], vec![mom.id]))).await.unwrap();
+        let status = api.tag_groups(as_role(Role::Operator, tag(&["wr1"], vec![999], vec![]))).await.unwrap_err();
+        assert_eq!(field(&status).as_deref(), Some("add_tag_ids"));
+
+        let list =
+            api.list_group_tags(as_role(Role::Support, ListGroupTagsRequest::default())).await.unwrap().into_inner();
+        let names: Vec<_> = list.tags.iter().map(|tag| (tag.name.as_str(), tag.group_count)).collect();
+        assert_eq!(names, [("会员群", 2), ("宝妈群", 1)]);
+        let paged = api
+            .list_group_tags(as_role(Role::Support, ListGroupTagsRequest { page_size: 1, ..Default::default() }))
+            .await
+            .unwrap()
+            .into_inner();
+        let rest = ListGroupTagsRequest { page_size: 1, page_token: paged.next_page_token, ..Default::default() };
+        let rest = api.list_group_tags(as_role(Role::Support, rest)).await.unwrap().into_inner();
+        assert_eq!(rest.tags[0].name, "宝妈群");
+
+        let by_tag = ListGroupsRequest { tag_ids: vec![mom.id], ..ListGroupsRequest::default() };
+        let page = api.list_groups(as_role(Role::Operator, by_tag)).await.unwrap().into_inner();
+        assert_eq!(page.groups.iter().map(|group| group.chat_id.as_str()).collect::<Vec<_>>(), ["wr0"]);
+        let names: Vec<_> = page.groups[0].tags.iter().map(|tag| tag.name.as_str()).collect();
+        assert_eq!(names, ["会员群", "宝妈群"]);
+
+        let renamed = UpdateGroupTagRequest {
+            tag: Some(scrm_proto::group::v1::GroupTag {
+                id: mom.id, name: "宝妈交流群".into(), ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask { paths: vec!["name".into()] }),
+        };
+        let renamed = api.update_group_tag(as_role(Role::Operator, renamed)).await.unwrap().into_inner().tag.unwrap();
+        assert_eq!((renamed.name.as_str(), renamed.category.as_str(), renamed.sort_order), ("宝妈交流群", "群类型", 2));
+        let deleted = api
+            .delete_group_tag(as_role(Role::Operator, DeleteGroupTagRequest { id: vip.id }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(deleted.groups_untagged, 2);
+        let status =
+            api.delete_group_tag(as_role(Role::Operator, DeleteGroupTagRequest { id: vip.id })).await.unwrap_err();
+        assert_eq!(status.code(), tonic::Code::NotFound);
+        let by_count = ListGroupsRequest {
+            sort_by: scrm_proto::group::v1::GroupSortField::TagCount as i32,
+            ..ListGroupsRequest::default()
+        };
+        let page = api.list_groups(as_role(Role::Operator, by_count)).await.unwrap().into_inner();
+        assert_eq!(page.groups[0].chat_id, "wr0");
+        assert_eq!(page.groups[0].tags.len(), 1);
+    }
+
     scrm_storage::store_test_suite!(
+        tags_are_managed_and_filter_the_list,
+        the_group_list_pages_scopes_and_shows_members,
         only_admins_and_operators_write_groups,
         bad_input_names_the_field,
         a_group_lives_through_sync_callbacks_and_dismissal,

@@ -4,6 +4,7 @@
 mod api;
 mod domain;
 mod error;
+mod listing;
 mod planned;
 mod store;
 

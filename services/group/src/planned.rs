@@ -5,13 +5,6 @@ use scrm_kernel::rpc::PlannedRpc;
 
 /// Planned RPCs: method name and the feature that will build it.
 pub const PLANNED: &[PlannedRpc] = &[
-    ("ListGroups", "PR04 社群列表 — issue #5"),
-    ("GetGroup", "PR04 社群列表 — issue #5"),
-    ("CreateGroupTag", "PR04 社群列表 — issue #5"),
-    ("ListGroupTags", "PR04 社群列表 — issue #5"),
-    ("UpdateGroupTag", "PR04 社群列表 — issue #5"),
-    ("DeleteGroupTag", "PR04 社群列表 — issue #5"),
-    ("TagGroups", "PR04 社群列表 — issue #5"),
     ("CreateJoinWay", "PR04 群活码 — issue #5"),
     ("GetJoinWay", "PR04 群活码 — issue #5"),
     ("ListJoinWays", "PR04 群活码 — issue #5"),

@@ -1,5 +1,8 @@
 //! The group service's tables.
 
+pub mod list;
+pub mod tags;
+
 use std::future::Future;
 
 use scrm_kernel::StoreScope;

@@ -1,22 +1,91 @@
-//! The messaging service (`scrm.messaging.v1.MessagingService`): scheduled group broadcasts, auto-reply and reminders (PR06, PR08, PR09).
+//! The messaging service (`scrm.messaging.v1.MessagingService`): scheduled group broadcasts (PR06), with
+//! auto-reply and reminders (PR08, PR09) planned. It owns the `messaging_*` tables.
 //!
-//! Its contract is complete; every RPC answers `UNIMPLEMENTED` naming the feature that will
-//! build it (see [`PLANNED`]) until that feature lands.
+//! A broadcast is stored, then started at its time by the [`worker`](Engine): its targets are resolved
+//! through GroupService.ListGroups and frozen, groups certain to exceed WeCom's receive quota are flagged,
+//! and one `add_msg_template` task per owner is queued in the database and created in WeCom exactly once.
+//! Results come from `get_groupmsg_send_result`; owners who do not confirm are reminded.
 
 mod api;
+mod directory;
+mod domain;
+mod error;
 mod planned;
+mod store;
+mod worker;
 
+use std::sync::Arc;
+
+use scrm_kernel::Clients;
 use scrm_kernel::rpc::{PlannedRpcs, PlannedRpcsService};
 use scrm_proto::messaging::v1::messaging_service_server::MessagingServiceServer;
+use scrm_storage::{Db, ServiceMigrations};
+use scrm_wecom::WeComClient;
+use tokio_util::sync::CancellationToken;
 use tower::Layer;
 
+pub use directory::{GroupDirectory, GroupServiceDirectory, Resolution, ResolvedGroup};
+pub use domain::{BroadcastConfig, Clock, ManualClock, SystemClock, TargetGroup, Targets};
 pub use planned::PLANNED;
+pub use worker::Engine;
+
+/// scrm's errcode for groups WeCom put in `add_msg_template`'s `fail_list`.
+pub const ERRCODE_IN_FAIL_LIST: i32 = -1003;
+
+/// The messaging service's schema.
+pub static MIGRATIONS: ServiceMigrations = ServiceMigrations {
+    service: "messaging",
+    sqlite: sqlx::migrate!("../../migrations/sqlite/messaging"),
+    mysql: sqlx::migrate!("../../migrations/mysql/messaging"),
+};
 
 /// The gRPC service, ready to mount on a server or to call in-process.
 pub type Service = PlannedRpcsService<MessagingServiceServer<api::MessagingApi>>;
 
-/// Builds the messaging service.
-pub fn service() -> Service {
+/// What the messaging service runs on.
+#[derive(Debug, Clone)]
+pub struct Setup {
+    /// The database (migrated with [`MIGRATIONS`]).
+    pub db: Db,
+    /// The WeCom client; `None` when no corp is configured (broadcast tasks then fail with errcode -1004).
+    pub wecom: Option<WeComClient>,
+    /// Where targets are resolved; [`GroupServiceDirectory`] in production.
+    pub directory: Arc<dyn GroupDirectory>,
+    /// Broadcast settings.
+    pub config: BroadcastConfig,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Setup {
+    /// The production setup: the group service through `clients`, the system clock.
+    pub fn new(db: Db, wecom: Option<WeComClient>, clients: Clients, config: BroadcastConfig) -> Self {
+        Setup {
+            db,
+            wecom,
+            directory: Arc::new(GroupServiceDirectory::new(clients)),
+            config,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// The engine shared by the API and the worker.
+    pub fn engine(&self) -> Engine {
+        Engine {
+            store: store::MessagingStore::new(self.db.clone()),
+            wecom: self.wecom.clone(),
+            directory: self.directory.clone(),
+            config: self.config.clone(),
+            clock: self.clock.clone(),
+            limiter: Arc::new(worker::RateLimiter::new(self.config.rate_per_minute)),
+        }
+    }
+}
+
+/// Builds the messaging service and starts its broadcast worker, which stops when `shutdown` is cancelled.
+pub fn service(setup: Setup, shutdown: CancellationToken) -> Service {
+    let engine = setup.engine();
+    tokio::spawn(engine.clone().run(shutdown));
     PlannedRpcs::new(scrm_kernel::ServiceKind::Messaging.grpc_name(), PLANNED)
-        .layer(MessagingServiceServer::new(api::MessagingApi))
+        .layer(MessagingServiceServer::new(api::MessagingApi::new(engine)))
 }

@@ -5,14 +5,6 @@ use scrm_kernel::rpc::PlannedRpc;
 
 /// Planned RPCs: method name and the feature that will build it.
 pub const PLANNED: &[PlannedRpc] = &[
-    ("CreateBroadcast", "PR06 群发助手 — issue #5"),
-    ("PreviewBroadcast", "PR06 群发助手 — issue #5"),
-    ("GetBroadcast", "PR06 群发助手 — issue #5"),
-    ("ListBroadcasts", "PR06 群发助手 — issue #5"),
-    ("CancelBroadcast", "PR06 群发助手 — issue #5"),
-    ("RescheduleBroadcast", "PR06 群发助手 — issue #5"),
-    ("ListBroadcastGroupResults", "PR06 群发助手 — issue #5"),
-    ("RemindOwners", "PR06 群发助手 — issue #5"),
     ("CreateAutoReplyRule", "PR08 自动回复 — not scheduled yet"),
     ("GetAutoReplyRule", "PR08 自动回复 — not scheduled yet"),
     ("ListAutoReplyRules", "PR08 自动回复 — not scheduled yet"),

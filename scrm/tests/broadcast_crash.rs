@@ -1,0 +1,186 @@
+//! Crash test of the broadcast fan-out on the real binary: `kill -9` in the middle of a 2,000-group fan-out,
+//! restart on the same data, and count the simulator's tasks (the simulator lives in this test process, so
+//! it survives the kill): every group gets exactly one task, none is left out.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{SocketAddr, TcpListener};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use scrm_proto::group::v1::ListGroupsRequest;
+use scrm_proto::group::v1::group_service_client::GroupServiceClient;
+use scrm_proto::identity::v1::identity_service_client::IdentityServiceClient;
+use scrm_proto::identity::v1::{StartSyncRequest, SyncScope};
+use scrm_wecom::{GetGroupMsgListV2Request, WeComClient, WeComConfig};
+use scrm_wecom_sim::{SimConfig, Simulator, World, WorldSize};
+
+const CORP_ID: &str = "wwsimcorp0000000001";
+const SECRET: &str = "sim-secret";
+
+fn free_address() -> SocketAddr {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+}
+
+/// Starts `scrm serve` on the simulator and waits until `/healthz` answers.
+async fn serve(data_dir: &std::path::Path, address: SocketAddr, sim_url: &str) -> Child {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_scrm"));
+    for (key, _) in std::env::vars().filter(|(key, _)| key.starts_with("SCRM_")) {
+        command.env_remove(key);
+    }
+    let mut child = command
+        .args(["serve", "--listen", &address.to_string(), "--data-dir"])
+        .arg(data_dir)
+        .env("RUST_LOG", "warn")
+        .env("SCRM_WECOM_API_BASE", sim_url)
+        .env("SCRM_WECOM_CORP_ID", CORP_ID)
+        .env("SCRM_WECOM_SECRET", SECRET)
+        .env("SCRM_WECOM_DEMO", "false")
+        // Small tasks and a modest rate make the fan-out long enough to be killed in its middle.
+        .env("SCRM_BROADCAST_MAX_CHATS_PER_TASK", "4")
+        .env("SCRM_BROADCAST_RATE_PER_MINUTE", "3000")
+        .env("SCRM_BROADCAST_LEASE_MS", "1500")
+        .env("SCRM_BROADCAST_TICK_MS", "50")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the scrm binary starts");
+    let client = reqwest::Client::new();
+    for _ in 0..300 {
+        if client.get(format!("http://{address}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
+            return child;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    child.kill().ok();
+    child.wait().ok();
+    panic!("scrm did not become healthy");
+}
+
+/// Counts, per chat id, the group-message tasks the simulator holds.
+async fn tasks_per_chat(sim_url: &str) -> BTreeMap<String, usize> {
+    let wecom = WeComClient::new(WeComConfig::new(CORP_ID, SECRET).with_api_base(sim_url)).unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let request = GetGroupMsgListV2Request {
+        chat_type: "group".to_owned(),
+        start_time: now - 3_600,
+        end_time: now + 3_600,
+        limit: Some(100),
+        ..GetGroupMsgListV2Request::default()
+    };
+    let mut counts = BTreeMap::new();
+    let mut pages = wecom.get_groupmsg_list_v2_pages(request);
+    while let Some(page) = pages.next().await {
+        for message in page.unwrap() {
+            for task in wecom.get_groupmsg_task_all(&message.msgid, Some(1000)).await.unwrap() {
+                for result in
+                    wecom.get_groupmsg_send_result_all(&message.msgid, &task.userid, Some(1000)).await.unwrap()
+                {
+                    *counts.entry(result.chat_id).or_insert(0) += 1;
+                }
+            }
+        }
+    }
+    counts
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_mid_fanout_then_restart_gives_every_group_exactly_one_task() {
+    let size = WorldSize { departments: 5, staff: 120, customers: 3_000, groups: 2_000 };
+    let sim = Simulator::new(SimConfig::default(), World::generate(23, size));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sim_url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(scrm_wecom_sim::serve(listener, Arc::clone(&sim)));
+
+    let data_dir = tempfile::tempdir().unwrap();
+    let address = free_address();
+    let mut first = serve(data_dir.path(), address, &sim_url).await;
+    let channel = tonic::transport::Channel::from_shared(format!("http://{address}")).unwrap().connect().await.unwrap();
+    let mut sync = IdentityServiceClient::new(channel.clone())
+        .start_sync(StartSyncRequest { scope: SyncScope::Full as i32 })
+        .await
+        .unwrap()
+        .into_inner();
+    while sync.message().await.unwrap().is_some() {}
+
+    let mut groups = GroupServiceClient::new(channel);
+    let (mut ids, mut chat_ids, mut page_token) = (Vec::new(), BTreeSet::new(), String::new());
+    loop {
+        let page = groups
+            .list_groups(ListGroupsRequest { page_size: 200, page_token, ..ListGroupsRequest::default() })
+            .await
+            .unwrap()
+            .into_inner();
+        for group in page.groups {
+            ids.push(group.id);
+            chat_ids.insert(group.chat_id);
+        }
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    assert!(ids.len() >= 1_900, "a 2,000-group fan-out ({} live groups)", ids.len());
+
+    let http = reqwest::Client::new();
+    let created: serde_json::Value = http
+        .post(format!("http://{address}/api/social/groups/broadcast"))
+        .header("Idempotency-Key", "crash-test")
+        .json(&serde_json::json!({ "groupIds": ids, "msgType": "text", "content": "会员日福利，今晚8点开抢！" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_i64().unwrap_or_else(|| panic!("created: {created}"));
+
+    // Kill once a good part, but not all, of the tasks exist in WeCom.
+    loop {
+        let made = sim.stats().calls.get("externalcontact/add_msg_template").copied().unwrap_or(0);
+        if made >= 100 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    first.kill().expect("kill -9");
+    first.wait().unwrap();
+    let at_kill = tasks_per_chat(&sim_url).await;
+    assert!(
+        at_kill.len() < chat_ids.len(),
+        "the kill came mid-way ({} of {} groups had a task)",
+        at_kill.len(),
+        chat_ids.len()
+    );
+
+    let mut second = serve(data_dir.path(), address, &sim_url).await;
+    let mut report = serde_json::Value::Null;
+    for _ in 0..600 {
+        report = http
+            .get(format!("http://{address}/api/social/groups/broadcast/{id}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let report_part = &report["report"];
+        if report_part["tasksTotal"].as_i64().is_some_and(|total| total > 0)
+            && report_part["tasksCreated"] == report_part["tasksTotal"]
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    second.kill().unwrap();
+    second.wait().unwrap();
+    assert_eq!(report["report"]["tasksCreated"], report["report"]["tasksTotal"], "{report}");
+
+    let counts = tasks_per_chat(&sim_url).await;
+    let twice: Vec<_> = counts.iter().filter(|(_, count)| **count > 1).collect();
+    assert!(twice.is_empty(), "groups with two tasks: {twice:?}");
+    let missing: Vec<_> = chat_ids.iter().filter(|chat_id| !counts.contains_key(*chat_id)).collect();
+    assert!(missing.is_empty(), "groups left out: {missing:?}");
+    assert_eq!(counts.len(), chat_ids.len());
+}
