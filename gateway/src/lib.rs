@@ -5,6 +5,7 @@
 //! span, metrics, timeout, body-size limit, CORS, and caller identification.
 
 mod caller;
+mod groups;
 mod grpc;
 mod limits;
 pub mod metrics;

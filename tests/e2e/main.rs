@@ -6,6 +6,7 @@ mod harness;
 mod caller;
 mod contracts;
 mod gateway;
+mod groups;
 mod modes;
 mod sync;
 mod wecom_callback;
