@@ -32,7 +32,7 @@ fn snapshot(index: usize) -> GroupChatSnapshot {
     member_list.extend((0..index).map(|n| member(&format!("wm{index}-{n}"), GroupMemberType::Customer, "")));
     GroupChatSnapshot {
         chat_id: format!("wr{index}"),
-        name: if index % 2 == 0 { format!("会员福利群{index}") } else { format!("门店群{index}") },
+        name: if index.is_multiple_of(2) { format!("会员福利群{index}") } else { format!("门店群{index}") },
         owner: format!("owner{}", index % 2),
         created_at: at(1_600_000_000 + index as i64),
         members_complete: true,
