@@ -5,6 +5,7 @@ mod harness;
 
 mod caller;
 mod contracts;
+mod demo;
 mod gateway;
 mod groups;
 mod modes;
