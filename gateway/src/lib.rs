@@ -6,6 +6,7 @@
 
 mod broadcast;
 mod caller;
+mod groups;
 mod grpc;
 mod limits;
 pub mod metrics;

@@ -19,6 +19,7 @@ pub fn router(clients: Clients) -> Router {
         .route("/openapi.json", get(openapi))
         .merge(crm::router())
         .merge(crate::broadcast::router())
+        .merge(crate::groups::router())
         .fallback(not_found)
         .with_state(clients)
 }

@@ -82,7 +82,7 @@ impl Server {
                     scrm_identity::service(db.clone(), wecom_client(&config)?, clients.clone()),
                 ),
                 ServiceKind::Customer => mount(routes, slot, *kind, scrm_customer::service(db.clone())),
-                ServiceKind::Group => mount(routes, slot, *kind, scrm_group::service(db.clone())),
+                ServiceKind::Group => mount(routes, slot, *kind, scrm_group::service(db.clone(), alert_notifier(&config)?)),
                 ServiceKind::Messaging => {
                     let setup = scrm_messaging::Setup::new(
                         db.clone(),
@@ -250,6 +250,12 @@ fn wecom_client(config: &Config) -> anyhow::Result<Option<scrm_wecom::WeComClien
     }
     let client = scrm_wecom::WeComClient::new(client_config).context("wecom: cannot build the WeCom API client")?;
     Ok(Some(client))
+}
+
+/// The sender of group alerts to owners: `None` unless WeCom is configured with an app's `wecom.agent_id`.
+fn alert_notifier(config: &Config) -> anyhow::Result<Option<scrm_group::AlertNotifier>> {
+    let agent_id = config.wecom.agent_id;
+    Ok(wecom_client(config)?.filter(|_| agent_id > 0).map(|client| scrm_group::AlertNotifier { client, agent_id }))
 }
 
 fn wecom_callback(config: &Config) -> anyhow::Result<Option<scrm_wecom_crypto::CallbackCrypto>> {

@@ -213,6 +213,9 @@ pub struct WeComConfig {
     pub encoding_aes_key: String,
     /// Base URL of the WeCom API; empty means WeCom itself, `https://qyapi.weixin.qq.com`.
     pub api_base: String,
+    /// The agent id (AgentId) of the self-built app that sends app messages, e.g. group alerts to owners
+    /// (`message/send`); 0 sends none.
+    pub agent_id: i64,
     /// With no `corp_id` set, run the built-in WeCom simulator with a demo corp and sync from it at start,
     /// so a first run shows live data. Ignored once a corp is configured.
     pub demo: bool,
@@ -230,6 +233,7 @@ impl Default for WeComConfig {
             callback_token: String::new(),
             encoding_aes_key: String::new(),
             api_base: String::new(),
+            agent_id: 0,
             demo: true,
             demo_activity_rate: 1.0,
         }

@@ -67,6 +67,7 @@ pub async fn start_simulator(wecom: &mut WeComConfig) -> anyhow::Result<DemoCorp
     wecom.corp_id = config.corp_id.clone();
     wecom.secret = config.corp_secrets.first().cloned().unwrap_or_default();
     wecom.api_base = format!("http://{address}");
+    wecom.agent_id = config.agent_id;
     if wecom.callback_token.is_empty() || wecom.encoding_aes_key.is_empty() {
         wecom.callback_token = DEMO_CALLBACK_TOKEN.into();
         wecom.encoding_aes_key = DEMO_ENCODING_AES_KEY.into();

@@ -9,6 +9,7 @@ mod contracts;
 mod customer_profile;
 mod demo;
 mod gateway;
+mod groups;
 mod inbox;
 mod modes;
 mod sync;

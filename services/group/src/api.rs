@@ -1,8 +1,12 @@
 //! The tonic implementation of `scrm.group.v1.GroupService`: maps protobuf to domain calls
 //! and checks the caller. RPCs not written here answer through [`crate::PLANNED`].
 
+mod activity;
+mod alerts;
 mod groups;
 mod tags;
+
+use std::sync::Arc;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -11,15 +15,19 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use scrm_kernel::{ApiError, Caller, ErrorCode, Role};
 use scrm_proto::group::v1::group_service_server::GroupService;
 use scrm_proto::group::v1::{
-    CountGroupsRequest, CountGroupsResponse, CreateGroupTagRequest, CreateGroupTagResponse, DeleteGroupTagRequest,
-    DeleteGroupTagResponse, GetGroupRequest, GetGroupResponse, GroupChatMember, GroupChatSnapshot,
-    GroupMemberDeparture, ListGroupTagsRequest, ListGroupTagsResponse, ListGroupsRequest, ListGroupsResponse,
-    MarkGroupChatsDismissedRequest, MarkGroupChatsDismissedResponse, TagGroupsRequest, TagGroupsResponse,
-    UpdateGroupTagRequest, UpdateGroupTagResponse, UpsertGroupChatFailure, UpsertGroupChatsRequest,
-    UpsertGroupChatsResponse, UpsertGroupMembersRequest, UpsertGroupMembersResponse,
+    AcknowledgeAlertRequest, AcknowledgeAlertResponse, CountGroupsRequest, CountGroupsResponse, CreateGroupTagRequest,
+    CreateGroupTagResponse, DeleteGroupTagRequest, DeleteGroupTagResponse, GetAlertRequest, GetAlertResponse,
+    GetGroupActivityRequest, GetGroupActivityResponse, GetGroupRequest, GetGroupResponse, GroupChatMember,
+    GroupChatSnapshot, GroupMemberDeparture, IngestMessagesRequest, IngestMessagesResponse, ListAlertRulesRequest,
+    ListAlertRulesResponse, ListAlertsRequest, ListAlertsResponse, ListGroupTagsRequest, ListGroupTagsResponse,
+    ListGroupsRequest, ListGroupsResponse, MarkGroupChatsDismissedRequest, MarkGroupChatsDismissedResponse,
+    TagGroupsRequest, TagGroupsResponse, UpdateAlertRuleRequest, UpdateAlertRuleResponse, UpdateGroupTagRequest,
+    UpdateGroupTagResponse, UpsertGroupChatFailure, UpsertGroupChatsRequest, UpsertGroupChatsResponse,
+    UpsertGroupMembersRequest, UpsertGroupMembersResponse,
 };
 use tonic::{Request, Response, Status};
 
+use crate::clock::Clock;
 use crate::domain::{ChatSnapshot, Departure, MAX_BATCH, MemberInput};
 use crate::error::GroupError;
 use crate::store::{GroupStore, SnapshotChange};
@@ -45,12 +53,13 @@ const MAX_TIMESTAMP_SECONDS: i64 = 253_402_300_799;
 #[derive(Debug)]
 pub struct GroupApi {
     store: GroupStore,
+    clock: Arc<dyn Clock>,
 }
 
 impl GroupApi {
-    /// Handlers over `store`.
-    pub fn new(store: GroupStore) -> Self {
-        GroupApi { store }
+    /// Handlers over `store`, telling time by `clock`.
+    pub fn new(store: GroupStore, clock: Arc<dyn Clock>) -> Self {
+        GroupApi { store, clock }
     }
 }
 
@@ -110,6 +119,56 @@ impl GroupService for GroupApi {
     async fn tag_groups(&self, request: Request<TagGroupsRequest>) -> Result<Response<TagGroupsResponse>, Status> {
         let caller = Caller::from_request(&request)?;
         Ok(Response::new(self.tag_groups_for(&caller, request.into_inner()).await?))
+    }
+
+    async fn ingest_messages(
+        &self,
+        request: Request<tonic::Streaming<IngestMessagesRequest>>,
+    ) -> Result<Response<IngestMessagesResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        Ok(Response::new(self.ingest_for(&caller, request.into_inner()).await?))
+    }
+
+    async fn get_group_activity(
+        &self,
+        request: Request<GetGroupActivityRequest>,
+    ) -> Result<Response<GetGroupActivityResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        Ok(Response::new(self.activity_for(&caller, request.into_inner()).await?))
+    }
+
+    async fn list_alert_rules(
+        &self,
+        request: Request<ListAlertRulesRequest>,
+    ) -> Result<Response<ListAlertRulesResponse>, Status> {
+        Caller::from_request(&request)?;
+        Ok(Response::new(self.alert_rules_for().await?))
+    }
+
+    async fn update_alert_rule(
+        &self,
+        request: Request<UpdateAlertRuleRequest>,
+    ) -> Result<Response<UpdateAlertRuleResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        Ok(Response::new(self.update_rule_for(&caller, request.into_inner()).await?))
+    }
+
+    async fn list_alerts(&self, request: Request<ListAlertsRequest>) -> Result<Response<ListAlertsResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        Ok(Response::new(self.list_alerts_for(&caller, request.into_inner()).await?))
+    }
+
+    async fn get_alert(&self, request: Request<GetAlertRequest>) -> Result<Response<GetAlertResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        Ok(Response::new(self.get_alert_for(&caller, request.into_inner()).await?))
+    }
+
+    async fn acknowledge_alert(
+        &self,
+        request: Request<AcknowledgeAlertRequest>,
+    ) -> Result<Response<AcknowledgeAlertResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        Ok(Response::new(self.acknowledge_for(&caller, request.into_inner()).await?))
     }
 
     async fn upsert_group_chats(
@@ -292,7 +351,7 @@ fn millis(field: &str, time: Option<&prost_types::Timestamp>) -> Result<Option<i
 }
 
 /// Unix milliseconds as a protobuf time.
-fn timestamp(millis: i64) -> prost_types::Timestamp {
+pub(crate) fn timestamp(millis: i64) -> prost_types::Timestamp {
     prost_types::Timestamp { seconds: millis.div_euclid(1000), nanos: (millis.rem_euclid(1000) * 1_000_000) as i32 }
 }
 
@@ -409,7 +468,7 @@ mod tests {
     use super::*;
 
     fn api(db: Db) -> GroupApi {
-        GroupApi::new(GroupStore::new(db))
+        GroupApi::new(GroupStore::new(db), Arc::new(crate::clock::SystemClock))
     }
 
     fn as_role<T>(role: Role, message: T) -> Request<T> {

@@ -173,7 +173,7 @@ impl Cursor {
             SortValue::Int(number.parse().ok()?)
         } else {
             let hex = value.strip_prefix('t')?;
-            if hex.len() % 2 != 0 {
+            if !hex.len().is_multiple_of(2) {
                 return None;
             }
             let bytes = (0..hex.len())

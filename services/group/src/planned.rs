@@ -20,11 +20,4 @@ pub const PLANNED: &[PlannedRpc] = &[
     ("SendContactWelcome", "PR05 入群欢迎语 — issue #5"),
     ("GetWelcomeSettings", "PR05 入群欢迎语 — issue #5"),
     ("UpdateWelcomeSettings", "PR05 入群欢迎语 — issue #5"),
-    ("IngestMessages", "PR07 群活监控 — issue #5"),
-    ("GetGroupActivity", "PR07 群活监控 — issue #5"),
-    ("ListAlertRules", "PR07 群活监控 — issue #5"),
-    ("UpdateAlertRule", "PR07 群活监控 — issue #5"),
-    ("ListAlerts", "PR07 群活监控 — issue #5"),
-    ("GetAlert", "PR07 群活监控 — issue #5"),
-    ("AcknowledgeAlert", "PR07 群活监控 — issue #5"),
 ];

@@ -1,5 +1,7 @@
 //! The group service's tables.
 
+pub mod activity;
+pub mod alerts;
 pub mod list;
 pub mod tags;
 

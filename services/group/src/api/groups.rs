@@ -82,16 +82,26 @@ impl GroupApi {
             return Err(not_found().into());
         }
         let members = self.store.members_of(&row.chat_id, request.include_left_members).await?;
+        let first_day = crate::activity::day_of(self.clock.now_millis()) - 29;
+        let messages_30d = self.store.member_messages_since(&row.chat_id, first_day).await?;
+        let open_alerts =
+            self.store.open_alerts_of(&row.chat_id).await?.into_iter().map(super::alerts::alert_proto).collect();
         let tags = self.store.tags_of(&[row.id]).await?.remove(&row.id).unwrap_or_default();
         let admin_userids: Vec<String> =
             row.admin_userids.split(',').filter(|id| !id.is_empty()).map(str::to_owned).collect();
         let owner = row.owner_userid.clone();
-        let members = members.into_iter().map(|member| member_proto(member, &owner, &admin_userids, 0)).collect();
+        let members = members
+            .into_iter()
+            .map(|member| {
+                let messages = messages_30d.get(&member.userid).copied().unwrap_or(0);
+                member_proto(member, &owner, &admin_userids, messages)
+            })
+            .collect();
         Ok(GetGroupResponse {
             member_version: row.member_version.clone(),
             dismissed_at: row.dismissed_at.map(timestamp),
             welcome_rule_id: 0,
-            open_alerts: Vec::new(),
+            open_alerts,
             admin_userids,
             members,
             group: Some(group_proto(row, tags)),

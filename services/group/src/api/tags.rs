@@ -173,7 +173,7 @@ fn decode_tag_token(token: &str) -> Option<TagCursor> {
     let sort_order = parts.next()?.parse().ok()?;
     let id = parts.next()?.parse().ok()?;
     let hex = parts.next()?;
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return None;
     }
     let bytes = (0..hex.len())
