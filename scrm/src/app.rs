@@ -77,9 +77,19 @@ impl Server {
                     routes,
                     slot,
                     *kind,
-                    scrm_identity::service(db.clone(), wecom_client(&config)?, clients.clone()),
+                    scrm_identity::service(
+                        db.clone(),
+                        wecom_client(&config)?,
+                        clients.clone(),
+                        scrm_identity::JsSdkSettings {
+                            agent_id: config.wecom.agent_id,
+                            trusted_domain: config.wecom.trusted_domain.clone(),
+                        },
+                    ),
                 ),
-                ServiceKind::Customer => mount(routes, slot, *kind, scrm_customer::service(db.clone())),
+                ServiceKind::Customer => {
+                    mount(routes, slot, *kind, scrm_customer::service(db.clone(), clients.clone()))
+                }
                 ServiceKind::Group => mount(routes, slot, *kind, scrm_group::service(db.clone())),
                 ServiceKind::Messaging => mount(routes, slot, *kind, scrm_messaging::service()),
                 ServiceKind::Campaign => mount(routes, slot, *kind, scrm_campaign::service()),

@@ -212,6 +212,11 @@ pub struct WeComConfig {
     /// With no `corp_id` set, run the built-in WeCom simulator with a demo corp and sync from it at start,
     /// so a first run shows live data. Ignored once a corp is configured.
     pub demo: bool,
+    /// The self-built app's `agentid`, for the sidebar's `wx.agentConfig`.
+    pub agent_id: i64,
+    /// The app's trusted domain (可信域名) the sidebar is served under; pages elsewhere are not signed.
+    /// Empty: any host.
+    pub trusted_domain: String,
 }
 
 impl Default for WeComConfig {
@@ -223,6 +228,8 @@ impl Default for WeComConfig {
             encoding_aes_key: String::new(),
             api_base: String::new(),
             demo: true,
+            agent_id: 0,
+            trusted_domain: String::new(),
         }
     }
 }

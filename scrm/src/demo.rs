@@ -23,6 +23,7 @@ pub async fn start_simulator(wecom: &mut WeComConfig) -> anyhow::Result<()> {
     wecom.corp_id = config.corp_id.clone();
     wecom.secret = config.corp_secrets.first().cloned().unwrap_or_default();
     wecom.api_base = format!("http://{address}");
+    wecom.agent_id = config.agent_id;
     let simulator = Simulator::new(config.clone(), World::generate(config.seed, WorldSize::DEMO));
     tokio::spawn(async move {
         if let Err(error) = scrm_wecom_sim::serve(listener, simulator).await {

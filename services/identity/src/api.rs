@@ -1,11 +1,13 @@
 //! The tonic implementation of `scrm.identity.v1.IdentityService`: maps protobuf to domain calls
 //! and checks the caller. RPCs not written here answer through [`crate::PLANNED`].
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures::StreamExt;
 use scrm_kernel::paging::{BeforeId, page_size};
 use scrm_kernel::{ApiError, Caller, ErrorCode, Role};
+use scrm_proto::identity::v1;
 use scrm_proto::identity::v1::identity_service_server::IdentityService;
 use scrm_proto::identity::v1::{
     CallbackEvent, CallbackEventState, GetSyncRunRequest, GetSyncRunResponse, IngestCallbackEventRequest,
@@ -20,6 +22,7 @@ use tonic::{Request, Response, Status};
 
 use crate::domain::{Counts, InboxState, MAX_DEDUP_KEY_LEN, progress_message};
 use crate::error::IdentityError;
+use crate::jssdk::JsSdk;
 use crate::store::{IdentityStore, InboxFilter, InboxRow, NewInboxEvent, SyncRunRow};
 use crate::sync::{SharedSync, progress_stream};
 
@@ -31,12 +34,13 @@ const SYNC_ROLES: &[Role] = &[Role::Operator, Role::Admin];
 pub struct IdentityApi {
     store: IdentityStore,
     sync: SharedSync,
+    jssdk: Arc<JsSdk>,
 }
 
 impl IdentityApi {
-    /// Handlers over `store`, running syncs with `sync`.
-    pub fn new(store: IdentityStore, sync: SharedSync) -> Self {
-        IdentityApi { store, sync }
+    /// Handlers over `store`, running syncs with `sync` and signing the JS-SDK with `jssdk`.
+    pub fn new(store: IdentityStore, sync: SharedSync, jssdk: Arc<JsSdk>) -> Self {
+        IdentityApi { store, sync, jssdk }
     }
 
     async fn run(&self, id: i64) -> Result<SyncRunRow, Status> {
@@ -47,6 +51,14 @@ impl IdentityApi {
 
 #[tonic::async_trait]
 impl IdentityService for IdentityApi {
+    async fn get_js_sdk_signatures(
+        &self,
+        request: Request<v1::GetJsSdkSignaturesRequest>,
+    ) -> Result<Response<v1::GetJsSdkSignaturesResponse>, Status> {
+        Caller::from_request(&request)?;
+        Ok(Response::new(self.jssdk.signatures(&request.get_ref().url).await?))
+    }
+
     async fn ingest_callback_event(
         &self,
         request: Request<IngestCallbackEventRequest>,

@@ -4,6 +4,7 @@
 mod api;
 mod domain;
 mod error;
+mod jssdk;
 mod planned;
 mod store;
 mod sync;
@@ -17,6 +18,7 @@ use scrm_storage::{Db, ServiceMigrations};
 use scrm_wecom::WeComClient;
 use tower::Layer;
 
+pub use jssdk::JsSdkSettings;
 pub use planned::PLANNED;
 
 /// The identity service's schema.
@@ -29,11 +31,13 @@ pub static MIGRATIONS: ServiceMigrations = ServiceMigrations {
 /// The gRPC service, ready to mount on a server or to call in-process.
 pub type Service = PlannedRpcsService<IdentityServiceServer<api::IdentityApi>>;
 
-/// Builds the identity service over `db`. `wecom` reads the corp for sync (`None`: not configured, and
-/// `StartSync` answers FAILED_PRECONDITION); `clients` reach the customer and group services it writes to.
-pub fn service(db: Db, wecom: Option<WeComClient>, clients: Clients) -> Service {
+/// Builds the identity service over `db`. `wecom` reads the corp for sync and JS-SDK tickets (`None`: not
+/// configured, and `StartSync` / `GetJsSdkSignatures` answer FAILED_PRECONDITION); `clients` reach the
+/// customer and group services it writes to; `jssdk` names the app the sidebar's JS-SDK is signed for.
+pub fn service(db: Db, wecom: Option<WeComClient>, clients: Clients, jssdk: JsSdkSettings) -> Service {
     let store = store::IdentityStore::new(db);
+    let jssdk = Arc::new(jssdk::JsSdk::new(wecom.clone(), jssdk));
     let sync = Arc::new(sync::SyncManager::new(store.clone(), wecom, clients));
-    let api = api::IdentityApi::new(store, sync);
+    let api = api::IdentityApi::new(store, sync, jssdk);
     PlannedRpcs::new(scrm_kernel::ServiceKind::Identity.grpc_name(), PLANNED).layer(IdentityServiceServer::new(api))
 }
