@@ -1,5 +1,8 @@
 //! The REST/JSON API under `/api/`: camelCase bodies, and errors as
-//! `{"code": ..., "message": ..., "field": ...}` from the shared error-code table.
+//! `{"code": ..., "message": ..., "field": ...}` from the shared error-code table. The API is described by
+//! the OpenAPI document served at `/api/openapi.json`.
+
+mod crm;
 
 use axum::extract::{OriginalUri, Request, State};
 use axum::response::{IntoResponse, Response};
@@ -11,7 +14,20 @@ use serde::Serialize;
 
 /// The `/api` routes.
 pub fn router(clients: Clients) -> Router {
-    Router::new().route("/overview", get(overview)).fallback(not_found).with_state(clients)
+    Router::new()
+        .route("/overview", get(overview))
+        .route("/openapi.json", get(openapi))
+        .merge(crm::router())
+        .fallback(not_found)
+        .with_state(clients)
+}
+
+/// The OpenAPI 3 document of the REST API, kept in step with the routes by a test.
+const OPENAPI: &str = include_str!("rest/openapi.json");
+
+/// `GET /api/openapi.json`.
+async fn openapi() -> Response {
+    ([(http::header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
 }
 
 /// An error answered on REST as JSON, or as a gRPC status to gRPC callers.
@@ -85,4 +101,45 @@ async fn overview(
         group_total: overview.group_total,
         computed_at: overview.computed_at.map(|time| time.to_string()),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use scrm_kernel::Role;
+    use tonic::transport::Endpoint;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    /// Every operation the OpenAPI document lists, as `(METHOD, path)`.
+    fn documented() -> Vec<(String, String)> {
+        let document: serde_json::Value = serde_json::from_str(OPENAPI).expect("the OpenAPI document is JSON");
+        let mut operations = Vec::new();
+        for (path, item) in document["paths"].as_object().expect("the document has paths") {
+            for method in item.as_object().expect("a path item is an object").keys() {
+                operations.push((method.to_uppercase(), path.clone()));
+            }
+        }
+        operations
+    }
+
+    #[tokio::test]
+    async fn every_documented_operation_is_routed() {
+        let channel = Endpoint::from_static("http://127.0.0.1:9").connect_lazy();
+        let channel = scrm_kernel::rpc::RpcChannel::remote(channel, None);
+        let router = Router::new().nest("/api", router(Clients::new(|_| channel.clone())));
+        let caller = Caller { staff_id: "op".into(), role: Role::Operator, store_ids: Vec::new() };
+        let operations = documented();
+        assert!(operations.len() >= 4, "{operations:?}");
+        for (method, path) in operations {
+            let uri = path.replace("{wxId}", "wm1");
+            let mut request =
+                http::Request::builder().method(method.as_str()).uri(&uri).body(axum::body::Body::from("")).unwrap();
+            request.extensions_mut().insert(caller.clone());
+            let response = router.clone().oneshot(request).await.unwrap();
+            let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+            let body = String::from_utf8_lossy(&body);
+            assert!(!body.contains("no such endpoint"), "{method} {path} is documented but not routed");
+        }
+    }
 }

@@ -1,5 +1,10 @@
 //! The tonic implementation of `scrm.customer.v1.CustomerService`: maps protobuf to domain calls
-//! and checks the caller. RPCs not written here answer through [`crate::PLANNED`].
+//! and checks the caller. RPCs not written here answer through [`crate::PLANNED`]. Each area's handlers live
+//! in a submodule; the trait implementation below only dispatches to them.
+
+mod notes;
+mod orders;
+mod profile;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -7,11 +12,15 @@ use scrm_kernel::{ApiError, Caller, Role};
 use scrm_proto::customer::v1;
 use scrm_proto::customer::v1::customer_service_server::CustomerService;
 use scrm_proto::customer::v1::{
-    ContactSource, CountCustomersRequest, CountCustomersResponse, CustomerTag, ExternalContactInput,
-    FollowRemovalReason, FollowStatus, FollowUserInput, RemoveFollowUserRequest, RemoveFollowUserResponse,
-    UpsertExternalContactsRequest, UpsertExternalContactsResponse,
+    AddCustomerNoteRequest, AddCustomerNoteResponse, ContactSource, CountCustomersRequest, CountCustomersResponse,
+    CustomerTag, DeleteCustomerNoteRequest, DeleteCustomerNoteResponse, ExternalContactInput, FollowRemovalReason,
+    FollowStatus, FollowUserInput, GetCustomerRequest, GetCustomerResponse, GetLevelTiersRequest,
+    GetLevelTiersResponse, GetMemberRequest, GetMemberResponse, ImportOrdersRequest, ImportOrdersResponse,
+    ListCustomerNotesRequest, ListCustomerNotesResponse, ListOrdersRequest, ListOrdersResponse,
+    RemoveFollowUserRequest, RemoveFollowUserResponse, UpdateLevelTiersRequest, UpdateLevelTiersResponse,
+    UpsertExternalContactsRequest, UpsertExternalContactsResponse, UpsertMembersRequest, UpsertMembersResponse,
 };
-use tonic::{Request, Response, Status};
+use tonic::{Request, Response, Status, Streaming};
 
 use crate::domain::{
     ContactFields, ContactInput, FollowFields, MAX_CONTACTS_PER_UPSERT, Tag, canonical_tags, removal_status,
@@ -37,8 +46,82 @@ impl CustomerApi {
     }
 }
 
+/// Runs a handler with the request's caller and message, mapping its error once.
+macro_rules! handle {
+    ($self:ident, $request:ident, $handler:ident) => {{
+        let caller = Caller::from_request(&$request)?;
+        Ok(Response::new($self.$handler(&caller, $request.into_inner()).await.map_err(Status::from)?))
+    }};
+}
+
 #[tonic::async_trait]
 impl CustomerService for CustomerApi {
+    async fn get_customer(
+        &self,
+        request: Request<GetCustomerRequest>,
+    ) -> Result<Response<GetCustomerResponse>, Status> {
+        handle!(self, request, profile)
+    }
+
+    async fn import_orders(
+        &self,
+        request: Request<Streaming<ImportOrdersRequest>>,
+    ) -> Result<Response<ImportOrdersResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        Ok(Response::new(self.import_order_stream(&caller, request.into_inner()).await?))
+    }
+
+    async fn list_orders(&self, request: Request<ListOrdersRequest>) -> Result<Response<ListOrdersResponse>, Status> {
+        handle!(self, request, orders)
+    }
+
+    async fn upsert_members(
+        &self,
+        request: Request<UpsertMembersRequest>,
+    ) -> Result<Response<UpsertMembersResponse>, Status> {
+        handle!(self, request, members)
+    }
+
+    async fn get_member(&self, request: Request<GetMemberRequest>) -> Result<Response<GetMemberResponse>, Status> {
+        handle!(self, request, member)
+    }
+
+    async fn add_customer_note(
+        &self,
+        request: Request<AddCustomerNoteRequest>,
+    ) -> Result<Response<AddCustomerNoteResponse>, Status> {
+        handle!(self, request, add_note)
+    }
+
+    async fn list_customer_notes(
+        &self,
+        request: Request<ListCustomerNotesRequest>,
+    ) -> Result<Response<ListCustomerNotesResponse>, Status> {
+        handle!(self, request, list_notes)
+    }
+
+    async fn delete_customer_note(
+        &self,
+        request: Request<DeleteCustomerNoteRequest>,
+    ) -> Result<Response<DeleteCustomerNoteResponse>, Status> {
+        handle!(self, request, delete_note)
+    }
+
+    async fn get_level_tiers(
+        &self,
+        request: Request<GetLevelTiersRequest>,
+    ) -> Result<Response<GetLevelTiersResponse>, Status> {
+        Caller::from_request(&request)?;
+        Ok(Response::new(self.tiers().await.map_err(Status::from)?))
+    }
+
+    async fn update_level_tiers(
+        &self,
+        request: Request<UpdateLevelTiersRequest>,
+    ) -> Result<Response<UpdateLevelTiersResponse>, Status> {
+        handle!(self, request, update_tiers)
+    }
+
     async fn count_customers(
         &self,
         request: Request<CountCustomersRequest>,

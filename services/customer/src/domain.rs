@@ -3,6 +3,9 @@
 //! Applying is planned here, in memory, from the stored rows of the contacts in a batch, so that identical
 //! input plans no write at all (no `updated_at` bump) and the store only writes what changed.
 
+pub mod levels;
+pub mod orders;
+
 use std::collections::{BTreeSet, HashMap};
 
 use scrm_proto::customer::v1::{CustomerStatus, FollowRemovalReason, FollowStatus};

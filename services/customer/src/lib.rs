@@ -4,6 +4,7 @@
 mod api;
 mod domain;
 mod error;
+pub mod order_csv;
 mod planned;
 mod quick_replies;
 mod store;

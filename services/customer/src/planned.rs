@@ -5,7 +5,6 @@ use scrm_kernel::rpc::PlannedRpc;
 
 /// Planned RPCs: method name and the feature that will build it.
 pub const PLANNED: &[PlannedRpc] = &[
-    ("GetCustomer", "PR02 客户画像 — issue #4"),
     ("SearchCustomers", "PR02 客户画像 — issue #4"),
     ("ReindexCustomers", "PR02 客户画像 — issue #4"),
     ("ListCorpTags", "PR02 客户画像 — issue #4"),
@@ -17,13 +16,4 @@ pub const PLANNED: &[PlannedRpc] = &[
     ("DeleteCorpTags", "PR02 客户画像 — issue #4"),
     ("UpsertCorpTagGroups", "PR01 企业微信同步 — issue #3"),
     ("MarkCustomerTags", "PR02 客户画像 — issue #4"),
-    ("AddCustomerNote", "PR02 客户画像 — issue #4"),
-    ("ListCustomerNotes", "PR02 客户画像 — issue #4"),
-    ("DeleteCustomerNote", "PR02 客户画像 — issue #4"),
-    ("UpsertMembers", "PR02 客户画像 — issue #4"),
-    ("GetMember", "PR02 客户画像 — issue #4"),
-    ("ImportOrders", "PR02 客户画像 — issue #4"),
-    ("ListOrders", "PR02 客户画像 — issue #4"),
-    ("GetLevelTiers", "PR02 客户画像 — issue #4"),
-    ("UpdateLevelTiers", "PR02 客户画像 — issue #4"),
 ];

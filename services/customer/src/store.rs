@@ -1,11 +1,17 @@
 //! The customer service's tables.
 
+mod orders;
+mod profile;
+
 use std::collections::HashMap;
 
 use scrm_kernel::StoreScope;
 use scrm_proto::customer::v1::{CustomerStatus, FollowStatus};
 use scrm_storage::{Db, Dialect, push_store_filter};
 use sqlx::{Any, AnyConnection, Connection, Executor, FromRow, QueryBuilder, Transaction};
+
+pub use orders::{MemberKey, MemberRecord, OrderFilter, order_position};
+pub use profile::NoteRecord;
 
 use crate::domain::{
     ContactFields, ContactInput, EVENT_TIME_SLACK_MS, FollowFields, Outcome, StoredContact, StoredCustomer,
