@@ -3,6 +3,7 @@
 //! the OpenAPI document served at `/api/openapi.json`.
 
 mod crm;
+pub mod sidebar;
 
 use axum::extract::{OriginalUri, Request, State};
 use axum::response::{IntoResponse, Response};
@@ -18,6 +19,7 @@ pub fn router(clients: Clients) -> Router {
         .route("/overview", get(overview))
         .route("/openapi.json", get(openapi))
         .merge(crm::router())
+        .merge(sidebar::router())
         .fallback(not_found)
         .with_state(clients)
 }

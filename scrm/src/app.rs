@@ -101,8 +101,13 @@ impl Server {
         if demo {
             crate::demo::sync_in_background(clients.clone());
         }
-        let gateway =
-            Gateway { config: gateway_config(&config, cluster_token)?, clients, grpc: routes, db: db.clone(), cache };
+        let gateway = Gateway {
+            config: gateway_config(&config, cluster_token, demo)?,
+            clients,
+            grpc: routes,
+            db: db.clone(),
+            cache,
+        };
         let router = gateway.into_router().await;
         let listener = TcpListener::bind(config.server.listen)
             .await
@@ -213,7 +218,7 @@ fn cluster_token(config: &Config, services: &BTreeSet<ServiceKind>) -> anyhow::R
     }
 }
 
-fn gateway_config(config: &Config, cluster_token: Option<HeaderValue>) -> anyhow::Result<GatewayConfig> {
+fn gateway_config(config: &Config, cluster_token: Option<HeaderValue>, demo: bool) -> anyhow::Result<GatewayConfig> {
     let cors_origins = config
         .server
         .cors_origins
@@ -228,6 +233,8 @@ fn gateway_config(config: &Config, cluster_token: Option<HeaderValue>) -> anyhow
         body_limit_bytes: config.server.body_limit_bytes,
         cors_origins,
         static_dir: config.server.static_dir.clone(),
+        sidebar_dir: config.server.sidebar_dir.clone(),
+        demo,
         cluster_token,
         local_caller: config.caller.caller(),
         sleep_endpoint: config.debug.sleep_endpoint,

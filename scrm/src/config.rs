@@ -78,6 +78,8 @@ pub struct ServerConfig {
     pub cors_origins: Vec<String>,
     /// Directory of the built web admin, served at `/`; skipped when it does not exist.
     pub static_dir: PathBuf,
+    /// Directory of the built sidebar H5 (`web/sidebar`), served at `/sidebar/`; skipped when it does not exist.
+    pub sidebar_dir: PathBuf,
     /// Longest the process waits for in-flight requests after SIGTERM before it exits.
     pub shutdown_grace_secs: u64,
 }
@@ -90,6 +92,7 @@ impl Default for ServerConfig {
             body_limit_bytes: 8 * 1024 * 1024,
             cors_origins: Vec::new(),
             static_dir: PathBuf::from("web/admin/dist"),
+            sidebar_dir: PathBuf::from("web/sidebar/dist"),
             shutdown_grace_secs: 30,
         }
     }
