@@ -8,5 +8,6 @@ mod contracts;
 mod gateway;
 mod modes;
 mod quick_replies;
+mod sidebar;
 mod sync;
 mod wecom_callback;
