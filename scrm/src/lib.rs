@@ -4,6 +4,7 @@
 pub mod app;
 pub mod config;
 mod demo;
+pub mod import_cli;
 pub mod sync_cli;
 pub mod telemetry;
 

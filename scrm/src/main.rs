@@ -34,6 +34,30 @@ enum Command {
     Sim(SimArgs),
     /// Starts a full WeCom sync on a running scrm and shows its progress until it ends.
     Sync(SyncArgs),
+    /// Imports data into a running scrm.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// Imports an order CSV (idempotent by order number) with a progress bar and a per-row error report; fails
+    /// when any row was refused. Columns: order_no, status, amount (required); buyer_external_userid,
+    /// buyer_unionid, member_no, buyer_phone, store_code, channel, discount, refund, paid_at, refunded_at,
+    /// updated_at, coupon_codes.
+    Orders(ImportOrdersArgs),
+}
+
+#[derive(Debug, Args)]
+struct ImportOrdersArgs {
+    /// The CSV file.
+    file: PathBuf,
+    /// The running scrm's gateway.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    server: String,
+    /// Check every row and report, storing nothing.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -129,6 +153,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Sync(args) => scrm::sync_cli::run(&args.server).await,
+        Command::Import(ImportCommand::Orders(args)) => {
+            scrm::import_cli::run_cli(&args.server, &args.file, args.dry_run).await
+        }
         Command::Sim(args) => {
             let telemetry = Telemetry::install(&config.telemetry)?;
             let outcome = run_simulator(args).await;

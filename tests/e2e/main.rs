@@ -5,6 +5,7 @@ mod harness;
 
 mod caller;
 mod contracts;
+mod customer_profile;
 mod gateway;
 mod modes;
 mod quick_replies;

@@ -293,11 +293,11 @@ impl CustomerStore {
         let mut writes: Vec<MemberRecord> = Vec::new();
         let mut linked: Vec<MemberRecord> = Vec::new();
         for mut member in members {
-            if member.external_userid.is_none() {
-                if let Some(id) = by_unionid.get(&member.unionid) {
-                    member.external_userid = Some(id.clone());
-                    member.matched_by = scrm_proto::customer::v1::MemberMatch::Unionid as i32;
-                }
+            if member.external_userid.is_none()
+                && let Some(id) = by_unionid.get(&member.unionid)
+            {
+                member.external_userid = Some(id.clone());
+                member.matched_by = scrm_proto::customer::v1::MemberMatch::Unionid as i32;
             }
             let old = stored.get(&member.member_no);
             let outcome = match old {
@@ -553,6 +553,9 @@ async fn write_orders(
     Ok(())
 }
 
+/// A customer's spend as aggregated from their orders: id, total, count, first and last payment.
+type SpendRow = (String, i64, i64, Option<i64>, Option<i64>);
+
 /// Recomputes the spend of `ids` from their orders (one grouped query over the buyer index per chunk) and
 /// stores it.
 async fn refresh_spend(
@@ -583,8 +586,7 @@ async fn refresh_spend(
             }
         }
         query.push(") GROUP BY external_userid");
-        let rows: Vec<(String, i64, i64, Option<i64>, Option<i64>)> =
-            query.build_query_as().fetch_all(&mut *connection).await?;
+        let rows: Vec<SpendRow> = query.build_query_as().fetch_all(&mut *connection).await?;
         let mut spends: HashMap<String, Spend> = rows
             .into_iter()
             .map(|(id, total, count, first, last)| {
