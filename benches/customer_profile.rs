@@ -164,7 +164,10 @@ async fn open_loop(
         tokio::time::sleep_until(scheduled).await;
         let request = client.get(format!("{base}/api/crm/customers/{}", ids[index % ids.len()]));
         tasks.push(tokio::spawn(async move {
-            let ok = matches!(request.send().await, Ok(response) if response.status() == 200 && response.bytes().await.is_ok());
+            let ok = match request.send().await {
+                Ok(response) => response.status() == 200 && response.bytes().await.is_ok(),
+                Err(_) => false,
+            };
             (scheduled.elapsed(), ok)
         }));
     }
@@ -238,6 +241,7 @@ async fn main() {
     config.database.url = url.clone();
     config.database.max_connections = 16;
     config.telemetry.log_filter = "warn".to_owned();
+    config.cluster.token = "bench".to_owned();
     let services: BTreeSet<ServiceKind> = [ServiceKind::Customer].into_iter().collect();
     let server = Server::start(config, &services).await.expect("scrm starts on the bench database");
     let base = format!("http://{}", server.local_addr());
