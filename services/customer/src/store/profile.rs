@@ -151,8 +151,8 @@ mod tests {
         store.add_note("wm2", "别人的", "lisi", "李四", 3).await.unwrap();
         assert!(second.id > first.id);
         let notes = store.notes("wm1", None, 1).await.unwrap();
-        assert_eq!(notes, [second.clone()]);
-        assert_eq!(store.notes("wm1", Some(second.id), 5).await.unwrap(), [first.clone()]);
+        assert_eq!(notes, std::slice::from_ref(&second));
+        assert_eq!(store.notes("wm1", Some(second.id), 5).await.unwrap(), std::slice::from_ref(&first));
         assert_eq!(store.note_count("wm1").await.unwrap(), 2);
         store.delete_note(first.id).await.unwrap();
         store.delete_note(first.id).await.unwrap();
