@@ -220,6 +220,10 @@ pub struct WeComConfig {
     /// The app's trusted domain (可信域名) the sidebar is served under; pages elsewhere are not signed.
     /// Empty: any host.
     pub trusted_domain: String,
+    /// How lively the demo corp is once synced: the rate of the simulator's activity driver (customers
+    /// adding and deleting staff, group joins and leaves, messages, orders), pushed to this process's own
+    /// `/wecom/callback`. 1 is gentle (a change every ten seconds or so); 0 keeps the demo corp still.
+    pub demo_activity_rate: f64,
 }
 
 impl Default for WeComConfig {
@@ -233,6 +237,7 @@ impl Default for WeComConfig {
             demo: true,
             agent_id: 0,
             trusted_domain: String::new(),
+            demo_activity_rate: 1.0,
         }
     }
 }

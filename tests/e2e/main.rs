@@ -6,6 +6,7 @@ mod harness;
 mod caller;
 mod contracts;
 mod customer_profile;
+mod demo;
 mod gateway;
 mod modes;
 mod quick_replies;
