@@ -40,6 +40,10 @@ pub struct GatewayConfig {
     pub cors_origins: Vec<HeaderValue>,
     /// Directory of the built web admin.
     pub static_dir: PathBuf,
+    /// Directory of the built sidebar H5, served at `/sidebar/` when it holds an `index.html`.
+    pub sidebar_dir: PathBuf,
+    /// Whether the process runs the demo corp (the sidebar then uses its JS-SDK shim).
+    pub demo: bool,
     /// Token other scrm processes present; requests bearing it keep their caller metadata.
     pub cluster_token: Option<HeaderValue>,
     /// The caller assumed for requests from outside the cluster, until login arrives.
@@ -76,6 +80,11 @@ impl Gateway {
         if config.sleep_endpoint {
             router = router.merge(probes::sleep_router());
         }
+        let sidebar_index = config.sidebar_dir.join("index.html");
+        if sidebar_index.exists() {
+            router = router
+                .nest_service("/sidebar", ServeDir::new(&config.sidebar_dir).fallback(ServeFile::new(sidebar_index)));
+        }
         let index = config.static_dir.join("index.html");
         if index.exists() {
             router = router.fallback_service(ServeDir::new(&config.static_dir).fallback(ServeFile::new(index)));
@@ -83,6 +92,7 @@ impl Gateway {
             router = router.fallback(rest::not_found);
         }
         let router = router
+            .layer(axum::Extension(rest::sidebar::SidebarDemo(config.demo)))
             .layer(axum::middleware::from_fn_with_state(
                 Arc::new(caller::CallerPolicy::new(config.cluster_token.clone(), config.local_caller.clone())),
                 caller::identify_caller,

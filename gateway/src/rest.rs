@@ -3,6 +3,7 @@
 //! the OpenAPI document served at `/api/openapi.json`.
 
 mod crm;
+pub mod sidebar;
 
 use axum::extract::{OriginalUri, Request, State};
 use axum::response::{IntoResponse, Response};
@@ -20,6 +21,7 @@ pub fn router(clients: Clients) -> Router {
         .merge(crm::router())
         .merge(crate::broadcast::router())
         .merge(crate::groups::router())
+        .merge(sidebar::router())
         .fallback(not_found)
         .with_state(clients)
 }

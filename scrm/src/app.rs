@@ -79,9 +79,17 @@ impl Server {
                     routes,
                     slot,
                     *kind,
-                    scrm_identity::service(db.clone(), wecom_client(&config)?, clients.clone()),
+                    scrm_identity::service(
+                        db.clone(),
+                        wecom_client(&config)?,
+                        clients.clone(),
+                        scrm_identity::JsSdkSettings {
+                            agent_id: config.wecom.agent_id,
+                            trusted_domain: config.wecom.trusted_domain.clone(),
+                        },
+                    ),
                 ),
-                ServiceKind::Customer => mount(routes, slot, *kind, scrm_customer::service(db.clone())),
+                ServiceKind::Customer => mount(routes, slot, *kind, scrm_customer::service(db.clone(), clients.clone())),
                 ServiceKind::Group => mount(routes, slot, *kind, scrm_group::service(db.clone(), alert_notifier(&config)?)),
                 ServiceKind::Messaging => {
                     let setup = scrm_messaging::Setup::new(
@@ -101,8 +109,13 @@ impl Server {
         if let Some(demo) = &demo {
             crate::demo::sync_in_background(clients.clone(), demo.clone());
         }
-        let gateway =
-            Gateway { config: gateway_config(&config, cluster_token)?, clients, grpc: routes, db: db.clone(), cache };
+        let gateway = Gateway {
+            config: gateway_config(&config, cluster_token, demo.is_some())?,
+            clients,
+            grpc: routes,
+            db: db.clone(),
+            cache,
+        };
         let router = gateway.into_router().await;
         let listener = TcpListener::bind(config.server.listen)
             .await
@@ -215,7 +228,7 @@ fn cluster_token(config: &Config, services: &BTreeSet<ServiceKind>) -> anyhow::R
     }
 }
 
-fn gateway_config(config: &Config, cluster_token: Option<HeaderValue>) -> anyhow::Result<GatewayConfig> {
+fn gateway_config(config: &Config, cluster_token: Option<HeaderValue>, demo: bool) -> anyhow::Result<GatewayConfig> {
     let cors_origins = config
         .server
         .cors_origins
@@ -230,6 +243,8 @@ fn gateway_config(config: &Config, cluster_token: Option<HeaderValue>) -> anyhow
         body_limit_bytes: config.server.body_limit_bytes,
         cors_origins,
         static_dir: config.server.static_dir.clone(),
+        sidebar_dir: config.server.sidebar_dir.clone(),
+        demo,
         cluster_token,
         local_caller: config.caller.caller(),
         sleep_endpoint: config.debug.sleep_endpoint,

@@ -82,6 +82,8 @@ pub struct ServerConfig {
     pub cors_origins: Vec<String>,
     /// Directory of the built web admin, served at `/`; skipped when it does not exist.
     pub static_dir: PathBuf,
+    /// Directory of the built sidebar H5 (`web/sidebar`), served at `/sidebar/`; skipped when it does not exist.
+    pub sidebar_dir: PathBuf,
     /// Longest the process waits for in-flight requests after SIGTERM before it exits.
     pub shutdown_grace_secs: u64,
 }
@@ -94,6 +96,7 @@ impl Default for ServerConfig {
             body_limit_bytes: 8 * 1024 * 1024,
             cors_origins: Vec::new(),
             static_dir: PathBuf::from("web/admin/dist"),
+            sidebar_dir: PathBuf::from("web/sidebar/dist"),
             shutdown_grace_secs: 30,
         }
     }
@@ -213,12 +216,15 @@ pub struct WeComConfig {
     pub encoding_aes_key: String,
     /// Base URL of the WeCom API; empty means WeCom itself, `https://qyapi.weixin.qq.com`.
     pub api_base: String,
-    /// The agent id (AgentId) of the self-built app that sends app messages, e.g. group alerts to owners
-    /// (`message/send`); 0 sends none.
+    /// The agent id (AgentId) of the self-built app: it sends app messages, e.g. group alerts to owners
+    /// (`message/send`), and is signed into the sidebar's `wx.agentConfig`; 0 sends none.
     pub agent_id: i64,
     /// With no `corp_id` set, run the built-in WeCom simulator with a demo corp and sync from it at start,
     /// so a first run shows live data. Ignored once a corp is configured.
     pub demo: bool,
+    /// The app's trusted domain (可信域名) the sidebar is served under; pages elsewhere are not signed.
+    /// Empty: any host.
+    pub trusted_domain: String,
     /// How lively the demo corp is once synced: the rate of the simulator's activity driver (customers
     /// adding and deleting staff, group joins and leaves, messages, orders), pushed to this process's own
     /// `/wecom/callback`. 1 is gentle (a change every ten seconds or so); 0 keeps the demo corp still.
@@ -235,6 +241,7 @@ impl Default for WeComConfig {
             api_base: String::new(),
             agent_id: 0,
             demo: true,
+            trusted_domain: String::new(),
             demo_activity_rate: 1.0,
         }
     }

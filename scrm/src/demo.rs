@@ -109,9 +109,46 @@ pub fn sync_in_background(clients: Clients, demo: DemoCorp) {
         match last {
             Some(progress) if progress.state() == SyncState::Succeeded => {
                 tracing::info!(run = progress.sync_run_id, "demo corp synced");
+                if let Err(status) = seed_quick_replies(&clients).await {
+                    tracing::error!(%status, "demo quick replies could not be created");
+                }
                 demo.come_alive();
             }
             other => tracing::error!(?other, "demo sync ended without success"),
         }
     });
+}
+
+/// The demo's company quick replies: (title, text).
+const DEMO_QUICK_REPLIES: [(&str, &str); 3] = [
+    ("开场白", "{客户昵称}您好，我是{员工姓名}，很高兴为您服务，有什么可以帮您？"),
+    ("会员权益", "{客户昵称}，本月会员日全场满200减30，门店和小程序同享。"),
+    ("售后流程", "收到商品7天内可无理由退换，请保留包装并联系{员工姓名}办理。"),
+];
+
+/// Creates a company folder of quick replies, so the sidebar has something to send.
+async fn seed_quick_replies(clients: &Clients) -> Result<(), tonic::Status> {
+    use scrm_proto::customer::v1::quick_reply_content::Content;
+    use scrm_proto::customer::v1::{
+        CreateQuickReplyFolderRequest, CreateQuickReplyRequest, QuickReplyContent, QuickReplyScope, TextReplyContent,
+    };
+    let caller = Caller::system("demo");
+    let mut customer = clients.customer.clone();
+    let folder = CreateQuickReplyFolderRequest {
+        name: "常用话术".into(),
+        scope: QuickReplyScope::Company as i32,
+        sort_order: 0,
+    };
+    let folder = customer.create_quick_reply_folder(caller.outgoing(folder)?).await?.into_inner().folder;
+    let folder_id = folder.map_or(0, |folder| folder.id);
+    for (title, text) in DEMO_QUICK_REPLIES {
+        let reply = CreateQuickReplyRequest {
+            folder_id,
+            title: title.into(),
+            content: Some(QuickReplyContent { content: Some(Content::Text(TextReplyContent { text: text.into() })) }),
+            keywords: Vec::new(),
+        };
+        customer.create_quick_reply(caller.outgoing(reply)?).await?;
+    }
+    Ok(())
 }

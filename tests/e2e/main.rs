@@ -12,5 +12,7 @@ mod gateway;
 mod groups;
 mod inbox;
 mod modes;
+mod quick_replies;
+mod sidebar;
 mod sync;
 mod wecom_callback;

@@ -9,6 +9,7 @@ mod profile;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use scrm_kernel::{ApiError, Caller, Role};
+use scrm_proto::customer::v1;
 use scrm_proto::customer::v1::customer_service_server::CustomerService;
 use scrm_proto::customer::v1::{
     AddCustomerNoteRequest, AddCustomerNoteResponse, ContactSource, CountCustomersRequest, CountCustomersResponse,
@@ -25,6 +26,7 @@ use crate::domain::{
     ContactFields, ContactInput, FollowFields, MAX_CONTACTS_PER_UPSERT, Tag, canonical_tags, removal_status,
 };
 use crate::error::CustomerError;
+use crate::quick_replies::QuickReplies;
 use crate::store::CustomerStore;
 
 /// Roles that may apply WeCom data (identity's sync and callback processing act as admin).
@@ -34,12 +36,13 @@ const WECOM_WRITERS: &[Role] = &[Role::Admin, Role::Operator];
 #[derive(Debug)]
 pub struct CustomerApi {
     store: CustomerStore,
+    quick_replies: QuickReplies,
 }
 
 impl CustomerApi {
-    /// Handlers over `store`.
-    pub fn new(store: CustomerStore) -> Self {
-        CustomerApi { store }
+    /// Handlers over `store`, with the quick-reply library's handlers.
+    pub fn new(store: CustomerStore, quick_replies: QuickReplies) -> Self {
+        CustomerApi { store, quick_replies }
     }
 }
 
@@ -201,6 +204,92 @@ impl CustomerService for CustomerApi {
             customer_status: removal.customer_status as i32,
         }))
     }
+
+    // ---------------------------------------------------------------- quick replies (crate::quick_replies)
+
+    async fn list_quick_reply_folders(
+        &self,
+        request: Request<v1::ListQuickReplyFoldersRequest>,
+    ) -> Result<Response<v1::ListQuickReplyFoldersResponse>, Status> {
+        self.quick_replies.list_folders(request).await
+    }
+
+    async fn create_quick_reply_folder(
+        &self,
+        request: Request<v1::CreateQuickReplyFolderRequest>,
+    ) -> Result<Response<v1::CreateQuickReplyFolderResponse>, Status> {
+        self.quick_replies.create_folder(request).await
+    }
+
+    async fn update_quick_reply_folder(
+        &self,
+        request: Request<v1::UpdateQuickReplyFolderRequest>,
+    ) -> Result<Response<v1::UpdateQuickReplyFolderResponse>, Status> {
+        self.quick_replies.update_folder(request).await
+    }
+
+    async fn delete_quick_reply_folder(
+        &self,
+        request: Request<v1::DeleteQuickReplyFolderRequest>,
+    ) -> Result<Response<v1::DeleteQuickReplyFolderResponse>, Status> {
+        self.quick_replies.delete_folder(request).await
+    }
+
+    async fn create_quick_reply(
+        &self,
+        request: Request<v1::CreateQuickReplyRequest>,
+    ) -> Result<Response<v1::CreateQuickReplyResponse>, Status> {
+        self.quick_replies.create_reply(request).await
+    }
+
+    async fn get_quick_reply(
+        &self,
+        request: Request<v1::GetQuickReplyRequest>,
+    ) -> Result<Response<v1::GetQuickReplyResponse>, Status> {
+        self.quick_replies.get_reply(request).await
+    }
+
+    async fn update_quick_reply(
+        &self,
+        request: Request<v1::UpdateQuickReplyRequest>,
+    ) -> Result<Response<v1::UpdateQuickReplyResponse>, Status> {
+        self.quick_replies.update_reply(request).await
+    }
+
+    async fn delete_quick_reply(
+        &self,
+        request: Request<v1::DeleteQuickReplyRequest>,
+    ) -> Result<Response<v1::DeleteQuickReplyResponse>, Status> {
+        self.quick_replies.delete_reply(request).await
+    }
+
+    async fn list_quick_replies(
+        &self,
+        request: Request<v1::ListQuickRepliesRequest>,
+    ) -> Result<Response<v1::ListQuickRepliesResponse>, Status> {
+        self.quick_replies.list_replies(request).await
+    }
+
+    async fn search_quick_replies(
+        &self,
+        request: Request<v1::SearchQuickRepliesRequest>,
+    ) -> Result<Response<v1::SearchQuickRepliesResponse>, Status> {
+        self.quick_replies.search_replies(request).await
+    }
+
+    async fn render_quick_reply(
+        &self,
+        request: Request<v1::RenderQuickReplyRequest>,
+    ) -> Result<Response<v1::RenderQuickReplyResponse>, Status> {
+        self.quick_replies.render_reply(request).await
+    }
+
+    async fn record_quick_reply_sent(
+        &self,
+        request: Request<v1::RecordQuickReplySentRequest>,
+    ) -> Result<Response<v1::RecordQuickReplySentResponse>, Status> {
+        self.quick_replies.record_sent(request).await
+    }
 }
 
 /// Longest WeCom id (`external_userid`, `userid`, `tag_id`...) scrm stores.
@@ -346,7 +435,10 @@ mod tests {
     async fn api() -> (CustomerApi, TestDb) {
         let test_db = TestDb::new(Dialect::Sqlite).await;
         test_db.db.migrate(&crate::MIGRATIONS).await.unwrap();
-        (CustomerApi::new(CustomerStore::new(test_db.db.clone())), test_db)
+        (
+            CustomerApi::new(CustomerStore::new(test_db.db.clone()), crate::quick_replies::tests::unwired(&test_db.db)),
+            test_db,
+        )
     }
 
     fn as_role<T>(role: Role, message: T) -> Request<T> {

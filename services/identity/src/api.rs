@@ -1,11 +1,13 @@
 //! The tonic implementation of `scrm.identity.v1.IdentityService`: maps protobuf to domain calls
 //! and checks the caller. RPCs not written here answer through [`crate::PLANNED`].
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures::StreamExt;
 use scrm_kernel::paging::{BeforeId, page_size};
 use scrm_kernel::{ApiError, Caller, ErrorCode, Role};
+use scrm_proto::identity::v1;
 use scrm_proto::identity::v1::identity_service_server::IdentityService;
 use scrm_proto::identity::v1::{
     CallbackEvent, CallbackEventState, CancelSyncRunRequest, CancelSyncRunResponse, GetSyncRunRequest,
@@ -20,6 +22,7 @@ use tonic::{Request, Response, Status};
 
 use crate::domain::{Counts, InboxState, MAX_DEDUP_KEY_LEN, progress_message};
 use crate::error::IdentityError;
+use crate::jssdk::JsSdk;
 use crate::store::{IdentityStore, InboxFilter, InboxRow, NewInboxEvent, SyncRunRow};
 use crate::sync::{CancelOutcome, SharedSync, progress_stream};
 use crate::worker::InboxWorker;
@@ -34,6 +37,7 @@ pub struct IdentityApi {
     sync: SharedSync,
     worker: InboxWorker,
     background: tokio::task::AbortHandle,
+    jssdk: Arc<JsSdk>,
 }
 
 impl Drop for IdentityApi {
@@ -44,14 +48,15 @@ impl Drop for IdentityApi {
 
 impl IdentityApi {
     /// Handlers over `store`, running syncs with `sync` and waking `worker` for new callback events;
-    /// `background` (the worker's task) is stopped when the handlers are dropped.
+    /// `background` (the worker's task) is stopped when the handlers are dropped; `jssdk` signs the JS-SDK.
     pub fn new(
         store: IdentityStore,
         sync: SharedSync,
         worker: InboxWorker,
         background: tokio::task::AbortHandle,
+        jssdk: Arc<JsSdk>,
     ) -> Self {
-        IdentityApi { store, sync, worker, background }
+        IdentityApi { store, sync, worker, background, jssdk }
     }
 
     async fn run(&self, id: i64) -> Result<SyncRunRow, Status> {
@@ -62,6 +67,14 @@ impl IdentityApi {
 
 #[tonic::async_trait]
 impl IdentityService for IdentityApi {
+    async fn get_js_sdk_signatures(
+        &self,
+        request: Request<v1::GetJsSdkSignaturesRequest>,
+    ) -> Result<Response<v1::GetJsSdkSignaturesResponse>, Status> {
+        Caller::from_request(&request)?;
+        Ok(Response::new(self.jssdk.signatures(&request.get_ref().url).await?))
+    }
+
     async fn ingest_callback_event(
         &self,
         request: Request<IngestCallbackEventRequest>,

@@ -4,6 +4,7 @@
 mod api;
 mod domain;
 mod error;
+mod jssdk;
 mod planned;
 mod store;
 mod sync;
@@ -18,6 +19,7 @@ use scrm_storage::{Db, ServiceMigrations};
 use scrm_wecom::WeComClient;
 use tower::Layer;
 
+pub use jssdk::JsSdkSettings;
 pub use planned::PLANNED;
 
 /// The identity service's schema.
@@ -30,20 +32,22 @@ pub static MIGRATIONS: ServiceMigrations = ServiceMigrations {
 /// The gRPC service, ready to mount on a server or to call in-process.
 pub type Service = PlannedRpcsService<IdentityServiceServer<api::IdentityApi>>;
 
-/// Builds the identity service over `db`. `wecom` reads the corp for sync and callback processing (`None`:
-/// not configured, and `StartSync` answers FAILED_PRECONDITION); `clients` reach the customer and group
-/// services it writes to.
+/// Builds the identity service over `db`. `wecom` reads the corp for sync, callback processing and JS-SDK
+/// tickets (`None`: not configured, and `StartSync` / `GetJsSdkSignatures` answer FAILED_PRECONDITION);
+/// `clients` reach the customer and group services it writes to; `jssdk` names the app the sidebar's JS-SDK
+/// is signed for.
 ///
 /// Must be called inside a Tokio runtime: it starts the background worker that resumes an interrupted sync
 /// run and processes the callback inbox. The worker stops when the service is dropped.
-pub fn service(db: Db, wecom: Option<WeComClient>, clients: Clients) -> Service {
+pub fn service(db: Db, wecom: Option<WeComClient>, clients: Clients, jssdk: JsSdkSettings) -> Service {
     let store = store::IdentityStore::new(db);
+    let jssdk = Arc::new(jssdk::JsSdk::new(wecom.clone(), jssdk));
     // Callback processing gets its own client (same token), so a sync run's call counters are its own.
     let worker_wecom =
         wecom.as_ref().map(|client| WeComClient::new(client.config().clone()).unwrap_or_else(|_| client.clone()));
     let sync = Arc::new(sync::SyncManager::new(store.clone(), wecom, clients.clone()));
     let worker = worker::InboxWorker::new(store.clone(), worker_wecom, clients);
     let background = tokio::spawn(worker.clone().run(sync.clone()));
-    let api = api::IdentityApi::new(store, sync, worker, background.abort_handle());
+    let api = api::IdentityApi::new(store, sync, worker, background.abort_handle(), jssdk);
     PlannedRpcs::new(scrm_kernel::ServiceKind::Identity.grpc_name(), PLANNED).layer(IdentityServiceServer::new(api))
 }

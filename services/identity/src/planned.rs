@@ -35,5 +35,4 @@ pub const PLANNED: &[PlannedRpc] = &[
     ("RevokeApiToken", "登录与角色 — issue #6"),
     ("ListAuditLog", "登录与角色 — issue #6"),
     ("RecordAuditEntry", "登录与角色 — issue #6"),
-    ("GetJsSdkSignatures", "PR02 侧边栏 JS-SDK 签名 — issue #4"),
 ];

@@ -292,7 +292,8 @@ mod tests {
     async fn api_with_customer() -> (CustomerApi, TestDb) {
         let test_db = TestDb::new(Dialect::Sqlite).await;
         test_db.db.migrate(&crate::MIGRATIONS).await.unwrap();
-        let api = CustomerApi::new(CustomerStore::new(test_db.db.clone()));
+        let api =
+            CustomerApi::new(CustomerStore::new(test_db.db.clone()), crate::quick_replies::tests::unwired(&test_db.db));
         let contact = ExternalContactInput {
             external_userid: "wmA".into(),
             name: "王小美".into(),
