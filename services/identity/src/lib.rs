@@ -2,6 +2,7 @@
 //! callback inbox and JS-SDK signing (PR01). It owns the `identity_*` tables.
 
 mod api;
+mod auth;
 mod domain;
 mod error;
 mod planned;
@@ -11,12 +12,17 @@ mod sync;
 use std::sync::Arc;
 
 use scrm_kernel::Clients;
+use scrm_kernel::permissions::{Permissions, PermissionsService};
 use scrm_kernel::rpc::{PlannedRpcs, PlannedRpcsService};
 use scrm_proto::identity::v1::identity_service_server::IdentityServiceServer;
 use scrm_storage::{Db, ServiceMigrations};
 use scrm_wecom::WeComClient;
 use tower::Layer;
 
+pub use auth::{
+    AuthSettings, FirstAdmin, IssuedToken, PERMISSIONS, WecomLogin, create_api_token, ensure_first_admin,
+    list_api_tokens, revoke_api_token,
+};
 pub use planned::PLANNED;
 
 /// The identity service's schema.
@@ -26,14 +32,24 @@ pub static MIGRATIONS: ServiceMigrations = ServiceMigrations {
     mysql: sqlx::migrate!("../../migrations/mysql/identity"),
 };
 
-/// The gRPC service, ready to mount on a server or to call in-process.
-pub type Service = PlannedRpcsService<IdentityServiceServer<api::IdentityApi>>;
+/// The gRPC service, ready to mount on a server or to call in-process: every call is checked against
+/// [`PERMISSIONS`] first.
+pub type Service = PermissionsService<PlannedRpcsService<IdentityServiceServer<api::IdentityApi>>>;
 
-/// Builds the identity service over `db`. `wecom` reads the corp for sync (`None`: not configured, and
-/// `StartSync` answers FAILED_PRECONDITION); `clients` reach the customer and group services it writes to.
+/// Builds the identity service over `db` with default sign-in settings. See [`service_with_auth`].
 pub fn service(db: Db, wecom: Option<WeComClient>, clients: Clients) -> Service {
+    service_with_auth(db, wecom, clients, AuthSettings::default())
+}
+
+/// Builds the identity service over `db`. `wecom` reads the corp for sync and WeCom sign-in (`None`: not
+/// configured, and `StartSync` answers FAILED_PRECONDITION); `clients` reach the customer and group services
+/// it writes to; `auth` sets sessions and WeCom sign-in.
+pub fn service_with_auth(db: Db, wecom: Option<WeComClient>, clients: Clients, auth: AuthSettings) -> Service {
+    let name = scrm_kernel::ServiceKind::Identity.grpc_name();
+    let auth = auth::Auth::new(db.clone(), wecom.clone(), auth);
     let store = store::IdentityStore::new(db);
     let sync = Arc::new(sync::SyncManager::new(store.clone(), wecom, clients));
-    let api = api::IdentityApi::new(store, sync);
-    PlannedRpcs::new(scrm_kernel::ServiceKind::Identity.grpc_name(), PLANNED).layer(IdentityServiceServer::new(api))
+    let api = api::IdentityApi::new(store, sync, auth);
+    let server = PlannedRpcs::new(name, PLANNED).layer(IdentityServiceServer::new(api));
+    Permissions::new(name, PERMISSIONS).layer(server)
 }
