@@ -11,7 +11,11 @@ use serde::Serialize;
 
 /// The `/api` routes.
 pub fn router(clients: Clients) -> Router {
-    Router::new().route("/overview", get(overview)).fallback(not_found).with_state(clients)
+    Router::new()
+        .route("/overview", get(overview))
+        .nest("/auth", crate::auth::router())
+        .fallback(not_found)
+        .with_state(clients)
 }
 
 /// An error answered on REST as JSON, or as a gRPC status to gRPC callers.

@@ -48,6 +48,9 @@ impl Server {
             .with_context(|| format!("data_dir: cannot create {}", config.data_dir.display()))?;
         let db = open_database(&config).await?;
         migrate(&db, &services).await?;
+        if services.contains(&ServiceKind::Identity) {
+            crate::first_run::ensure_admin(&db).await?;
+        }
         let cache = scrm_cache::connect(&config.cache).await.context("cache: cannot connect")?;
         scrm_gateway::metrics::install();
 
@@ -77,7 +80,12 @@ impl Server {
                     routes,
                     slot,
                     *kind,
-                    scrm_identity::service(db.clone(), wecom_client(&config)?, clients.clone()),
+                    scrm_identity::service_with_auth(
+                        db.clone(),
+                        wecom_client(&config)?,
+                        clients.clone(),
+                        auth_settings(&config, demo)?,
+                    ),
                 ),
                 ServiceKind::Customer => mount(routes, slot, *kind, scrm_customer::service(db.clone())),
                 ServiceKind::Group => mount(routes, slot, *kind, scrm_group::service(db.clone())),
@@ -219,9 +227,35 @@ fn gateway_config(config: &Config, cluster_token: Option<HeaderValue>) -> anyhow
         cors_origins,
         static_dir: config.server.static_dir.clone(),
         cluster_token,
-        local_caller: config.caller.caller(),
+        local_caller: config.auth.local_caller.then(|| config.caller.caller()),
         sleep_endpoint: config.debug.sleep_endpoint,
         wecom_callback: wecom_callback(config)?,
+    })
+}
+
+/// Sign-in settings: session lifetime, and WeCom sign-in through the corp's pages (the simulator's in demo
+/// mode, where any demo staff member may sign in as an operator unless `auth.default_staff_role` says
+/// otherwise).
+fn auth_settings(config: &Config, demo: bool) -> anyhow::Result<scrm_identity::AuthSettings> {
+    let mut default_staff_role = config.auth.default_staff_role()?;
+    if demo && default_staff_role.is_none() {
+        default_staff_role = Some(scrm_kernel::Role::Operator);
+    }
+    let wecom = &config.wecom;
+    let wecom_login = (!wecom.corp_id.is_empty()).then(|| {
+        let mut login = scrm_identity::WecomLogin::wecom(wecom.corp_id.clone(), config.auth.wecom_agentid);
+        if demo {
+            let base = wecom.api_base.trim_end_matches('/');
+            login.oauth_url = format!("{base}/connect/oauth2/authorize");
+            login.qr_url = login.oauth_url.clone();
+        }
+        login
+    });
+    Ok(scrm_identity::AuthSettings {
+        session_ttl_ms: i64::try_from(config.auth.session_ttl_hours).unwrap_or(i64::MAX / 3_600_000) * 3_600_000,
+        default_staff_role,
+        wecom_login,
+        ..scrm_identity::AuthSettings::default()
     })
 }
 

@@ -4,8 +4,10 @@
 pub mod app;
 pub mod config;
 mod demo;
+pub mod first_run;
 pub mod sync_cli;
 pub mod telemetry;
+pub mod token_cli;
 
 pub use app::Server;
 pub use config::Config;

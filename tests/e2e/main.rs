@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod auth;
 mod caller;
 mod contracts;
 mod gateway;

@@ -32,9 +32,9 @@ pub static MIGRATIONS: ServiceMigrations = ServiceMigrations {
     mysql: sqlx::migrate!("../../migrations/mysql/identity"),
 };
 
-/// The gRPC service, ready to mount on a server or to call in-process: every call is checked against
-/// [`PERMISSIONS`] first.
-pub type Service = PermissionsService<PlannedRpcsService<IdentityServiceServer<api::IdentityApi>>>;
+/// The gRPC service, ready to mount on a server or to call in-process: every built RPC is checked against
+/// [`PERMISSIONS`] before its handler runs.
+pub type Service = PlannedRpcsService<PermissionsService<IdentityServiceServer<api::IdentityApi>>>;
 
 /// Builds the identity service over `db` with default sign-in settings. See [`service_with_auth`].
 pub fn service(db: Db, wecom: Option<WeComClient>, clients: Clients) -> Service {
@@ -50,6 +50,6 @@ pub fn service_with_auth(db: Db, wecom: Option<WeComClient>, clients: Clients, a
     let store = store::IdentityStore::new(db);
     let sync = Arc::new(sync::SyncManager::new(store.clone(), wecom, clients));
     let api = api::IdentityApi::new(store, sync, auth);
-    let server = PlannedRpcs::new(name, PLANNED).layer(IdentityServiceServer::new(api));
-    Permissions::new(name, PERMISSIONS).layer(server)
+    let server = Permissions::new(name, PERMISSIONS).layer(IdentityServiceServer::new(api));
+    PlannedRpcs::new(name, PLANNED).layer(server)
 }

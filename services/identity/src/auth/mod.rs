@@ -145,7 +145,9 @@ pub async fn ensure_first_admin(
         password_hash: Some(secret::hash_password(&password)),
         must_change_password: generated,
     };
-    store.insert_user(&user, now).await?;
+    if store.insert_user(&user, now).await?.is_none() {
+        return Ok(None);
+    }
     Ok(Some(FirstAdmin { username: "admin".to_owned(), generated_password: generated.then_some(password) }))
 }
 
