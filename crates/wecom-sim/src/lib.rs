@@ -21,6 +21,7 @@ mod clock;
 mod config;
 mod events;
 mod groupmsg;
+mod oauth;
 mod sim;
 mod world;
 
@@ -42,9 +43,13 @@ pub use config::{CallbackConfig, Faults, GroupMsgConfig, RateLimits, SimConfig};
 pub use sim::{Delivered, NewContact, PendingEvent, Simulator, Stats};
 pub use world::{Customer, Department, Follow, GroupChat, Member, Staff, Tag, TagGroup, World, WorldSize};
 
-/// The simulator's HTTP routes: everything under `/cgi-bin/`, as on `qyapi.weixin.qq.com`.
+/// The simulator's HTTP routes: everything under `/cgi-bin/`, as on `qyapi.weixin.qq.com`, and the OAuth
+/// authorize page of WeCom sign-in at `/connect/oauth2/authorize`.
 pub fn router(sim: Arc<Simulator>) -> Router {
-    Router::new().route("/cgi-bin/{*api}", any(handle)).with_state(sim)
+    Router::new()
+        .route("/cgi-bin/{*api}", any(handle))
+        .route("/connect/oauth2/authorize", axum::routing::get(oauth::authorize))
+        .with_state(sim)
 }
 
 /// Serves the simulator on `listener` until the task is dropped or the listener fails; also pushes callbacks

@@ -98,6 +98,20 @@ test("an API token shows in the tokens page and the audit log records the sync",
   await page.screenshot({ path: path.join(screenshots, "05-audit.png") });
 });
 
+test("staff sign in with WeCom through the simulator's authorize page", async ({ page, base }) => {
+  await page.click("text=退出登录");
+  await page.waitForURL(/\/login/);
+  await page.click("text=企业微信登录");
+  await page.getByText("模拟企业微信登录").waitFor();
+  await page.screenshot({ path: path.join(screenshots, "06-wecom-authorize.png") });
+  const member = page.locator("li a").first();
+  const userid = (await member.textContent()).match(/\(([^)]+)\)$/)[1];
+  await member.click();
+  await page.locator("[data-test=current-user]").getByText(userid).waitFor();
+  assert.equal(new URL(page.url()).pathname, "/");
+  await page.screenshot({ path: path.join(screenshots, "07-wecom-signed-in.png") });
+});
+
 mkdirSync(screenshots, { recursive: true });
 const dataDir = mkdtempSync(path.join(tmpdir(), "scrm-e2e-"));
 const port = await freePort();
