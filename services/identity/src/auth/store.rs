@@ -211,10 +211,10 @@ impl AuthStore {
         username: Option<&str>,
         userid: Option<&str>,
     ) -> Result<Option<UserRow>, sqlx::Error> {
-        if let Some(username) = username {
-            if let Some(user) = self.user_by("username", username).await? {
-                return Ok(Some(user));
-            }
+        if let Some(username) = username
+            && let Some(user) = self.user_by("username", username).await?
+        {
+            return Ok(Some(user));
         }
         match userid {
             Some(userid) => self.user_by("userid", userid).await,
