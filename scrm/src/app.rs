@@ -39,10 +39,11 @@ impl Server {
     /// Starts `services` (every service when empty) with the gateway, per `config`.
     pub async fn start(mut config: Config, services: &BTreeSet<ServiceKind>) -> anyhow::Result<Server> {
         let services = if services.is_empty() { ServiceKind::ALL.into_iter().collect() } else { services.clone() };
-        let demo = services.len() == ServiceKind::ALL.len() && config.wecom.runs_demo();
-        if demo {
-            crate::demo::start_simulator(&mut config.wecom).await?;
-        }
+        let demo = if services.len() == ServiceKind::ALL.len() && config.wecom.runs_demo() {
+            Some(crate::demo::start_simulator(&mut config.wecom).await?)
+        } else {
+            None
+        };
         let cluster_token = cluster_token(&config, &services)?;
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("data_dir: cannot create {}", config.data_dir.display()))?;
@@ -96,8 +97,8 @@ impl Server {
             };
         }
 
-        if demo {
-            crate::demo::sync_in_background(clients.clone());
+        if let Some(demo) = &demo {
+            crate::demo::sync_in_background(clients.clone(), demo.clone());
         }
         let gateway =
             Gateway { config: gateway_config(&config, cluster_token)?, clients, grpc: routes, db: db.clone(), cache };
@@ -106,6 +107,9 @@ impl Server {
             .await
             .with_context(|| format!("server.listen: cannot listen on {}", config.server.listen))?;
         let local_addr = listener.local_addr()?;
+        if let Some(demo) = &demo {
+            demo.push_callbacks_to(local_addr, &config.wecom);
+        }
         let shutdown = CancellationToken::new();
         let grace = Duration::from_secs(config.server.shutdown_grace_secs);
         let task = tokio::spawn(serve(listener, router, shutdown.clone(), grace, db));

@@ -251,6 +251,10 @@ pub struct WeComConfig {
     /// With no `corp_id` set, run the built-in WeCom simulator with a demo corp and sync from it at start,
     /// so a first run shows live data. Ignored once a corp is configured.
     pub demo: bool,
+    /// How lively the demo corp is once synced: the rate of the simulator's activity driver (customers
+    /// adding and deleting staff, group joins and leaves, messages, orders), pushed to this process's own
+    /// `/wecom/callback`. 1 is gentle (a change every ten seconds or so); 0 keeps the demo corp still.
+    pub demo_activity_rate: f64,
 }
 
 impl Default for WeComConfig {
@@ -262,6 +266,7 @@ impl Default for WeComConfig {
             encoding_aes_key: String::new(),
             api_base: String::new(),
             demo: true,
+            demo_activity_rate: 1.0,
         }
     }
 }

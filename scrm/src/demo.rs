@@ -1,20 +1,64 @@
 //! Demo mode: with no WeCom corp configured, the process runs the WeCom simulator in-process with a
 //! generated demo corp, points its own WeCom client at it, and syncs from it at start, so a newcomer
 //! sees live data within seconds. Owners confirm group messages after a few seconds, as in a real corp
-//! where they tap 发送 in WeCom.
+//! where they tap 发送 in WeCom. Once synced, the corp lives on: the simulator's activity driver adds and
+//! removes customers, members, groups and staff, and pushes the encrypted callbacks WeCom would send to
+//! this process's own `/wecom/callback` (same token and key on both sides).
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 
 use anyhow::Context;
 use scrm_kernel::{Caller, Clients};
 use scrm_proto::identity::v1::{StartSyncRequest, SyncScope, SyncState};
-use scrm_wecom_sim::{SimConfig, Simulator, World, WorldSize};
+use scrm_wecom_sim::{ActivityConfig, CallbackConfig, SimConfig, Simulator, World, WorldSize};
 
 use crate::config::WeComConfig;
 
 /// Seconds after which demo owners confirm a group-message task.
 const DEMO_CONFIRM_AFTER_SECS: u64 = 5;
 
-/// Starts the simulator on a free loopback port and points `wecom` at its demo corp.
-pub async fn start_simulator(wecom: &mut WeComConfig) -> anyhow::Result<()> {
+/// Callback token shared by the demo simulator and this process (loopback only).
+const DEMO_CALLBACK_TOKEN: &str = "scrmdemo";
+
+/// EncodingAESKey shared by the demo simulator and this process (loopback only).
+const DEMO_ENCODING_AES_KEY: &str = "c2NybSBkZW1vIGNhbGxiYWNrIGtleSwgbG9vcGJhY2s";
+
+/// The demo corp running on the in-process simulator.
+#[derive(Debug, Clone)]
+pub struct DemoCorp {
+    simulator: Arc<Simulator>,
+    activity_rate: f64,
+}
+
+impl DemoCorp {
+    /// Starts pushing the simulator's callbacks to the gateway listening at `gateway`.
+    pub fn push_callbacks_to(&self, gateway: SocketAddr, wecom: &WeComConfig) {
+        let host = if gateway.ip().is_unspecified() { Ipv4Addr::LOCALHOST.into() } else { gateway.ip() };
+        self.simulator.set_callback(Some(CallbackConfig {
+            url: format!("http://{}/wecom/callback", SocketAddr::new(host, gateway.port())),
+            token: wecom.callback_token.clone(),
+            encoding_aes_key: wecom.encoding_aes_key.clone(),
+            timeout_ms: 5_000,
+            retries: 3,
+        }));
+        if scrm_wecom_sim::spawn_callback_pusher(self.simulator.clone()).is_none() {
+            tracing::error!("the demo simulator cannot push callbacks: the demo corp will not change");
+        }
+    }
+
+    /// Starts the activity driver at the configured rate (nothing when it is 0).
+    fn come_alive(&self) {
+        if self.activity_rate > 0.0 {
+            self.simulator.start_activity(ActivityConfig { rate: self.activity_rate, ..ActivityConfig::default() });
+            tracing::info!(rate = self.activity_rate, "the demo corp is live: changes arrive through /wecom/callback");
+        }
+    }
+}
+
+/// Starts the simulator on a free loopback port and points `wecom` at its demo corp, with the demo's callback
+/// keys unless some are configured.
+pub async fn start_simulator(wecom: &mut WeComConfig) -> anyhow::Result<DemoCorp> {
     let mut config = SimConfig::default();
     config.group_msg.auto_confirm_after_secs = Some(DEMO_CONFIRM_AFTER_SECS);
     let listener =
@@ -23,7 +67,12 @@ pub async fn start_simulator(wecom: &mut WeComConfig) -> anyhow::Result<()> {
     wecom.corp_id = config.corp_id.clone();
     wecom.secret = config.corp_secrets.first().cloned().unwrap_or_default();
     wecom.api_base = format!("http://{address}");
+    if wecom.callback_token.is_empty() || wecom.encoding_aes_key.is_empty() {
+        wecom.callback_token = DEMO_CALLBACK_TOKEN.into();
+        wecom.encoding_aes_key = DEMO_ENCODING_AES_KEY.into();
+    }
     let simulator = Simulator::new(config.clone(), World::generate(config.seed, WorldSize::DEMO));
+    let demo = DemoCorp { simulator: simulator.clone(), activity_rate: wecom.demo_activity_rate };
     tokio::spawn(async move {
         if let Err(error) = scrm_wecom_sim::serve(listener, simulator).await {
             tracing::error!(%error, "the demo WeCom simulator stopped");
@@ -33,11 +82,12 @@ pub async fn start_simulator(wecom: &mut WeComConfig) -> anyhow::Result<()> {
         simulator = %wecom.api_base,
         "no WeCom corp configured: running the demo corp on the built-in simulator (set wecom.corp_id to use a real corp)"
     );
-    Ok(())
+    Ok(demo)
 }
 
-/// Runs a full sync from the demo corp in the background, logging how it ends.
-pub fn sync_in_background(clients: Clients) {
+/// Runs a full sync from the demo corp in the background, logging how it ends; once it succeeded, the demo
+/// corp's activity starts.
+pub fn sync_in_background(clients: Clients, demo: DemoCorp) {
     tokio::spawn(async move {
         let request = match Caller::system("demo").outgoing(StartSyncRequest { scope: SyncScope::Full as i32 }) {
             Ok(request) => request,
@@ -57,7 +107,8 @@ pub fn sync_in_background(clients: Clients) {
         }
         match last {
             Some(progress) if progress.state() == SyncState::Succeeded => {
-                tracing::info!(run = progress.sync_run_id, "demo corp synced")
+                tracing::info!(run = progress.sync_run_id, "demo corp synced");
+                demo.come_alive();
             }
             other => tracing::error!(?other, "demo sync ended without success"),
         }

@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use scrm::{Config, Server, telemetry::Telemetry};
 use scrm_kernel::{Role, ServiceKind};
-use scrm_wecom_sim::{CallbackConfig, SimConfig, Simulator, World, WorldSize};
+use scrm_wecom_sim::{ActivityConfig, CallbackConfig, SimConfig, Simulator, World, WorldSize};
 
 /// scrm: private-domain (私域) community operations for WeCom.
 #[derive(Debug, Parser)]
@@ -120,6 +120,25 @@ struct SimArgs {
     /// EncodingAESKey encrypting the pushed callbacks (43 characters).
     #[arg(long)]
     encoding_aes_key: Option<String>,
+    /// Runs the activity driver: customers add and delete staff, people join and leave groups, groups and
+    /// staff change (each raising its callback), group messages fill the chat archive
+    /// (`GET /sim/finance/chatdata`) and orders the orders feed (`GET /sim/orders`).
+    #[arg(long)]
+    activity: bool,
+    /// Rate of the activity driver: 1 is about 6 changes, 30 group messages and 2 orders a minute.
+    #[arg(long, default_value_t = 1.0, value_parser = parse_rate)]
+    activity_rate: f64,
+    /// Seed of the activity driver: the same seed gives the same activity.
+    #[arg(long, default_value_t = ActivityConfig::default().seed)]
+    activity_seed: u64,
+}
+
+/// A non-negative, finite rate.
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if r.is_finite() && r >= 0.0 => Ok(r),
+        _ => Err(format!("expected a number ≥ 0, got {s:?}")),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -245,7 +264,13 @@ async fn run_token(command: TokenCommand, mut config: Config) -> anyhow::Result<
 }
 
 async fn run_simulator(args: SimArgs) -> anyhow::Result<()> {
-    let mut config = SimConfig { seed: args.seed, ..SimConfig::default() };
+    let activity = ActivityConfig {
+        enabled: args.activity,
+        seed: args.activity_seed,
+        rate: args.activity_rate,
+        ..ActivityConfig::default()
+    };
+    let mut config = SimConfig { seed: args.seed, activity, ..SimConfig::default() };
     if let (Some(url), Some(token), Some(encoding_aes_key)) =
         (args.callback_url, args.callback_token, args.encoding_aes_key)
     {
@@ -262,6 +287,7 @@ async fn run_simulator(args: SimArgs) -> anyhow::Result<()> {
         corp_id = %config.corp_id,
         secret = %config.corp_secrets.first().map(String::as_str).unwrap_or_default(),
         ?size,
+        activity = args.activity,
         "the WeCom simulator is serving",
     );
     let simulator = Simulator::new(config, world);

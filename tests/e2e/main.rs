@@ -6,6 +6,7 @@ mod harness;
 mod auth;
 mod caller;
 mod contracts;
+mod demo;
 mod gateway;
 mod modes;
 mod sync;

@@ -33,6 +33,8 @@ pub struct SimConfig {
     pub callback: Option<CallbackConfig>,
     /// Seed of the simulator's own randomness (tokens, ids of created objects, fault decisions).
     pub seed: u64,
+    /// The activity driver: ongoing changes, group messages and orders (off by default).
+    pub activity: ActivityConfig,
 }
 
 impl Default for SimConfig {
@@ -50,6 +52,7 @@ impl Default for SimConfig {
             welcome_code_ttl_secs: 20,
             callback: None,
             seed: 0x5C12_3000,
+            activity: ActivityConfig::default(),
         }
     }
 }
@@ -145,4 +148,44 @@ fn default_callback_timeout() -> u64 {
 
 fn default_callback_retries() -> u32 {
     3
+}
+
+/// The activity driver ([`crate::Simulator::start_activity`]): customers adding and deleting staff, people
+/// joining and leaving groups, groups created, renamed, handed over and dismissed, staff joining, changing and
+/// leaving, group messages (into the chat archive) and orders. Arrivals are Poisson processes on the simulator
+/// clock drawn from `seed`, so the same seed and the same clock give the same activity.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct ActivityConfig {
+    /// Whether [`crate::serve`] starts the driver. Off by default, so tests stay deterministic.
+    pub enabled: bool,
+    /// Seed of the driver's randomness.
+    pub seed: u64,
+    /// Multiplies every rate below (the `--activity-rate` knob); 0 pauses the activity.
+    pub rate: f64,
+    /// Changes to the corp (contacts, members, groups, staff) per simulated minute at rate 1.
+    pub changes_per_minute: f64,
+    /// Group messages per simulated minute at rate 1, spread over groups by their activity weight.
+    pub messages_per_minute: f64,
+    /// Orders per simulated minute at rate 1.
+    pub orders_per_minute: f64,
+    /// Share of message arrivals that are a spam burst (one customer posting the same advert 5–15 times).
+    pub spam_share: f64,
+    /// Real-time interval, in milliseconds, at which a served simulator runs the driver up to the clock.
+    pub tick_ms: u64,
+}
+
+impl Default for ActivityConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            seed: 0xAC71_0001,
+            rate: 1.0,
+            changes_per_minute: 6.0,
+            messages_per_minute: 30.0,
+            orders_per_minute: 2.0,
+            spam_share: 0.02,
+            tick_ms: 1_000,
+        }
+    }
 }

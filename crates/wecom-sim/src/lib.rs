@@ -3,8 +3,11 @@
 //! An axum server that speaks WeCom's HTTP API (the same `/cgi-bin/...` paths, JSON field names, errcodes
 //! and semantics) closely enough that a real client, unchanged, works against it: tokens that expire,
 //! cursor pagination with WeCom's page limits, rate limits answered with errcode 45009, fault injection,
-//! group-message tasks that owners must confirm under daily receipt quotas, and a seeded generator of
-//! realistic corps ([`World::generate`]). See the crate README for what it imitates and where it guessed.
+//! group-message tasks that owners must confirm under daily receipt quotas, a seeded generator of
+//! realistic corps ([`World::generate`]), and a seeded activity driver ([`Simulator::start_activity`]) that
+//! keeps the corp changing on the simulator clock, raising WeCom's callbacks and filling the chat-archive
+//! stand-in (`GET /sim/finance/chatdata`) and an orders feed (`GET /sim/orders`). See the crate README for
+//! what it imitates and where it guessed.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -15,11 +18,13 @@
 //! # }
 //! ```
 
+mod activity;
 mod api;
 mod callback;
 mod clock;
 mod config;
 mod events;
+mod feeds;
 mod groupmsg;
 mod oauth;
 mod sim;
@@ -30,25 +35,34 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{Method, StatusCode, header};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, RawQuery, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::any;
+use axum::routing::{any, get};
 use bytes::Bytes;
 
 pub use api::ApiError;
 pub use callback::spawn_callback_pusher;
 pub use clock::SimClock;
-pub use config::{CallbackConfig, Faults, GroupMsgConfig, RateLimits, SimConfig};
+pub use config::{ActivityConfig, CallbackConfig, Faults, GroupMsgConfig, RateLimits, SimConfig};
+pub use feeds::{ChatRecord, ChatText, Order};
 pub use sim::{Delivered, NewContact, PendingEvent, Simulator, Stats};
 pub use world::{Customer, Department, Follow, GroupChat, Member, Staff, Tag, TagGroup, World, WorldSize};
 
-/// The simulator's HTTP routes: everything under `/cgi-bin/`, as on `qyapi.weixin.qq.com`, and the OAuth
-/// authorize page of WeCom sign-in at `/connect/oauth2/authorize`.
+/// The simulator's HTTP routes: everything under `/cgi-bin/`, as on `qyapi.weixin.qq.com`, the OAuth
+/// authorize page of WeCom sign-in at `/connect/oauth2/authorize`, and the simulator's own feeds under `/sim/`.
 pub fn router(sim: Arc<Simulator>) -> Router {
     Router::new()
         .route("/cgi-bin/{*api}", any(handle))
-        .route("/connect/oauth2/authorize", axum::routing::get(oauth::authorize))
+        .route("/connect/oauth2/authorize", get(oauth::authorize))
+        .route(
+            "/sim/finance/chatdata",
+            any(|state, method, headers, query, body| {
+                call(state, "sim/finance/chatdata".into(), method, headers, query, body)
+            }),
+        )
+        .route("/sim/orders", get(orders))
         .with_state(sim)
 }
 
@@ -56,17 +70,77 @@ pub fn router(sim: Arc<Simulator>) -> Router {
 /// when [`SimConfig::callback`] is set.
 pub async fn serve(listener: tokio::net::TcpListener, sim: Arc<Simulator>) -> std::io::Result<()> {
     let pusher = spawn_callback_pusher(sim.clone());
+    let activity = sim.config().activity;
+    if activity.enabled && !sim.activity_running() {
+        sim.start_activity(activity);
+    }
+    let ticker = spawn_activity_ticker(sim.clone());
     let res = axum::serve(listener, router(sim)).await;
     if let Some(p) = pusher {
         p.abort();
     }
+    ticker.abort();
     res
 }
 
+/// Runs the activity driver up to the simulator clock every `activity.tick_ms` of real time, so that a served
+/// simulator lives on its own once [`Simulator::start_activity`] was called. [`serve`] starts it.
+pub fn spawn_activity_ticker(sim: Arc<Simulator>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let tick = sim.config().activity.tick_ms.max(10);
+            tokio::time::sleep(std::time::Duration::from_millis(tick)).await;
+            sim.run_activity();
+        }
+    })
+}
+
+/// Query of the orders feed.
+#[derive(Debug, serde::Deserialize)]
+struct FeedQuery {
+    #[serde(default)]
+    seq: u64,
+    #[serde(default = "default_feed_limit")]
+    limit: usize,
+}
+
+fn default_feed_limit() -> usize {
+    100
+}
+
+/// `GET /sim/orders?seq=&limit=`: orders with a `seq` above `seq`, oldest first, at most `limit` (≤ 1000).
+async fn orders(State(sim): State<Arc<Simulator>>, query: Result<Query<FeedQuery>, QueryRejection>) -> Response {
+    let Ok(Query(q)) = query else {
+        return (StatusCode::BAD_REQUEST, axum::Json(serde_json::json!({ "errcode": 40058, "errmsg": "invalid seq" })))
+            .into_response();
+    };
+    if !(1..=1000).contains(&q.limit) {
+        return (
+            StatusCode::BAD_REQUEST,
+            axum::Json(serde_json::json!({ "errcode": 40058, "errmsg": "invalid limit" })),
+        )
+            .into_response();
+    }
+    axum::Json(serde_json::json!({ "errcode": 0, "errmsg": "ok", "orders": sim.orders(q.seq, q.limit) }))
+        .into_response()
+}
+
 async fn handle(
-    State(sim): State<Arc<Simulator>>,
+    state: State<Arc<Simulator>>,
     Path(api): Path<String>,
     method: Method,
+    headers: HeaderMap,
+    query: RawQuery,
+    body: Bytes,
+) -> Response {
+    call(state, api, method, headers, query, body).await
+}
+
+async fn call(
+    State(sim): State<Arc<Simulator>>,
+    api: String,
+    method: Method,
+    headers: HeaderMap,
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
@@ -76,7 +150,8 @@ async fn handle(
         .map(|pairs| pairs.into_iter().collect())
         .unwrap_or_default();
     let api = api.trim_matches('/');
-    match sim.handle(api, method == Method::POST, &query, &body).await {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    match sim.handle(api, method == Method::POST, &query, content_type, &body).await {
         sim::Outcome::Json(v) => {
             ([(header::CONTENT_TYPE, "application/json; charset=UTF-8")], v.to_string()).into_response()
         }

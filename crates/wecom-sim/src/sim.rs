@@ -12,9 +12,10 @@ use serde_json::{Value, json};
 
 use crate::api::ApiError;
 use crate::clock::SimClock;
-use crate::config::{Faults, RateLimits, SimConfig};
+use crate::config::{ActivityConfig, Faults, RateLimits, SimConfig};
+use crate::feeds::{ChatRecord, Feeds, Order};
 use crate::groupmsg::GroupMsg;
-use crate::world::{Customer, Follow, Member, World, random_id};
+use crate::world::{Customer, Member, World, random_id};
 
 /// An access token the simulator issued.
 #[derive(Debug, Clone)]
@@ -115,6 +116,15 @@ pub(crate) struct State {
     pub delivered: Vec<Delivered>,
     pub events: VecDeque<PendingEvent>,
     pub stats: Stats,
+    pub driver: Option<crate::activity::Driver>,
+    pub feeds: Feeds,
+    pub media: HashMap<String, Media>,
+}
+
+/// An uploaded temporary media file (`media/upload`), valid 3 days.
+#[derive(Debug, Clone)]
+pub(crate) struct Media {
+    pub expires_ms: i64,
 }
 
 /// What the pipeline decided to answer.
@@ -154,7 +164,11 @@ const GET_APIS: &[&str] = &[
     "ticket/get",
     "auth/getuserinfo",
     "user/getuserinfo",
+    "sim/finance/chatdata",
 ];
+
+/// APIs whose body is `multipart/form-data` rather than JSON.
+const MULTIPART_APIS: &[&str] = &["media/upload", "media/uploadimg"];
 
 /// APIs that need no access_token.
 const NO_TOKEN_APIS: &[&str] = &["gettoken", "webhook/send"];
@@ -189,6 +203,9 @@ impl Simulator {
                 delivered: Vec::new(),
                 events: VecDeque::new(),
                 stats: Stats::default(),
+                driver: None,
+                feeds: Feeds::default(),
+                media: HashMap::new(),
             }),
             clock: SimClock::new(),
             events_notify: tokio::sync::Notify::new(),
@@ -203,8 +220,71 @@ impl Simulator {
     /// Moves the clock forward; tokens expire, welcome codes lapse and due group-message tasks are confirmed.
     pub fn advance(&self, by: Duration) {
         self.clock.advance_ms(by.as_millis().min(i64::MAX as u128) as i64);
+        self.run_due(self.clock.now_ms());
+    }
+
+    /// Confirms due group-message tasks and runs the activity driver up to `now_ms`; wakes the callback
+    /// pusher when events were raised.
+    fn run_due(&self, now_ms: i64) {
+        let raised = {
+            let mut st = self.state.lock();
+            st.run_due_tasks(now_ms);
+            let before = st.events.len();
+            st.run_activity(now_ms);
+            st.events.len() != before
+        };
+        if raised {
+            self.events_notify.notify_one();
+        }
+    }
+
+    /// Starts the activity driver with `cfg` (replacing a running one); its first arrival follows now.
+    /// Advancing the clock ([`Simulator::advance`]), any API call, or the ticker of a served simulator
+    /// ([`crate::spawn_activity_ticker`]) then applies the arrivals that are due.
+    pub fn start_activity(&self, cfg: ActivityConfig) {
         let now = self.clock.now_ms();
-        self.state.lock().run_due_tasks(now);
+        let mut st = self.state.lock();
+        st.cfg.activity = ActivityConfig { enabled: true, ..cfg.clone() };
+        st.start_activity(cfg, now);
+    }
+
+    /// Stops the activity driver (what it produced stays).
+    pub fn stop_activity(&self) {
+        let mut st = self.state.lock();
+        st.cfg.activity.enabled = false;
+        st.driver = None;
+    }
+
+    /// Whether the activity driver runs.
+    pub fn activity_running(&self) -> bool {
+        self.state.lock().driver.is_some()
+    }
+
+    /// Runs the activity driver up to the clock's now (the ticker calls this).
+    pub fn run_activity(&self) {
+        self.run_due(self.clock.now_ms());
+    }
+
+    /// Up to `limit` archived group messages with a `seq` above `after`, oldest first (the chat-archive feed).
+    pub fn chat_records(&self, after: u64, limit: usize) -> Vec<ChatRecord> {
+        self.state.lock().feeds.messages_after(after, limit)
+    }
+
+    /// Up to `limit` orders with a `seq` above `after`, oldest first (the orders feed).
+    pub fn orders(&self, after: u64, limit: usize) -> Vec<Order> {
+        self.state.lock().feeds.orders_after(after, limit)
+    }
+
+    /// Whether `media_id` was issued by `media/upload` and has not expired (3 days on the simulator clock).
+    pub fn media_valid(&self, media_id: &str) -> bool {
+        let now = self.clock.now_ms();
+        self.state.lock().media.get(media_id).is_some_and(|m| m.expires_ms > now)
+    }
+
+    /// Replaces where callbacks are pushed. Takes effect for a pusher started afterwards
+    /// ([`crate::spawn_callback_pusher`]); the demo sets it once its own address is known.
+    pub fn set_callback(&self, callback: Option<crate::config::CallbackConfig>) {
+        self.state.lock().cfg.callback = callback;
     }
 
     /// A copy of the current configuration.
@@ -302,52 +382,12 @@ impl Simulator {
             return None;
         }
         let userid = users[st.rng.random_range(0..users.len())].clone();
-        let name = crate::world::nickname(&mut st.rng);
-        let external_userid = random_id(&mut st.rng, "wm", 30);
-        let follow = Follow {
-            userid: userid.clone(),
-            remark: String::new(),
-            description: String::new(),
-            createtime: now.div_euclid(1000),
-            add_way: 1,
-            state: way.state.clone(),
-            oper_userid: external_userid.clone(),
-            tags: Vec::new(),
-        };
-        let customer = Customer {
-            external_userid: external_userid.clone(),
-            name,
-            kind: 1,
-            gender: st.rng.random_range(0..=2),
-            unionid: random_id(&mut st.rng, "o", 27),
-            corp_name: String::new(),
-            follow: vec![follow],
-        };
-        st.world.add_follow(customer);
+        let customer = crate::activity::fresh_customer(&mut st.rng, &userid, &way.state, now.div_euclid(1000));
         let welcome_code = random_id(&mut st.rng, "", 43);
-        let ttl = st.cfg.welcome_code_ttl_secs as i64 * 1000;
-        st.welcome_codes.insert(
-            welcome_code.clone(),
-            WelcomeCode {
-                userid: userid.clone(),
-                external_userid: external_userid.clone(),
-                expires_ms: now + ttl,
-                used: false,
-            },
-        );
-        let extra = [("State", way.state.as_str()), ("WelcomeCode", welcome_code.as_str())];
-        let xml = crate::events::external_contact_xml(
-            &st.cfg.corp_id,
-            now.div_euclid(1000),
-            "add_external_contact",
-            &userid,
-            &external_userid,
-            &extra,
-        );
-        st.push_event(xml, now.div_euclid(1000));
+        let added = st.add_new_contact(customer, welcome_code, now);
         drop(st);
         self.events_notify.notify_one();
-        Some(NewContact { external_userid, userid, welcome_code })
+        Some(added)
     }
 
     /// A customer scans join way `config_id` and joins its first group that has room: the member carries the
@@ -360,20 +400,8 @@ impl Simulator {
             let g = &st.world.groups[gi];
             g.members.len() < 500 && !g.members.iter().any(|m| m.userid == external_userid)
         })?;
-        let g = &mut st.world.groups[gi];
-        g.members.push(Member {
-            userid: external_userid.to_string(),
-            kind: 2,
-            join_time: now,
-            join_scene: 3,
-            invitor: String::new(),
-            group_nickname: String::new(),
-            state: way.state.clone(),
-        });
-        let chat_id = g.chat_id.clone();
-        let xml =
-            crate::events::chat_update_xml(&st.cfg.corp_id, now, &chat_id, "add_member", 3, 0, &[external_userid]);
-        st.push_event(xml, now);
+        st.add_member(gi, external_userid, 3, "", &way.state, now);
+        let chat_id = st.world.groups[gi].chat_id.clone();
         drop(st);
         self.events_notify.notify_one();
         Some(chat_id)
@@ -383,17 +411,11 @@ impl Simulator {
     /// and a `del_follow_user` (or `del_external_contact`) event is raised.
     pub fn remove_contact(&self, userid: &str, external_userid: &str, by_staff: bool) -> bool {
         let now = self.clock.now_secs();
-        let mut st = self.state.lock();
-        let Some(ci) = st.world.customer_idx(external_userid) else { return false };
-        if !st.world.remove_follow(userid, ci) {
-            return false;
+        let removed = self.state.lock().remove_contact_at(userid, external_userid, by_staff, now);
+        if removed {
+            self.events_notify.notify_one();
         }
-        let kind = if by_staff { "del_external_contact" } else { "del_follow_user" };
-        let xml = crate::events::external_contact_xml(&st.cfg.corp_id, now, kind, userid, external_userid, &[]);
-        st.push_event(xml, now);
-        drop(st);
-        self.events_notify.notify_one();
-        true
+        removed
     }
 
     /// Runs one request through the pipeline: faults, token, rate limits, then the API itself.
@@ -402,6 +424,7 @@ impl Simulator {
         api: &str,
         is_post: bool,
         query: &HashMap<String, String>,
+        content_type: Option<&str>,
         body: &[u8],
     ) -> Outcome {
         // Fault decisions are drawn first, under the lock, from the seeded generator.
@@ -432,7 +455,7 @@ impl Simulator {
             None => {
                 let now = self.clock.now_ms();
                 let mut st = self.state.lock();
-                match st.pipeline(api, is_post, query, body, now) {
+                match st.pipeline(api, is_post, query, content_type, body, now) {
                     Ok(v) => Outcome::Json(v),
                     Err(e) if e.code == i64::MIN => Outcome::NotFound,
                     Err(e) => Outcome::Json(e.to_json()),
@@ -448,6 +471,84 @@ impl Simulator {
 }
 
 impl State {
+    /// Adds a customer who just added a staff member, with a welcome code, and raises
+    /// `add_external_contact` with `State` and `WelcomeCode`.
+    pub(crate) fn add_new_contact(&mut self, customer: Customer, welcome_code: String, now_ms: i64) -> NewContact {
+        let external_userid = customer.external_userid.clone();
+        let follow = &customer.follow[0];
+        let (userid, state) = (follow.userid.clone(), follow.state.clone());
+        self.world.add_follow(customer);
+        let ttl = self.cfg.welcome_code_ttl_secs as i64 * 1000;
+        self.welcome_codes.insert(
+            welcome_code.clone(),
+            WelcomeCode {
+                userid: userid.clone(),
+                external_userid: external_userid.clone(),
+                expires_ms: now_ms + ttl,
+                used: false,
+            },
+        );
+        let at = now_ms.div_euclid(1000);
+        let extra = [("State", state.as_str()), ("WelcomeCode", welcome_code.as_str())];
+        let xml = crate::events::external_contact_xml(
+            &self.cfg.corp_id,
+            at,
+            "add_external_contact",
+            &userid,
+            &external_userid,
+            &extra,
+        );
+        self.push_event(xml, at);
+        NewContact { external_userid, userid, welcome_code }
+    }
+
+    /// Adds a customer to group `gi` (member `join_scene` 1 invited, 2 link, 3 QR code) and raises
+    /// `add_member`, whose `JoinScene` is 0 for invitations and 3 for QR codes, as WeCom documents.
+    pub(crate) fn add_member(
+        &mut self,
+        gi: usize,
+        external_userid: &str,
+        join_scene: u8,
+        invitor: &str,
+        state: &str,
+        at: i64,
+    ) {
+        let g = &mut self.world.groups[gi];
+        g.members.push(Member {
+            userid: external_userid.to_string(),
+            kind: 2,
+            join_time: at,
+            join_scene,
+            invitor: invitor.to_string(),
+            group_nickname: String::new(),
+            state: state.to_string(),
+        });
+        let event_scene = if join_scene == 3 { 3 } else { 0 };
+        let xml = crate::events::chat_update_xml(
+            &self.cfg.corp_id,
+            at,
+            &g.chat_id,
+            "add_member",
+            event_scene,
+            0,
+            &[external_userid],
+        );
+        self.push_event(xml, at);
+    }
+
+    /// Removes the follow relation and raises `del_external_contact` (staff deleted the customer) or
+    /// `del_follow_user` (the customer deleted the staff member). Returns whether the relation existed.
+    pub(crate) fn remove_contact_at(&mut self, userid: &str, external_userid: &str, by_staff: bool, at: i64) -> bool {
+        let Some(ci) = self.world.customer_idx(external_userid) else { return false };
+        if !self.world.remove_follow(userid, ci) {
+            return false;
+        }
+        let kind = if by_staff { "del_external_contact" } else { "del_follow_user" };
+        let xml = crate::events::external_contact_xml(&self.cfg.corp_id, at, kind, userid, external_userid, &[]);
+        self.push_event(xml, at);
+        true
+    }
+
     pub(crate) fn push_event(&mut self, xml: String, at: i64) {
         // Bounded: an unconsumed queue must not grow without limit.
         if self.events.len() >= 100_000 {
@@ -461,6 +562,7 @@ impl State {
         api: &str,
         is_post: bool,
         query: &HashMap<String, String>,
+        content_type: Option<&str>,
         body: &[u8],
         now_ms: i64,
     ) -> Result<Value, ApiError> {
@@ -475,7 +577,8 @@ impl State {
             self.check_token(query, now_ms)?;
         }
         self.check_rate(api, now_ms)?;
-        let body: Value = if is_post && !body.iter().all(u8::is_ascii_whitespace) {
+        let raw = body;
+        let body: Value = if is_post && !MULTIPART_APIS.contains(&api) && !body.iter().all(u8::is_ascii_whitespace) {
             match serde_json::from_slice::<Value>(body) {
                 Ok(v @ Value::Object(_)) => v,
                 _ => return Err(ApiError::new(47001, "data format error")),
@@ -484,7 +587,8 @@ impl State {
             json!({})
         };
         self.run_due_tasks(now_ms);
-        let req = crate::api::Req { query, body: &body, now_ms };
+        self.run_activity(now_ms);
+        let req = crate::api::Req { query, body: &body, raw, content_type, now_ms };
         let mut v = self.call(api, &req)?;
         if let Value::Object(m) = &mut v {
             m.insert("errcode".into(), json!(0));

@@ -281,7 +281,7 @@ const CITIES: &[(&str, &[&str])] = &[
     ("武汉", &["江汉", "武昌", "洪山", "江岸"]),
 ];
 const FUNCTIONS: &[&str] = &["运营部", "市场部", "客服中心", "会员中心", "电商部", "培训部"];
-const STORE_POSITIONS: &[&str] = &["店长", "副店长", "导购", "导购", "导购", "美容顾问", "收银"];
+pub(crate) const STORE_POSITIONS: &[&str] = &["店长", "副店长", "导购", "导购", "导购", "美容顾问", "收银"];
 const OFFICE_POSITIONS: &[&str] = &["运营专员", "社群运营", "客服", "市场经理", "数据分析师"];
 const TAG_GROUPS: &[(&str, &[&str])] = &[
     ("客户等级", &["VIP", "高潜", "普通", "沉睡"]),
@@ -289,7 +289,7 @@ const TAG_GROUPS: &[(&str, &[&str])] = &[
     ("客户来源", &["门店扫码", "线上活动", "老带新", "直播间", "公众号"]),
     ("消费频次", &["首购", "复购", "高频"]),
 ];
-const GROUP_KINDS: &[&str] = &["福利群", "会员群", "新品体验群", "VIP尊享群", "宝妈交流群", "打卡群"];
+pub(crate) const GROUP_KINDS: &[&str] = &["福利群", "会员群", "新品体验群", "VIP尊享群", "宝妈交流群", "打卡群"];
 const REMARKS: &[&str] = &["", "", "", "老客户", "VIP", "意向强", "价格敏感", "推荐人"];
 const ID_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 /// Start of the generated history (2023-11-14T22:13:20Z); generation never reads the wall clock.
@@ -320,7 +320,7 @@ pub(crate) fn pareto(rng: &mut impl Rng, xm: f64, alpha: f64) -> f64 {
     xm / u.powf(1.0 / alpha)
 }
 
-fn pick<'a, T>(rng: &mut impl Rng, items: &'a [T]) -> &'a T {
+pub(crate) fn pick<'a, T>(rng: &mut impl Rng, items: &'a [T]) -> &'a T {
     &items[rng.random_range(0..items.len())]
 }
 

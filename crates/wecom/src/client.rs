@@ -75,6 +75,8 @@ pub(crate) enum Body {
 /// One API request, kept so that it can be sent again.
 #[derive(Debug, Clone)]
 pub(crate) struct ApiRequest {
+    /// Path below the base URL, up to the API name: `/cgi-bin/` for every WeCom API.
+    pub(crate) root: &'static str,
     pub(crate) api: &'static str,
     pub(crate) method: Method,
     pub(crate) query: Vec<(&'static str, String)>,
@@ -86,6 +88,7 @@ pub(crate) struct ApiRequest {
 impl ApiRequest {
     pub(crate) fn get(api: &'static str) -> Self {
         Self {
+            root: "/cgi-bin/",
             api,
             method: Method::Get,
             query: Vec::new(),
@@ -98,6 +101,7 @@ impl ApiRequest {
     pub(crate) fn post<B: Serialize + ?Sized>(api: &'static str, kind: CallKind, body: &B) -> Result<Self, WeComError> {
         let json = serde_json::to_vec(body).map_err(|source| WeComError::Encode { api, source })?;
         Ok(Self {
+            root: "/cgi-bin/",
             api,
             method: Method::Post,
             query: Vec::new(),
@@ -353,7 +357,7 @@ impl WeComClient {
     ) -> Result<T, WeComError> {
         let api = req.api;
         let transport = |e: reqwest::Error| WeComError::Transport { api, source: e.without_url() };
-        let url = format!("{}/cgi-bin/{}", self.inner.base, api);
+        let url = format!("{}{}{}", self.inner.base, req.root, api);
         let mut builder = match req.method {
             Method::Get => self.inner.http.get(url),
             Method::Post => self.inner.http.post(url),

@@ -54,6 +54,7 @@
 //! | `externalcontact/group_welcome_template/add`, `edit`, `get`, `del` | [`WeComClient::group_welcome_template_add`] and siblings |
 //! | `externalcontact/send_welcome_msg` | [`WeComClient::send_welcome_msg`] |
 //! | `media/upload`, `media/uploadimg` | [`WeComClient::media_upload`], [`WeComClient::media_uploadimg`] |
+//! | chat archive (会话存档), decrypted: `GET /sim/finance/chatdata` | [`WeComClient::chatdata`] |
 //! | `message/send` | [`WeComClient::message_send`] |
 //! | `webhook/send?key=` (group robot, no token) | [`WeComClient::webhook_send`] |
 //! | `get_jsapi_ticket`, `ticket/get?type=agent_config` | [`WeComClient::get_jsapi_ticket`], [`WeComClient::get_agent_config_ticket`] |
@@ -61,6 +62,7 @@
 //! | anything else | [`WeComClient::get_json`], [`WeComClient::post_json`] |
 
 mod auth;
+mod chatdata;
 mod client;
 mod config;
 mod contacts;
@@ -78,6 +80,7 @@ mod ways;
 mod welcome;
 
 pub use auth::{JsapiTicket, UserInfo};
+pub use chatdata::{CHATDATA_MAX_LIMIT, ChatDataResponse, ChatRecord, ChatText};
 pub use client::{
     AccessTokenResponse, CallKind, ErrorResponse, METRIC_CALLS, METRIC_DURATION, METRIC_RETRIES, METRIC_TOKEN_FETCHES,
     WeComClient,

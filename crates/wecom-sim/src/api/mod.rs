@@ -8,6 +8,10 @@ use crate::groupmsg::{ChatType, GroupMsg, Recipient, Task};
 use crate::sim::{Delivered, State, Way};
 use crate::world::{Customer, Follow, GroupChat, Tag, TagGroup, random_id};
 
+mod archive;
+mod media;
+mod stats;
+
 /// A WeCom logical error (answered with HTTP 200 and this errcode).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("errcode {code}: {msg}")]
@@ -48,6 +52,9 @@ type R = Result<Value, ApiError>;
 pub(crate) struct Req<'a> {
     pub query: &'a HashMap<String, String>,
     pub body: &'a Value,
+    /// The body as received (multipart uploads), with its content type.
+    pub raw: &'a [u8],
+    pub content_type: Option<&'a str>,
     pub now_ms: i64,
 }
 
@@ -153,6 +160,7 @@ const APIS: &[&str] = &[
     "externalcontact/groupchat/list",
     "externalcontact/groupchat/get",
     "externalcontact/groupchat/statistic",
+    "externalcontact/groupchat/statistic_group_by_day",
     "externalcontact/groupchat/add_join_way",
     "externalcontact/groupchat/get_join_way",
     "externalcontact/add_contact_way",
@@ -174,6 +182,9 @@ const APIS: &[&str] = &[
     "ticket/get",
     "auth/getuserinfo",
     "user/getuserinfo",
+    "media/upload",
+    "media/uploadimg",
+    "sim/finance/chatdata",
 ];
 
 pub(crate) fn is_known(api: &str) -> bool {
@@ -199,6 +210,10 @@ impl State {
             "externalcontact/groupchat/list" => self.groupchat_list(r),
             "externalcontact/groupchat/get" => self.groupchat_get(r),
             "externalcontact/groupchat/statistic" => self.groupchat_statistic(r),
+            "externalcontact/groupchat/statistic_group_by_day" => self.groupchat_statistic_by_day(r),
+            "media/upload" => self.media_upload(r),
+            "media/uploadimg" => self.media_uploadimg(r),
+            "sim/finance/chatdata" => self.chatdata(r),
             "externalcontact/groupchat/add_join_way" => self.add_join_way(r),
             "externalcontact/groupchat/get_join_way" => self.get_way(r, true),
             "externalcontact/add_contact_way" => self.add_contact_way(r),
@@ -766,63 +781,6 @@ impl State {
             "notice": g.notice, "member_list": members, "admin_list": admins,
             "member_version": format!("{:x}", g.members.len() as u64 * 7919 + g.create_time as u64),
         }}))
-    }
-
-    fn groupchat_statistic(&mut self, r: &Req) -> R {
-        let begin = r.i("day_begin_time")?.ok_or_else(|| invalid("day_begin_time"))?;
-        let end = r.i("day_end_time")?.unwrap_or(begin);
-        if end < begin || end - begin > 30 * 86_400 {
-            return Err(invalid("day_end_time"));
-        }
-        let owners = self.owner_filter(r)?;
-        let order_by = r.i("order_by")?.unwrap_or(1);
-        if !(1..=4).contains(&order_by) {
-            return Err(invalid("order_by"));
-        }
-        let asc = r.i("order_asc")?.unwrap_or(0) == 1;
-        let offset = r.i("offset")?.unwrap_or(0).max(0) as usize;
-        let limit = r.limit(500, 1000)?;
-        let range_end = end + 86_400;
-        let mut per: HashMap<&str, [i64; 4]> = HashMap::new();
-        for g in &self.world.groups {
-            if g.dismissed || g.create_time >= range_end || owners.as_ref().is_some_and(|o| !o.contains(&g.owner)) {
-                continue;
-            }
-            let e = per.entry(g.owner.as_str()).or_default();
-            e[1] += 1;
-            if g.create_time >= begin {
-                e[0] += 1;
-            }
-            for m in &g.members {
-                if m.join_time < range_end {
-                    e[3] += 1;
-                    if m.join_time >= begin {
-                        e[2] += 1;
-                    }
-                }
-            }
-        }
-        if owners.is_none() && per.len() > 1000 {
-            return Err(err(81017, "too many owners, use owner_filter"));
-        }
-        let mut rows: Vec<(&str, [i64; 4])> = per.into_iter().collect();
-        let k = (order_by - 1) as usize;
-        rows.sort_by(|a, b| {
-            let o = a.1[k].cmp(&b.1[k]);
-            (if asc { o } else { o.reverse() }).then(a.0.cmp(b.0))
-        });
-        let total = rows.len();
-        let items: Vec<Value> = rows
-            .iter()
-            .skip(offset)
-            .take(limit)
-            .map(|(owner, d)| {
-                json!({ "owner": owner, "data": {
-                    "new_chat_cnt": d[0], "chat_total": d[1], "chat_has_msg": 0, "new_member_cnt": d[2],
-                    "member_total": d[3], "member_has_msg": 0, "msg_total": 0, "migrate_trainee_chat_cnt": 0 } })
-            })
-            .collect();
-        Ok(json!({ "total": total, "next_offset": (offset + items.len()).min(total), "items": items }))
     }
 
     fn add_join_way(&mut self, r: &Req) -> R {

@@ -1,0 +1,41 @@
+//! The demo corp lives on after its first sync: the in-process simulator's activity driver pushes encrypted
+//! callbacks to this scrm's own `/wecom/callback`, which accepts them into the inbox.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use scrm_kernel::Role;
+use scrm_proto::identity::v1::ListCallbackEventsRequest;
+use scrm_proto::identity::v1::identity_service_client::IdentityServiceClient;
+
+use crate::harness::TestApp;
+
+#[tokio::test]
+async fn the_demo_corp_pushes_its_changes_to_our_own_callback_url() {
+    let app = TestApp::spawn_with(&[], |config| {
+        config.wecom.demo = true;
+        // Busy enough to see every kind of event within seconds.
+        config.wecom.demo_activity_rate = 200.0;
+        config.caller.role = Role::Admin;
+    })
+    .await;
+    let mut identity = IdentityServiceClient::new(app.channel().await);
+    let mut seen = BTreeSet::new();
+    for _ in 0..300 {
+        let events = identity
+            .list_callback_events(ListCallbackEventsRequest::default())
+            .await
+            .expect("list_callback_events")
+            .into_inner()
+            .events;
+        seen = events.iter().map(|e| format!("{}/{}", e.event, e.change_type)).collect();
+        if ["change_external_contact/add_external_contact", "change_external_chat/update"]
+            .iter()
+            .all(|k| seen.contains(*k))
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the demo corp's callbacks did not arrive within 30 s; inbox has {seen:?}");
+}
