@@ -85,7 +85,7 @@ impl Server {
                         db.clone(),
                         wecom_client(&config)?,
                         clients.clone(),
-                        auth_settings(&config, demo)?,
+                        auth_settings(&config, demo.is_some())?,
                     ),
                 ),
                 ServiceKind::Customer => mount(routes, slot, *kind, scrm_customer::service(db.clone())),
