@@ -4,6 +4,8 @@
 //! Every request passes the same layers, outermost first: request id, access log and trace
 //! span, metrics, timeout, body-size limit, CORS, and caller identification.
 
+mod audit;
+mod auth;
 mod broadcast;
 mod caller;
 mod groups;
@@ -46,8 +48,9 @@ pub struct GatewayConfig {
     pub demo: bool,
     /// Token other scrm processes present; requests bearing it keep their caller metadata.
     pub cluster_token: Option<HeaderValue>,
-    /// The caller assumed for requests from outside the cluster, until login arrives.
-    pub local_caller: Caller,
+    /// Development opt-in: the caller assumed for requests that bring no credential. `None` (the product
+    /// default) answers them 401.
+    pub local_caller: Option<Caller>,
     /// Whether `GET /debug/sleep?ms=N` is served.
     pub sleep_endpoint: bool,
     /// The keys of the WeCom callback URL; `None` until WeCom is configured.
@@ -75,7 +78,7 @@ impl Gateway {
         let mut router = Router::new()
             .merge(grpc.into_router().await)
             .nest("/api", rest::router(clients.clone()))
-            .merge(wecom_callback::router(config.wecom_callback.clone(), clients))
+            .merge(wecom_callback::router(config.wecom_callback.clone(), clients.clone()))
             .merge(probes::router(db, cache));
         if config.sleep_endpoint {
             router = router.merge(probes::sleep_router());
@@ -94,7 +97,7 @@ impl Gateway {
         let router = router
             .layer(axum::Extension(rest::sidebar::SidebarDemo(config.demo)))
             .layer(axum::middleware::from_fn_with_state(
-                Arc::new(caller::CallerPolicy::new(config.cluster_token.clone(), config.local_caller.clone())),
+                Arc::new(caller::CallerPolicy::new(config.cluster_token.clone(), config.local_caller.clone(), clients)),
                 caller::identify_caller,
             ))
             .layer(cors(&config.cors_origins))
@@ -108,8 +111,15 @@ impl Gateway {
 fn cors(origins: &[HeaderValue]) -> CorsLayer {
     use http::header::{AUTHORIZATION, CONTENT_TYPE};
     use http::{HeaderName, Method};
-    const HEADERS: [&str; 6] =
-        ["x-grpc-web", "x-user-agent", "grpc-timeout", "idempotency-key", "x-request-id", "traceparent"];
+    const HEADERS: [&str; 7] = [
+        "x-grpc-web",
+        "x-user-agent",
+        "grpc-timeout",
+        "idempotency-key",
+        "x-request-id",
+        "traceparent",
+        caller::CSRF_HEADER,
+    ];
     const EXPOSED: [&str; 4] = ["grpc-status", "grpc-message", "grpc-status-details-bin", "x-request-id"];
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins.iter().cloned()))

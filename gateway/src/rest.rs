@@ -18,6 +18,7 @@ pub fn router(clients: Clients) -> Router {
     Router::new()
         .route("/overview", get(overview))
         .route("/openapi.json", get(openapi))
+        .nest("/auth", crate::auth::router())
         .merge(crm::router())
         .merge(crate::broadcast::router())
         .merge(crate::groups::router())

@@ -49,6 +49,9 @@ impl Server {
             .with_context(|| format!("data_dir: cannot create {}", config.data_dir.display()))?;
         let db = open_database(&config).await?;
         migrate(&db, &services).await?;
+        if services.contains(&ServiceKind::Identity) {
+            crate::first_run::ensure_admin(&db).await?;
+        }
         let cache = scrm_cache::connect(&config.cache).await.context("cache: cannot connect")?;
         scrm_gateway::metrics::install();
 
@@ -87,10 +90,15 @@ impl Server {
                             agent_id: config.wecom.agent_id,
                             trusted_domain: config.wecom.trusted_domain.clone(),
                         },
+                        auth_settings(&config, demo.is_some())?,
                     ),
                 ),
-                ServiceKind::Customer => mount(routes, slot, *kind, scrm_customer::service(db.clone(), clients.clone())),
-                ServiceKind::Group => mount(routes, slot, *kind, scrm_group::service(db.clone(), alert_notifier(&config)?)),
+                ServiceKind::Customer => {
+                    mount(routes, slot, *kind, scrm_customer::service(db.clone(), clients.clone()))
+                }
+                ServiceKind::Group => {
+                    mount(routes, slot, *kind, scrm_group::service(db.clone(), alert_notifier(&config)?))
+                }
                 ServiceKind::Messaging => {
                     let setup = scrm_messaging::Setup::new(
                         db.clone(),
@@ -246,9 +254,35 @@ fn gateway_config(config: &Config, cluster_token: Option<HeaderValue>, demo: boo
         sidebar_dir: config.server.sidebar_dir.clone(),
         demo,
         cluster_token,
-        local_caller: config.caller.caller(),
+        local_caller: config.auth.local_caller.then(|| config.caller.caller()),
         sleep_endpoint: config.debug.sleep_endpoint,
         wecom_callback: wecom_callback(config)?,
+    })
+}
+
+/// Sign-in settings: session lifetime, and WeCom sign-in through the corp's pages (the simulator's in demo
+/// mode, where any demo staff member may sign in as an operator unless `auth.default_staff_role` says
+/// otherwise).
+fn auth_settings(config: &Config, demo: bool) -> anyhow::Result<scrm_identity::AuthSettings> {
+    let mut default_staff_role = config.auth.default_staff_role()?;
+    if demo && default_staff_role.is_none() {
+        default_staff_role = Some(scrm_kernel::Role::Operator);
+    }
+    let wecom = &config.wecom;
+    let wecom_login = (!wecom.corp_id.is_empty()).then(|| {
+        let mut login = scrm_identity::WecomLogin::wecom(wecom.corp_id.clone(), config.auth.wecom_agentid);
+        if demo {
+            let base = wecom.api_base.trim_end_matches('/');
+            login.oauth_url = format!("{base}/connect/oauth2/authorize");
+            login.qr_url = login.oauth_url.clone();
+        }
+        login
+    });
+    Ok(scrm_identity::AuthSettings {
+        session_ttl_ms: i64::try_from(config.auth.session_ttl_hours).unwrap_or(i64::MAX / 3_600_000) * 3_600_000,
+        default_staff_role,
+        wecom_login,
+        ..scrm_identity::AuthSettings::default()
     })
 }
 

@@ -17,8 +17,8 @@ use scrm_storage::DatabaseConfig;
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// Sections of the configuration, as they appear after `SCRM_` in environment variables.
-const SECTIONS: [&str; 9] =
-    ["server", "database", "cache", "telemetry", "cluster", "caller", "wecom", "broadcast", "debug"];
+const SECTIONS: [&str; 10] =
+    ["server", "database", "cache", "telemetry", "cluster", "caller", "auth", "wecom", "broadcast", "debug"];
 /// Top-level keys settable from the environment.
 const TOP_LEVEL_KEYS: [&str; 1] = ["data_dir"];
 /// The replacement shown for secrets by `scrm config`.
@@ -40,8 +40,10 @@ pub struct Config {
     pub telemetry: TelemetryConfig,
     /// How this process finds the services it does not run.
     pub cluster: ClusterConfig,
-    /// The caller assumed for requests until login arrives: a local operator.
+    /// The local caller assumed for requests without credentials, when `auth.local_caller` opts in.
     pub caller: CallerConfig,
+    /// Sign-in: sessions, WeCom sign-in and the development opt-in of a local caller.
+    pub auth: AuthConfig,
     /// The WeCom corp this deployment serves.
     pub wecom: WeComConfig,
     /// Group broadcasts: WeCom's receive quota, the fan-out rate limit, retries and reminders.
@@ -60,6 +62,7 @@ impl Default for Config {
             telemetry: TelemetryConfig::default(),
             cluster: ClusterConfig::default(),
             caller: CallerConfig::default(),
+            auth: AuthConfig::default(),
             wecom: WeComConfig::default(),
             broadcast: scrm_messaging::BroadcastConfig::default(),
             debug: DebugConfig::default(),
@@ -175,7 +178,43 @@ impl ClusterConfig {
     }
 }
 
-/// The local operator every request acts as until login and roles arrive.
+/// Sign-in settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Development and test opt-in: requests that bring no credential act as the `caller` section's local
+    /// caller instead of being answered 401. Never turn this on where the port is reachable by others.
+    pub local_caller: bool,
+    /// A browser session expires after this many hours unused.
+    pub session_ttl_hours: u64,
+    /// Role given to a WeCom member who signs in without a user created by an admin (`operator`,
+    /// `support`, `store_manager`, `koc` or `admin`); empty refuses them. The demo corp uses `operator`
+    /// when this is empty.
+    pub default_staff_role: String,
+    /// The self-built app's `agentid`, used in WeCom sign-in URLs.
+    pub wecom_agentid: i64,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig { local_caller: false, session_ttl_hours: 168, default_staff_role: String::new(), wecom_agentid: 0 }
+    }
+}
+
+impl AuthConfig {
+    /// The configured default staff role; `None` when empty.
+    pub fn default_staff_role(&self) -> Result<Option<Role>, ConfigError> {
+        if self.default_staff_role.is_empty() {
+            return Ok(None);
+        }
+        self.default_staff_role
+            .parse()
+            .map(Some)
+            .map_err(|message: String| ConfigError(format!("auth.default_staff_role: {message}")))
+    }
+}
+
+/// The local operator requests act as when `auth.local_caller` is on (development and tests only).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CallerConfig {
@@ -290,6 +329,10 @@ impl Config {
     fn validate(&self) -> Result<(), ConfigError> {
         if self.caller.staff_id.trim().is_empty() {
             return Err(ConfigError("caller.staff_id must not be empty".to_owned()));
+        }
+        self.auth.default_staff_role()?;
+        if self.auth.session_ttl_hours == 0 {
+            return Err(ConfigError("auth.session_ttl_hours must be at least 1".to_owned()));
         }
         if self.server.request_timeout_secs == 0 {
             return Err(ConfigError("server.request_timeout_secs must be at least 1".to_owned()));

@@ -11,9 +11,15 @@ use scrm_customer::order_csv;
 use scrm_proto::customer::v1::ImportOrdersResponse;
 use scrm_proto::customer::v1::customer_service_client::CustomerServiceClient;
 
-/// Imports `file` into the scrm at `server` and returns the report (already printed). Fails when the file
-/// cannot be read or the server cannot be reached; bad rows do not fail the import (see [`run_cli`]).
-pub async fn import_orders(server: &str, file: &Path, dry_run: bool) -> anyhow::Result<ImportOrdersResponse> {
+/// Imports `file` into the scrm at `server`, signed in with the API `token` when given, and returns the report
+/// (already printed). Fails when the file cannot be read or the server cannot be reached; bad rows do not fail
+/// the import (see [`run_cli`]).
+pub async fn import_orders(
+    server: &str,
+    token: Option<&str>,
+    file: &Path,
+    dry_run: bool,
+) -> anyhow::Result<ImportOrdersResponse> {
     let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let parsed = order_csv::parse(&text).map_err(|error| anyhow::anyhow!("{}: {error}", file.display()))?;
     let source = format!("csv:{}", file.file_name().map_or_else(|| "orders".into(), |name| name.to_string_lossy()));
@@ -27,8 +33,10 @@ pub async fn import_orders(server: &str, file: &Path, dry_run: bool) -> anyhow::
     let messages = futures::stream::iter(order_csv::messages(parsed.rows, &source, dry_run)).inspect(move |message| {
         progress.inc(message.rows.len() as u64);
     });
+    let mut request = tonic::Request::new(messages);
+    crate::cli_token::authorize(&mut request, token)?;
     let response = client
-        .import_orders(messages)
+        .import_orders(request)
         .await
         .map_err(|status| anyhow::anyhow!("the import failed: {}", status.message()))?
         .into_inner();
@@ -60,8 +68,8 @@ pub fn report_text(report: &ImportOrdersResponse) -> String {
 }
 
 /// Runs the command: prints the report and fails when any row was refused, so scripts notice.
-pub async fn run_cli(server: &str, file: &Path, dry_run: bool) -> anyhow::Result<()> {
-    let report = import_orders(server, file, dry_run).await?;
+pub async fn run_cli(server: &str, token: Option<&str>, file: &Path, dry_run: bool) -> anyhow::Result<()> {
+    let report = import_orders(server, token, file, dry_run).await?;
     let text = report_text(&report);
     if std::io::stdout().is_terminal() || !text.is_empty() {
         print!("{text}");

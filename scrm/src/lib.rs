@@ -2,11 +2,14 @@
 //! services with the gateway in front of them.
 
 pub mod app;
+pub mod cli_token;
 pub mod config;
 mod demo;
+pub mod first_run;
 pub mod import_cli;
 pub mod sync_cli;
 pub mod telemetry;
+pub mod token_cli;
 
 pub use app::Server;
 pub use config::Config;

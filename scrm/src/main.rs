@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use scrm::{Config, Server, telemetry::Telemetry};
-use scrm_kernel::ServiceKind;
+use scrm_kernel::{Role, ServiceKind};
 use scrm_wecom_sim::{ActivityConfig, CallbackConfig, SimConfig, Simulator, World, WorldSize};
 
 /// scrm: private-domain (私域) community operations for WeCom.
@@ -34,6 +34,9 @@ enum Command {
     Sim(SimArgs),
     /// Starts a full WeCom sync on a running scrm and shows its progress until it ends.
     Sync(SyncArgs),
+    /// Creates, lists and revokes API tokens (`Authorization: Bearer <token>`).
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Imports data into a running scrm.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -58,6 +61,51 @@ struct ImportOrdersArgs {
     /// Check every row and report, storing nothing.
     #[arg(long)]
     dry_run: bool,
+    /// API token of an operator or admin (`scrm token create`).
+    #[arg(long, env = "SCRM_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Creates a token and prints it once on standard output.
+    Create(TokenCreateArgs),
+    /// Lists tokens (never their values).
+    List(TokenListArgs),
+    /// Revokes a token; it stops working at once.
+    Revoke(TokenRevokeArgs),
+}
+
+#[derive(Debug, Args)]
+struct TokenCreateArgs {
+    /// Role the token acts with: operator, support, store_manager, koc or admin.
+    #[arg(long)]
+    role: Role,
+    /// Name to recognise the token by, e.g. `数据中台订单导入`.
+    #[arg(long)]
+    name: String,
+    /// Store the token is limited to (repeat for several); required for store_manager.
+    #[arg(long = "store")]
+    stores: Vec<i64>,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+struct TokenListArgs {
+    /// Include revoked and expired tokens.
+    #[arg(long)]
+    all: bool,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+struct TokenRevokeArgs {
+    /// Id of the token, as `scrm token list` shows it.
+    id: i64,
+    #[command(flatten)]
+    common: CommonArgs,
 }
 
 #[derive(Debug, Args)]
@@ -65,6 +113,9 @@ struct SyncArgs {
     /// The running scrm's gateway.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     server: String,
+    /// API token of an operator or admin (`scrm token create`).
+    #[arg(long, env = "SCRM_TOKEN", hide_env_values = true)]
+    token: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -171,10 +222,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", config.to_redacted_toml());
             Ok(())
         }
-        Command::Sync(args) => scrm::sync_cli::run(&args.server).await,
+        Command::Sync(args) => scrm::sync_cli::run(&args.server, args.token.as_deref()).await,
         Command::Import(ImportCommand::Orders(args)) => {
-            scrm::import_cli::run_cli(&args.server, &args.file, args.dry_run).await
+            scrm::import_cli::run_cli(&args.server, args.token.as_deref(), &args.file, args.dry_run).await
         }
+        Command::Token(command) => run_token(command, config).await,
         Command::Sim(args) => {
             let telemetry = Telemetry::install(&config.telemetry)?;
             let outcome = run_simulator(args).await;
@@ -211,6 +263,34 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             outcome
         }
     }
+}
+
+async fn run_token(command: TokenCommand, mut config: Config) -> anyhow::Result<()> {
+    match command {
+        TokenCommand::Create(args) => {
+            args.common.apply(&mut config);
+            let (token, meta) = scrm::token_cli::create(&config, &args.name, args.role, &args.stores).await?;
+            println!("{token}");
+            eprintln!(
+                "已创建 API 令牌 #{}「{}」（{}）。令牌只显示这一次，请妥善保存。",
+                meta.id,
+                meta.name,
+                args.role.label()
+            );
+        }
+        TokenCommand::List(args) => {
+            args.common.apply(&mut config);
+            for token in scrm::token_cli::list(&config, args.all).await? {
+                println!("{}", scrm::token_cli::describe(&token));
+            }
+        }
+        TokenCommand::Revoke(args) => {
+            args.common.apply(&mut config);
+            let token = scrm::token_cli::revoke(&config, args.id).await?;
+            eprintln!("已吊销 API 令牌 #{}「{}」。", token.id, token.name);
+        }
+    }
+    Ok(())
 }
 
 async fn run_simulator(args: SimArgs) -> anyhow::Result<()> {

@@ -8,13 +8,16 @@ use indicatif::{ProgressBar, ProgressStyle};
 use scrm_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use scrm_proto::identity::v1::{StartSyncRequest, SyncProgress, SyncScope, SyncState};
 
-/// Starts (or attaches to) a full sync at `server` and shows it until it ends; fails unless it succeeds.
-pub async fn run(server: &str) -> anyhow::Result<()> {
+/// Starts (or attaches to) a full sync at `server`, signed in with the API `token` when given, and shows it
+/// until it ends; fails unless it succeeds.
+pub async fn run(server: &str, token: Option<&str>) -> anyhow::Result<()> {
     let mut identity = IdentityServiceClient::connect(server.to_owned())
         .await
         .with_context(|| format!("--server: cannot reach scrm at {server}"))?;
+    let mut request = tonic::Request::new(StartSyncRequest { scope: SyncScope::Full as i32 });
+    crate::cli_token::authorize(&mut request, token)?;
     let mut stream = identity
-        .start_sync(StartSyncRequest { scope: SyncScope::Full as i32 })
+        .start_sync(request)
         .await
         .map_err(|status| anyhow::anyhow!("the sync could not start: {}", status.message()))?
         .into_inner();

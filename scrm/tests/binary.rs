@@ -89,6 +89,35 @@ fn migrate_creates_the_embedded_database() {
     assert!(again.status.success(), "migrations are idempotent: {}", String::from_utf8_lossy(&again.stderr));
 }
 
+/// Creates an API token with `scrm token create` and returns it.
+fn create_token(data_dir: &std::path::Path, role: &str) -> String {
+    let output =
+        run(scrm().args(["token", "create", "--role", role, "--name", "测试令牌", "--data-dir"]).arg(data_dir));
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+#[test]
+fn tokens_are_created_once_listed_and_revoked() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let token = create_token(data_dir.path(), "operator");
+    assert!(token.starts_with("scrm_"), "{token}");
+    let manager = run(scrm()
+        .args(["token", "create", "--role", "store_manager", "--name", "店长", "--data-dir"])
+        .arg(data_dir.path()));
+    assert!(!manager.status.success(), "a store manager token needs --store");
+    assert!(String::from_utf8_lossy(&manager.stderr).contains("store"));
+    let list = run(scrm().args(["token", "list", "--data-dir"]).arg(data_dir.path()));
+    let listed = String::from_utf8_lossy(&list.stdout).to_string();
+    assert!(listed.contains("测试令牌") && listed.contains(&token[..9]) && !listed.contains(&token), "{listed}");
+    let revoke = run(scrm().args(["token", "revoke", "1", "--data-dir"]).arg(data_dir.path()));
+    assert!(revoke.status.success(), "{}", String::from_utf8_lossy(&revoke.stderr));
+    let list = run(scrm().args(["token", "list", "--data-dir"]).arg(data_dir.path()));
+    assert!(String::from_utf8_lossy(&list.stdout).trim().is_empty(), "revoked tokens are listed only with --all");
+    let all = run(scrm().args(["token", "list", "--all", "--data-dir"]).arg(data_dir.path()));
+    assert!(String::from_utf8_lossy(&all.stdout).contains("revoked"));
+}
+
 #[tokio::test]
 async fn serve_starts_on_embedded_defaults_in_a_new_data_directory() {
     let parent = tempfile::tempdir().unwrap();
@@ -97,8 +126,12 @@ async fn serve_starts_on_embedded_defaults_in_a_new_data_directory() {
     let (child, startup) = serve(&data_dir, address, &[]).await;
     println!("scrm serve answered /healthz {} ms after launch", startup.as_millis());
     let overview = reqwest::get(format!("http://{address}/api/overview")).await.unwrap();
-    assert_eq!(overview.status(), 200);
+    assert_eq!(overview.status(), 401, "the product default requires signing in");
     assert!(data_dir.join("scrm.db").exists(), "the data directory and SQLite file are created on first run");
+    let token = create_token(&data_dir, "operator");
+    let overview =
+        reqwest::Client::new().get(format!("http://{address}/api/overview")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(overview.status(), 200);
     terminate(&child);
     let status = child.wait_with_output().unwrap().status;
     assert!(status.success(), "{status}");
@@ -165,10 +198,12 @@ async fn sync_runs_a_full_sync_of_the_demo_corp_and_reports_it() {
     let data_dir = tempfile::tempdir().unwrap();
     let address = free_address();
     let (child, _) = serve(data_dir.path(), address, &[]).await;
-    let output =
-        tokio::task::spawn_blocking(move || run(scrm().args(["sync", "--server", &format!("http://{address}")])))
-            .await
-            .unwrap();
+    let token = create_token(data_dir.path(), "operator");
+    let output = tokio::task::spawn_blocking(move || {
+        run(scrm().args(["sync", "--server", &format!("http://{address}"), "--token", &token]))
+    })
+    .await
+    .unwrap();
     terminate(&child);
     assert!(child.wait_with_output().unwrap().status.success());
     let shown = String::from_utf8_lossy(&output.stderr).to_string() + &String::from_utf8_lossy(&output.stdout);

@@ -71,6 +71,7 @@ async fn traces_go_to_the_configured_collector_and_logs_can_be_json() {
         .args(["serve", "--listen", &address.to_string(), "--data-dir"])
         .arg(data_dir.path())
         .env("RUST_LOG", "info")
+        .env("SCRM_AUTH_LOCAL_CALLER", "true")
         .env("SCRM_TELEMETRY_LOG_FORMAT", "json")
         .env("SCRM_TELEMETRY_SERVICE_NAME", "scrm-under-test")
         .env("SCRM_TELEMETRY_OTLP_ENDPOINT", format!("http://{collector_address}"))

@@ -144,7 +144,7 @@ async fn sync_import_orders_and_read_the_profile() {
         format!("order_no,buyer_external_userid,status,amount,refund,paid_at,updated_at\nE2E-12,{wx},partially_refunded,100.00,40.00,2025-03-12 12:00:00,2025-03-25 09:00:00\n"),
     )
     .unwrap();
-    let cli = scrm::import_cli::import_orders(&app.url(), &file, false).await.unwrap();
+    let cli = scrm::import_cli::import_orders(&app.url(), None, &file, false).await.unwrap();
     assert_eq!((cli.received, cli.updated, cli.rejected), (1, 1, 0), "{cli:?}");
 
     let (status, profile) = get_profile(&app, &wx, None).await;

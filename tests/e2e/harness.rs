@@ -9,7 +9,7 @@ use opentelemetry_sdk::trace::{InMemorySpanExporter, SpanData};
 use scrm::Server;
 use scrm::config::Config;
 use scrm::telemetry::Telemetry;
-use scrm_kernel::ServiceKind;
+use scrm_kernel::{Role, ServiceKind};
 use tonic::transport::Channel;
 
 /// Finished spans of every server in this test binary.
@@ -65,6 +65,11 @@ impl TestApp {
     }
 
     /// The given services (all when empty), with `configure` applied to the default configuration.
+    ///
+    /// Requests without a credential act as the `caller` section's local operator (`auth.local_caller`),
+    /// so plain clients from [`TestApp::channel`] and [`http`] are authorized operators. Set
+    /// `config.auth.local_caller = false` for the product default (sign-in required), and use
+    /// [`TestApp::token`] with [`with_token`] / [`bearer`] to act as another role or store.
     pub async fn spawn_with(services: &[ServiceKind], configure: impl FnOnce(&mut Config)) -> TestApp {
         spans();
         let data_dir = tempfile::tempdir().expect("a temporary data directory");
@@ -72,6 +77,7 @@ impl TestApp {
         config.server.listen = "127.0.0.1:0".parse().unwrap();
         config.server.static_dir = data_dir.path().join("no-admin");
         config.wecom.demo = false;
+        config.auth.local_caller = true;
         configure(&mut config);
         let services: BTreeSet<_> = services.iter().copied().collect();
         let server = Server::start(config.clone(), &services).await.expect("the server starts");
@@ -89,10 +95,39 @@ impl TestApp {
         Channel::from_shared(self.url()).unwrap().connect().await.expect("the gateway accepts gRPC")
     }
 
+    /// Creates an API token acting as `role`, limited to `stores` (store managers), straight in the
+    /// database, as `scrm token create` does. Needs the identity service's tables in this process's database.
+    pub async fn token(&self, role: Role, stores: &[i64]) -> String {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+        let name = format!("test {role}");
+        scrm_identity::create_api_token(self.db().await, &name, role, stores, now)
+            .await
+            .expect("the test token is created")
+            .token
+    }
+
     /// The database the process uses, for fixtures.
     pub async fn db(&self) -> scrm_storage::Db {
         scrm::app::open_database(&self.config).await.expect("the test database opens")
     }
+}
+
+/// A gRPC request carrying the API `token` as `authorization: Bearer` metadata.
+pub fn with_token<T>(message: T, token: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert("authorization", format!("Bearer {token}").parse().expect("tokens are ASCII"));
+    request
+}
+
+/// An HTTP client sending the API `token` as `Authorization: Bearer` on every request.
+pub fn bearer(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse().expect("tokens are ASCII"));
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .default_headers(headers)
+        .build()
+        .expect("an HTTP client")
 }
 
 /// A plain HTTP client.

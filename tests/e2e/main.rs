@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod auth;
 mod broadcast;
 mod caller;
 mod contracts;

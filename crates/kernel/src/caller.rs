@@ -18,8 +18,12 @@ pub const CALLER_ID_KEY: &str = "x-scrm-caller-id";
 pub const CALLER_ROLE_KEY: &str = "x-scrm-caller-role";
 /// Metadata key holding the caller's store scope: comma-separated store ids, empty for all stores.
 pub const CALLER_STORES_KEY: &str = "x-scrm-caller-stores";
+/// Metadata key naming the credential that identified the caller: `session:<id>`, `token:<id>` or `local`,
+/// followed by `@<scrm user id>` when a user stands behind it. Read by the identity service (sign-out,
+/// the audit log); other services need only [`Caller`].
+pub const CALLER_CREDENTIAL_KEY: &str = "x-scrm-caller-credential";
 /// Every metadata key that carries the caller, so the gateway can strip untrusted copies.
-pub const CALLER_KEYS: [&str; 3] = [CALLER_ID_KEY, CALLER_ROLE_KEY, CALLER_STORES_KEY];
+pub const CALLER_KEYS: [&str; 4] = [CALLER_ID_KEY, CALLER_ROLE_KEY, CALLER_STORES_KEY, CALLER_CREDENTIAL_KEY];
 
 /// A role, with the id used in configuration, tokens and metadata.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -49,6 +53,36 @@ impl Role {
             Role::StoreManager => "store_manager",
             Role::Koc => "koc",
             Role::Admin => "admin",
+        }
+    }
+}
+
+impl Role {
+    /// The role as the `scrm.identity.v1.Role` enum value.
+    pub fn to_proto(self) -> scrm_proto::identity::v1::Role {
+        use scrm_proto::identity::v1::Role as Proto;
+        match self {
+            Role::Operator => Proto::Operator,
+            Role::Support => Proto::Support,
+            Role::StoreManager => Proto::StoreManager,
+            Role::Koc => Proto::Koc,
+            Role::Admin => Proto::Admin,
+        }
+    }
+
+    /// The role of a `scrm.identity.v1.Role` enum value; `None` for unspecified or unknown values.
+    pub fn from_proto(value: i32) -> Option<Role> {
+        Role::ALL.into_iter().find(|role| role.to_proto() as i32 == value)
+    }
+
+    /// The role's name shown to people, e.g. `店长`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Operator => "运营",
+            Role::Support => "客服",
+            Role::StoreManager => "店长",
+            Role::Koc => "KOC",
+            Role::Admin => "管理员",
         }
     }
 }
@@ -150,6 +184,59 @@ impl Caller {
     }
 }
 
+/// The credential behind a caller, as the gateway writes it under [`CALLER_CREDENTIAL_KEY`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Credential {
+    /// What kind of credential it is.
+    pub kind: CredentialKind,
+    /// Id of the session or API token; 0 for the local caller.
+    pub id: i64,
+    /// Id of the scrm user behind it; 0 when none (API tokens, the local caller, system work).
+    pub user_id: i64,
+}
+
+/// The kinds of [`Credential`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialKind {
+    /// A browser session (cookie).
+    Session,
+    /// An API token (`Authorization: Bearer`).
+    ApiToken,
+    /// The configured local caller, or scrm's own background work.
+    Local,
+}
+
+impl Credential {
+    /// Reads the credential from gRPC metadata; `None` when absent or malformed.
+    pub fn from_metadata(metadata: &MetadataMap) -> Option<Credential> {
+        let text = metadata.get(CALLER_CREDENTIAL_KEY)?.to_str().ok()?;
+        let (credential, user_id) = match text.split_once('@') {
+            Some((credential, user)) => (credential, user.parse().ok()?),
+            None => (text, 0),
+        };
+        let (kind, id) = match credential.split_once(':') {
+            Some(("session", id)) => (CredentialKind::Session, id.parse().ok()?),
+            Some(("token", id)) => (CredentialKind::ApiToken, id.parse().ok()?),
+            None if credential == "local" => (CredentialKind::Local, 0),
+            _ => return None,
+        };
+        Some(Credential { kind, id, user_id })
+    }
+
+    /// Writes the credential into gRPC metadata.
+    pub fn write_to(&self, metadata: &mut MetadataMap) {
+        let credential = match self.kind {
+            CredentialKind::Session => format!("session:{}", self.id),
+            CredentialKind::ApiToken => format!("token:{}", self.id),
+            CredentialKind::Local => "local".to_owned(),
+        };
+        let text = if self.user_id > 0 { format!("{credential}@{}", self.user_id) } else { credential };
+        if let Ok(value) = MetadataValue::try_from(text.as_str()) {
+            metadata.insert(CALLER_CREDENTIAL_KEY, value);
+        }
+    }
+}
+
 /// The stores a query is limited to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreScope {
@@ -195,6 +282,22 @@ mod tests {
         assert!(operator.can_see_store("s3"));
         assert_eq!(operator.store_scope(), StoreScope::All);
         assert_eq!(manager().store_scope(), StoreScope::Only(vec!["s1".into(), "s2".into()]));
+    }
+
+    #[test]
+    fn a_credential_round_trips_through_metadata() {
+        for credential in [
+            Credential { kind: CredentialKind::Session, id: 7, user_id: 3 },
+            Credential { kind: CredentialKind::ApiToken, id: 2, user_id: 0 },
+            Credential { kind: CredentialKind::Local, id: 0, user_id: 0 },
+        ] {
+            let mut metadata = MetadataMap::new();
+            credential.write_to(&mut metadata);
+            assert_eq!(Credential::from_metadata(&metadata), Some(credential));
+        }
+        let mut metadata = MetadataMap::new();
+        metadata.insert(CALLER_CREDENTIAL_KEY, MetadataValue::from_static("session:x"));
+        assert_eq!(Credential::from_metadata(&metadata), None);
     }
 
     #[test]

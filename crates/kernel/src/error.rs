@@ -119,6 +119,12 @@ impl ApiError {
         ApiError { code: ErrorCode::InvalidArgument, message: message.into(), field: Some(field.into()) }
     }
 
+    /// The same error, naming the request field at fault.
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
     /// The error for a planned feature that is not built yet.
     pub fn unimplemented(feature: &str) -> Self {
         ApiError::new(ErrorCode::Unimplemented, format!("not implemented yet: {feature}"))

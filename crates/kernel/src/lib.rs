@@ -4,6 +4,7 @@
 pub mod caller;
 pub mod error;
 pub mod paging;
+pub mod permissions;
 pub mod rpc;
 pub mod services;
 pub mod trace_context;

@@ -26,6 +26,7 @@ mod config;
 mod events;
 mod feeds;
 mod groupmsg;
+mod oauth;
 mod sim;
 mod world;
 
@@ -49,10 +50,12 @@ pub use feeds::{ChatRecord, ChatText, Order};
 pub use sim::{Delivered, NewContact, PendingEvent, Simulator, Stats};
 pub use world::{Customer, Department, Follow, GroupChat, Member, Staff, Tag, TagGroup, World, WorldSize};
 
-/// The simulator's HTTP routes: everything under `/cgi-bin/`, as on `qyapi.weixin.qq.com`.
+/// The simulator's HTTP routes: everything under `/cgi-bin/`, as on `qyapi.weixin.qq.com`, the OAuth
+/// authorize page of WeCom sign-in at `/connect/oauth2/authorize`, and the simulator's own feeds under `/sim/`.
 pub fn router(sim: Arc<Simulator>) -> Router {
     Router::new()
         .route("/cgi-bin/{*api}", any(handle))
+        .route("/connect/oauth2/authorize", get(oauth::authorize))
         .route(
             "/sim/finance/chatdata",
             any(|state, method, headers, query, body| {

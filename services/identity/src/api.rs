@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use futures::StreamExt;
 use scrm_kernel::paging::{BeforeId, page_size};
 use scrm_kernel::{ApiError, Caller, ErrorCode, Role};
-use scrm_proto::identity::v1;
+use scrm_proto::identity::v1 as pb;
 use scrm_proto::identity::v1::identity_service_server::IdentityService;
 use scrm_proto::identity::v1::{
     CallbackEvent, CallbackEventState, CancelSyncRunRequest, CancelSyncRunResponse, GetSyncRunRequest,
@@ -20,6 +20,7 @@ use scrm_wecom_crypto::event::CallbackEvent as WecomEvent;
 use tonic::codegen::BoxStream;
 use tonic::{Request, Response, Status};
 
+use crate::auth::Auth;
 use crate::domain::{Counts, InboxState, MAX_DEDUP_KEY_LEN, progress_message};
 use crate::error::IdentityError;
 use crate::jssdk::JsSdk;
@@ -38,6 +39,7 @@ pub struct IdentityApi {
     worker: InboxWorker,
     background: tokio::task::AbortHandle,
     jssdk: Arc<JsSdk>,
+    auth: Auth,
 }
 
 impl Drop for IdentityApi {
@@ -48,15 +50,17 @@ impl Drop for IdentityApi {
 
 impl IdentityApi {
     /// Handlers over `store`, running syncs with `sync` and waking `worker` for new callback events;
-    /// `background` (the worker's task) is stopped when the handlers are dropped; `jssdk` signs the JS-SDK.
+    /// `background` (the worker's task) is stopped when the handlers are dropped; `jssdk` signs the JS-SDK;
+    /// `auth` signs people in.
     pub fn new(
         store: IdentityStore,
         sync: SharedSync,
         worker: InboxWorker,
         background: tokio::task::AbortHandle,
         jssdk: Arc<JsSdk>,
+        auth: Auth,
     ) -> Self {
-        IdentityApi { store, sync, worker, background, jssdk }
+        IdentityApi { store, sync, worker, background, jssdk, auth }
     }
 
     async fn run(&self, id: i64) -> Result<SyncRunRow, Status> {
@@ -69,10 +73,127 @@ impl IdentityApi {
 impl IdentityService for IdentityApi {
     async fn get_js_sdk_signatures(
         &self,
-        request: Request<v1::GetJsSdkSignaturesRequest>,
-    ) -> Result<Response<v1::GetJsSdkSignaturesResponse>, Status> {
+        request: Request<pb::GetJsSdkSignaturesRequest>,
+    ) -> Result<Response<pb::GetJsSdkSignaturesResponse>, Status> {
         Caller::from_request(&request)?;
         Ok(Response::new(self.jssdk.signatures(&request.get_ref().url).await?))
+    }
+
+    async fn list_roles(
+        &self,
+        request: Request<pb::ListRolesRequest>,
+    ) -> Result<Response<pb::ListRolesResponse>, Status> {
+        self.auth.list_roles(request).await
+    }
+
+    async fn list_users(
+        &self,
+        request: Request<pb::ListUsersRequest>,
+    ) -> Result<Response<pb::ListUsersResponse>, Status> {
+        self.auth.list_users(request).await
+    }
+
+    async fn get_user(&self, request: Request<pb::GetUserRequest>) -> Result<Response<pb::GetUserResponse>, Status> {
+        self.auth.get_user(request).await
+    }
+
+    async fn create_user(
+        &self,
+        request: Request<pb::CreateUserRequest>,
+    ) -> Result<Response<pb::CreateUserResponse>, Status> {
+        self.auth.create_user(request).await
+    }
+
+    async fn update_user(
+        &self,
+        request: Request<pb::UpdateUserRequest>,
+    ) -> Result<Response<pb::UpdateUserResponse>, Status> {
+        self.auth.update_user(request).await
+    }
+
+    async fn set_user_password(
+        &self,
+        request: Request<pb::SetUserPasswordRequest>,
+    ) -> Result<Response<pb::SetUserPasswordResponse>, Status> {
+        self.auth.set_user_password(request).await
+    }
+
+    async fn get_wecom_login_url(
+        &self,
+        request: Request<pb::GetWecomLoginUrlRequest>,
+    ) -> Result<Response<pb::GetWecomLoginUrlResponse>, Status> {
+        self.auth.get_wecom_login_url(request).await
+    }
+
+    async fn login(&self, request: Request<pb::LoginRequest>) -> Result<Response<pb::LoginResponse>, Status> {
+        self.auth.login(request).await
+    }
+
+    async fn logout(&self, request: Request<pb::LogoutRequest>) -> Result<Response<pb::LogoutResponse>, Status> {
+        self.auth.logout(request).await
+    }
+
+    async fn get_current_user(
+        &self,
+        request: Request<pb::GetCurrentUserRequest>,
+    ) -> Result<Response<pb::GetCurrentUserResponse>, Status> {
+        self.auth.get_current_user(request).await
+    }
+
+    async fn authenticate(
+        &self,
+        request: Request<pb::AuthenticateRequest>,
+    ) -> Result<Response<pb::AuthenticateResponse>, Status> {
+        self.auth.authenticate(request).await
+    }
+
+    async fn list_sessions(
+        &self,
+        request: Request<pb::ListSessionsRequest>,
+    ) -> Result<Response<pb::ListSessionsResponse>, Status> {
+        self.auth.list_sessions(request).await
+    }
+
+    async fn revoke_session(
+        &self,
+        request: Request<pb::RevokeSessionRequest>,
+    ) -> Result<Response<pb::RevokeSessionResponse>, Status> {
+        self.auth.revoke_session(request).await
+    }
+
+    async fn create_api_token(
+        &self,
+        request: Request<pb::CreateApiTokenRequest>,
+    ) -> Result<Response<pb::CreateApiTokenResponse>, Status> {
+        self.auth.create_api_token(request).await
+    }
+
+    async fn list_api_tokens(
+        &self,
+        request: Request<pb::ListApiTokensRequest>,
+    ) -> Result<Response<pb::ListApiTokensResponse>, Status> {
+        self.auth.list_api_tokens(request).await
+    }
+
+    async fn revoke_api_token(
+        &self,
+        request: Request<pb::RevokeApiTokenRequest>,
+    ) -> Result<Response<pb::RevokeApiTokenResponse>, Status> {
+        self.auth.revoke_api_token(request).await
+    }
+
+    async fn list_audit_log(
+        &self,
+        request: Request<pb::ListAuditLogRequest>,
+    ) -> Result<Response<pb::ListAuditLogResponse>, Status> {
+        self.auth.list_audit_log(request).await
+    }
+
+    async fn record_audit_entry(
+        &self,
+        request: Request<pb::RecordAuditEntryRequest>,
+    ) -> Result<Response<pb::RecordAuditEntryResponse>, Status> {
+        self.auth.record_audit_entry(request).await
     }
 
     async fn ingest_callback_event(

@@ -2,6 +2,7 @@
 //! callback inbox and JS-SDK signing (PR01). It owns the `identity_*` tables.
 
 mod api;
+mod auth;
 mod domain;
 mod error;
 mod jssdk;
@@ -13,12 +14,17 @@ mod worker;
 use std::sync::Arc;
 
 use scrm_kernel::Clients;
+use scrm_kernel::permissions::{Permissions, PermissionsService};
 use scrm_kernel::rpc::{PlannedRpcs, PlannedRpcsService};
 use scrm_proto::identity::v1::identity_service_server::IdentityServiceServer;
 use scrm_storage::{Db, ServiceMigrations};
 use scrm_wecom::WeComClient;
 use tower::Layer;
 
+pub use auth::{
+    AuthSettings, FirstAdmin, IssuedToken, PERMISSIONS, WecomLogin, create_api_token, ensure_first_admin,
+    list_api_tokens, revoke_api_token,
+};
 pub use jssdk::JsSdkSettings;
 pub use planned::PLANNED;
 
@@ -29,17 +35,26 @@ pub static MIGRATIONS: ServiceMigrations = ServiceMigrations {
     mysql: sqlx::migrate!("../../migrations/mysql/identity"),
 };
 
-/// The gRPC service, ready to mount on a server or to call in-process.
-pub type Service = PlannedRpcsService<IdentityServiceServer<api::IdentityApi>>;
+/// The gRPC service, ready to mount on a server or to call in-process: every built RPC is checked against
+/// [`PERMISSIONS`] before its handler runs.
+pub type Service = PlannedRpcsService<PermissionsService<IdentityServiceServer<api::IdentityApi>>>;
 
-/// Builds the identity service over `db`. `wecom` reads the corp for sync, callback processing and JS-SDK
-/// tickets (`None`: not configured, and `StartSync` / `GetJsSdkSignatures` answer FAILED_PRECONDITION);
+/// Builds the identity service over `db`. `wecom` reads the corp for sync, callback processing, WeCom sign-in and
+/// JS-SDK tickets (`None`: not configured, and `StartSync` / `GetJsSdkSignatures` answer FAILED_PRECONDITION);
 /// `clients` reach the customer and group services it writes to; `jssdk` names the app the sidebar's JS-SDK
-/// is signed for.
+/// is signed for; `auth` sets sessions and WeCom sign-in.
 ///
 /// Must be called inside a Tokio runtime: it starts the background worker that resumes an interrupted sync
 /// run and processes the callback inbox. The worker stops when the service is dropped.
-pub fn service(db: Db, wecom: Option<WeComClient>, clients: Clients, jssdk: JsSdkSettings) -> Service {
+pub fn service(
+    db: Db,
+    wecom: Option<WeComClient>,
+    clients: Clients,
+    jssdk: JsSdkSettings,
+    auth: AuthSettings,
+) -> Service {
+    let name = scrm_kernel::ServiceKind::Identity.grpc_name();
+    let auth = auth::Auth::new(db.clone(), wecom.clone(), auth);
     let store = store::IdentityStore::new(db);
     let jssdk = Arc::new(jssdk::JsSdk::new(wecom.clone(), jssdk));
     // Callback processing gets its own client (same token), so a sync run's call counters are its own.
@@ -48,6 +63,7 @@ pub fn service(db: Db, wecom: Option<WeComClient>, clients: Clients, jssdk: JsSd
     let sync = Arc::new(sync::SyncManager::new(store.clone(), wecom, clients.clone()));
     let worker = worker::InboxWorker::new(store.clone(), worker_wecom, clients);
     let background = tokio::spawn(worker.clone().run(sync.clone()));
-    let api = api::IdentityApi::new(store, sync, worker, background.abort_handle(), jssdk);
-    PlannedRpcs::new(scrm_kernel::ServiceKind::Identity.grpc_name(), PLANNED).layer(IdentityServiceServer::new(api))
+    let api = api::IdentityApi::new(store, sync, worker, background.abort_handle(), jssdk, auth);
+    let server = Permissions::new(name, PERMISSIONS).layer(IdentityServiceServer::new(api));
+    PlannedRpcs::new(name, PLANNED).layer(server)
 }

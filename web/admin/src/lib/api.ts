@@ -1,0 +1,96 @@
+// The API: grpc-web through connect-es for the services, REST under /api/auth for signing in.
+// Every call sends the session cookie; state-changing calls echo the CSRF cookie in x-csrf-token.
+import { createClient, ConnectError, Code, type Interceptor } from "@connectrpc/connect";
+import { createGrpcWebTransport } from "@connectrpc/connect-web";
+import { IdentityService } from "../gen/scrm/identity/v1/identity_pb";
+import { AnalyticsService } from "../gen/scrm/analytics/v1/analytics_pb";
+
+/** Reads a cookie the page may see (the CSRF token; the session cookie is HttpOnly). */
+export function readCookie(name: string): string {
+  const pair = document.cookie.split(";").map((part) => part.trim()).find((part) => part.startsWith(`${name}=`));
+  return pair ? decodeURIComponent(pair.slice(name.length + 1)) : "";
+}
+
+const csrf: Interceptor = (next) => async (request) => {
+  const token = readCookie("scrm_csrf");
+  if (token) request.header.set("x-csrf-token", token);
+  return next(request);
+};
+
+/** Called when the server says the session is gone, to send the user back to the sign-in page. */
+let onSignedOut: () => void = () => {};
+export function whenSignedOut(callback: () => void) {
+  onSignedOut = callback;
+}
+
+const signedOut: Interceptor = (next) => async (request) => {
+  try {
+    return await next(request);
+  } catch (error) {
+    if (error instanceof ConnectError && error.code === Code.Unauthenticated) onSignedOut();
+    throw error;
+  }
+};
+
+const transport = createGrpcWebTransport({
+  baseUrl: window.location.origin,
+  credentials: "include",
+  interceptors: [csrf, signedOut],
+});
+
+/** The identity service: org, sync, users, tokens, audit. */
+export const identity = createClient(IdentityService, transport);
+/** The analytics service: overview numbers. */
+export const analytics = createClient(AnalyticsService, transport);
+
+/** The signed-in caller, as GET /api/auth/me answers. */
+export interface Me {
+  displayName: string;
+  role: string;
+  storeIds: number[];
+  permissions: string[];
+  user: { id: number; username: string; mustChangePassword: boolean } | null;
+}
+
+/** An error the API answered, in plain language with the field at fault. */
+export class ApiProblem extends Error {
+  constructor(
+    message: string,
+    public code: string,
+    public field?: string,
+  ) {
+    super(message);
+  }
+}
+
+async function rest<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(path, {
+    method,
+    credentials: "include",
+    headers: { "content-type": "application/json", "x-csrf-token": readCookie("scrm_csrf") },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) throw new ApiProblem(data.message ?? response.statusText, data.code ?? "unknown", data.field);
+  return data as T;
+}
+
+/** Signs in with a username and password, or with WeCom's code and state. */
+export function login(credential: { username?: string; password?: string; code?: string; state?: string }) {
+  return rest<{ csrfToken: string }>("POST", "/api/auth/login", credential);
+}
+
+/** Signs out of this browser. */
+export function logout() {
+  return rest<object>("POST", "/api/auth/logout", {});
+}
+
+/** Who is signed in; rejects when no one is. */
+export function me() {
+  return rest<Me>("GET", "/api/auth/me");
+}
+
+/** Where to send the browser for WeCom sign-in. */
+export function wecomLoginUrl(redirect: string) {
+  return rest<{ url: string; state: string }>("GET", `/api/auth/wecom-url?redirect=${encodeURIComponent(redirect)}`);
+}

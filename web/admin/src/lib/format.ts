@@ -1,0 +1,84 @@
+// Shared formatting: dates in the user's own timezone, and API errors in plain Chinese naming the field.
+import { ConnectError, Code } from "@connectrpc/connect";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { ApiProblem } from "./api";
+
+/** A protobuf timestamp (or milliseconds) as local date and time, e.g. `2026/11/26 10:58`. */
+export function formatTime(time: Timestamp | number | undefined, timeZone?: string): string {
+  if (time === undefined) return "—";
+  const millis = typeof time === "number" ? time : Number(time.seconds) * 1000 + Math.floor(time.nanos / 1e6);
+  if (millis <= 0) return "—";
+  return new Intl.DateTimeFormat("zh-CN", {
+    timeZone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    hour12: false,
+  }).format(new Date(millis));
+}
+
+const FIELD_NAMES: Record<string, string> = {
+  username: "用户名",
+  password: "密码",
+  name: "名称",
+  role: "角色",
+  store_ids: "门店",
+  new_password: "新密码",
+  current_password: "当前密码",
+  display_name: "显示名称",
+  "x-csrf-token": "安全校验",
+};
+
+const CODE_TEXT: Partial<Record<Code, string>> = {
+  [Code.Unauthenticated]: "登录已失效，请重新登录",
+  [Code.PermissionDenied]: "没有权限进行此操作",
+  [Code.NotFound]: "要找的内容不存在",
+  [Code.AlreadyExists]: "已经存在同名的记录",
+  [Code.Unimplemented]: "该功能尚未上线",
+  [Code.Unavailable]: "服务暂时不可用，请稍后重试",
+  [Code.FailedPrecondition]: "当前状态下无法进行此操作",
+};
+
+/** An error as a sentence people can act on, naming the field when the server named one. */
+export function describeError(error: unknown): string {
+  if (error instanceof ApiProblem) {
+    const field = error.field ? FIELD_NAMES[error.field] ?? error.field : "";
+    if (error.code === "unauthenticated") return "用户名或密码错误，或登录已失效";
+    return field ? `「${field}」有误：${error.message}` : error.message;
+  }
+  if (error instanceof ConnectError) {
+    const field = error.metadata.get("scrm-error-field");
+    const base = CODE_TEXT[error.code] ?? "操作失败";
+    if (error.code === Code.InvalidArgument && field) return `「${FIELD_NAMES[field] ?? field}」有误：${error.rawMessage}`;
+    return `${base}（${error.rawMessage}）`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Role ids with their Chinese labels. */
+export const ROLE_LABELS: Record<string, string> = {
+  operator: "运营",
+  support: "客服",
+  store_manager: "店长",
+  koc: "KOC",
+  admin: "管理员",
+};
+
+/** Role ids by the value of the `scrm.identity.v1.Role` enum. */
+export const ROLE_IDS: Record<number, string> = { 1: "operator", 2: "support", 3: "store_manager", 4: "koc", 5: "admin" };
+
+/** The Chinese label of a `scrm.identity.v1.Role` enum value. */
+export function roleLabel(role: number): string {
+  return ROLE_LABELS[ROLE_IDS[role] ?? ""] ?? "未知";
+}
+
+/** Store ids typed as `1, 2` into the numbers the API takes; invalid parts are dropped. */
+export function parseStoreIds(text: string): bigint[] {
+  return text
+    .split(/[,，\s]+/)
+    .map((part) => part.trim())
+    .filter((part) => /^\d+$/.test(part))
+    .map((part) => BigInt(part));
+}

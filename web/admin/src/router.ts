@@ -1,0 +1,29 @@
+// Pages of the admin. Later features add their pages here and a menu entry in Shell.vue.
+import { createRouter, createWebHistory } from "vue-router";
+import { session } from "./session";
+
+export const router = createRouter({
+  history: createWebHistory(),
+  routes: [
+    { path: "/login", name: "login", component: () => import("./views/LoginView.vue"), meta: { public: true } },
+    { path: "/login/wecom", name: "wecom", component: () => import("./views/WecomCallbackView.vue"), meta: { public: true } },
+    {
+      path: "/",
+      component: () => import("./views/ShellView.vue"),
+      children: [
+        { path: "", name: "overview", component: () => import("./views/OverviewView.vue") },
+        { path: "org", name: "org", component: () => import("./views/OrgView.vue") },
+        { path: "settings", name: "settings", component: () => import("./views/SettingsView.vue") },
+        { path: "users", name: "users", component: () => import("./views/UsersView.vue") },
+        { path: "tokens", name: "tokens", component: () => import("./views/TokensView.vue") },
+        { path: "audit", name: "audit", component: () => import("./views/AuditView.vue") },
+      ],
+    },
+  ],
+});
+
+router.beforeEach(async (to) => {
+  if (to.meta.public) return true;
+  const me = await session.load();
+  return me ? true : { name: "login", query: { next: to.fullPath } };
+});
