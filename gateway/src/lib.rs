@@ -5,6 +5,7 @@
 //! span, metrics, timeout, body-size limit, CORS, and caller identification.
 
 mod caller;
+mod customer_search;
 mod grpc;
 mod limits;
 pub mod metrics;

@@ -11,12 +11,16 @@ use serde::Serialize;
 
 /// The `/api` routes.
 pub fn router(clients: Clients) -> Router {
-    Router::new().route("/overview", get(overview)).fallback(not_found).with_state(clients)
+    Router::new()
+        .route("/overview", get(overview))
+        .merge(crate::customer_search::routes())
+        .fallback(not_found)
+        .with_state(clients)
 }
 
 /// An error answered on REST as JSON, or as a gRPC status to gRPC callers.
 #[derive(Debug)]
-pub struct RestError(ApiError);
+pub struct RestError(pub(crate) ApiError);
 
 impl From<ApiError> for RestError {
     fn from(error: ApiError) -> Self {

@@ -79,7 +79,10 @@ impl Server {
                     *kind,
                     scrm_identity::service(db.clone(), wecom_client(&config)?, clients.clone()),
                 ),
-                ServiceKind::Customer => mount(routes, slot, *kind, scrm_customer::service(db.clone())),
+                ServiceKind::Customer => {
+                    let search = crate::reindex::open_customer_index(&config, &db)?;
+                    mount(routes, slot, *kind, scrm_customer::service(db.clone(), search))
+                }
                 ServiceKind::Group => mount(routes, slot, *kind, scrm_group::service(db.clone())),
                 ServiceKind::Messaging => mount(routes, slot, *kind, scrm_messaging::service()),
                 ServiceKind::Campaign => mount(routes, slot, *kind, scrm_campaign::service()),

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod config;
 mod demo;
+pub mod reindex;
 pub mod sync_cli;
 pub mod telemetry;
 

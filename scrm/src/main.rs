@@ -34,6 +34,18 @@ enum Command {
     Sim(SimArgs),
     /// Starts a full WeCom sync on a running scrm and shows its progress until it ends.
     Sync(SyncArgs),
+    /// Rebuilds the customer search index from the database: through the running scrm at `--server`, or
+    /// directly in the data dir when none answers (a stopped server).
+    Reindex(ReindexArgs),
+}
+
+#[derive(Debug, Args)]
+struct ReindexArgs {
+    /// The running scrm's gateway.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    server: String,
+    #[command(flatten)]
+    common: CommonArgs,
 }
 
 #[derive(Debug, Args)]
@@ -129,6 +141,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Sync(args) => scrm::sync_cli::run(&args.server).await,
+        Command::Reindex(args) => {
+            args.common.apply(&mut config);
+            let telemetry = Telemetry::install(&config.telemetry)?;
+            let outcome = scrm::reindex::run(&config, &args.server).await;
+            telemetry.shutdown();
+            outcome
+        }
         Command::Sim(args) => {
             let telemetry = Telemetry::install(&config.telemetry)?;
             let outcome = run_simulator(args).await;

@@ -7,5 +7,6 @@ mod caller;
 mod contracts;
 mod gateway;
 mod modes;
+mod search;
 mod sync;
 mod wecom_callback;

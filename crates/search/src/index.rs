@@ -1,7 +1,7 @@
 //! The index: a reader for searches and a writer thread that applies queued changes.
 
 use std::path::Path;
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -250,10 +250,7 @@ impl Writer {
                 if pending == 0 || pending >= MAX_BATCH {
                     break;
                 }
-                next = match self.ops.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-                    Ok(op) => Some(op),
-                    Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
-                };
+                next = self.ops.recv_timeout(deadline.saturating_duration_since(Instant::now())).ok();
             }
             if pending > 0
                 && let Err(error) = self.commit()

@@ -7,7 +7,8 @@ use scrm_kernel::{ApiError, Caller, Role};
 use scrm_proto::customer::v1::customer_service_server::CustomerService;
 use scrm_proto::customer::v1::{
     ContactSource, CountCustomersRequest, CountCustomersResponse, CustomerTag, ExternalContactInput,
-    FollowRemovalReason, FollowStatus, FollowUserInput, RemoveFollowUserRequest, RemoveFollowUserResponse,
+    FollowRemovalReason, FollowStatus, FollowUserInput, ReindexCustomersRequest, ReindexCustomersResponse,
+    RemoveFollowUserRequest, RemoveFollowUserResponse, SearchCustomersRequest, SearchCustomersResponse,
     UpsertExternalContactsRequest, UpsertExternalContactsResponse,
 };
 use tonic::{Request, Response, Status};
@@ -16,21 +17,25 @@ use crate::domain::{
     ContactFields, ContactInput, FollowFields, MAX_CONTACTS_PER_UPSERT, Tag, canonical_tags, removal_status,
 };
 use crate::error::CustomerError;
+use crate::search::CustomerSearch;
 use crate::store::CustomerStore;
 
 /// Roles that may apply WeCom data (identity's sync and callback processing act as admin).
 const WECOM_WRITERS: &[Role] = &[Role::Admin, Role::Operator];
+/// Roles that may rebuild the search index.
+const REINDEXERS: &[Role] = &[Role::Admin, Role::Operator];
 
 /// The customer service's gRPC handlers.
 #[derive(Debug)]
 pub struct CustomerApi {
     store: CustomerStore,
+    search: CustomerSearch,
 }
 
 impl CustomerApi {
-    /// Handlers over `store`.
-    pub fn new(store: CustomerStore) -> Self {
-        CustomerApi { store }
+    /// Handlers over `store`, keeping `search` in step with every write.
+    pub fn new(store: CustomerStore, search: CustomerSearch) -> Self {
+        CustomerApi { store, search }
     }
 }
 
@@ -43,6 +48,23 @@ impl CustomerService for CustomerApi {
         let caller = Caller::from_request(&request)?;
         let total = self.store.count_contacts(&caller.store_scope()).await.map_err(CustomerError::from)?;
         Ok(Response::new(CountCustomersResponse { total }))
+    }
+
+    async fn search_customers(
+        &self,
+        request: Request<SearchCustomersRequest>,
+    ) -> Result<Response<SearchCustomersResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        Ok(Response::new(self.search.search(&caller, request.into_inner()).await?))
+    }
+
+    async fn reindex_customers(
+        &self,
+        request: Request<ReindexCustomersRequest>,
+    ) -> Result<Response<ReindexCustomersResponse>, Status> {
+        Caller::from_request(&request)?.require_any(REINDEXERS)?;
+        let summary = self.search.reindex().await?;
+        Ok(Response::new(summary.response(SystemTime::now())))
     }
 
     async fn upsert_external_contacts(
@@ -66,7 +88,11 @@ impl CustomerService for CustomerApi {
             .enumerate()
             .map(|(index, contact)| contact_input(index, contact))
             .collect::<Result<Vec<_>, _>>()?;
+        let ids: Vec<String> = inputs.iter().map(|input| input.contact.external_userid.clone()).collect();
         let summary = self.store.upsert_contacts(inputs, observed_at, now).await.map_err(CustomerError::from)?;
+        if summary.created + summary.updated > 0 {
+            self.search.index_customers(&ids).await;
+        }
         tracing::info!(
             source = ?ContactSource::try_from(request.source).unwrap_or_default(),
             sync_run_id = request.sync_run_id,
@@ -103,6 +129,9 @@ impl CustomerService for CustomerApi {
             .remove_follow_user(&request.external_userid, &request.userid, status, occurred_at, now)
             .await
             .map_err(CustomerError::from)?;
+        if removal.removed {
+            self.search.index_customers(std::slice::from_ref(&request.external_userid)).await;
+        }
         let churned = removal.removed && status == FollowStatus::CustomerDeletedStaff;
         tracing::info!(
             external_userid = %request.external_userid,
@@ -263,7 +292,9 @@ mod tests {
     async fn api() -> (CustomerApi, TestDb) {
         let test_db = TestDb::new(Dialect::Sqlite).await;
         test_db.db.migrate(&crate::MIGRATIONS).await.unwrap();
-        (CustomerApi::new(CustomerStore::new(test_db.db.clone())), test_db)
+        let store = CustomerStore::new(test_db.db.clone());
+        let search = CustomerSearch::new(scrm_search::SearchIndex::in_ram().unwrap(), store.clone());
+        (CustomerApi::new(store, search), test_db)
     }
 
     fn as_role<T>(role: Role, message: T) -> Request<T> {

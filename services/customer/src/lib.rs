@@ -5,6 +5,7 @@ mod api;
 mod domain;
 mod error;
 mod planned;
+mod search;
 mod store;
 
 use scrm_kernel::rpc::{PlannedRpcs, PlannedRpcsService};
@@ -13,6 +14,8 @@ use scrm_storage::{Db, ServiceMigrations};
 use tower::Layer;
 
 pub use planned::PLANNED;
+pub use scrm_search::SearchIndex;
+pub use search::ReindexSummary;
 
 /// The customer service's schema.
 pub static MIGRATIONS: ServiceMigrations = ServiceMigrations {
@@ -24,8 +27,16 @@ pub static MIGRATIONS: ServiceMigrations = ServiceMigrations {
 /// The gRPC service, ready to mount on a server or to call in-process.
 pub type Service = PlannedRpcsService<CustomerServiceServer<api::CustomerApi>>;
 
-/// Builds the customer service over `db`.
-pub fn service(db: Db) -> Service {
-    let api = api::CustomerApi::new(store::CustomerStore::new(db));
+/// Builds the customer service over `db`, keeping the customer search index `search` up to date.
+pub fn service(db: Db, search: SearchIndex) -> Service {
+    let store = store::CustomerStore::new(db);
+    let api = api::CustomerApi::new(store.clone(), search::CustomerSearch::new(search, store));
     PlannedRpcs::new(scrm_kernel::ServiceKind::Customer.grpc_name(), PLANNED).layer(CustomerServiceServer::new(api))
+}
+
+/// Rebuilds the customer search index `search` from the customer tables in `db` (`scrm reindex` on a stopped
+/// server, and the first start with an empty index).
+pub async fn reindex(db: Db, search: SearchIndex) -> Result<ReindexSummary, tonic::Status> {
+    let store = store::CustomerStore::new(db);
+    Ok(search::CustomerSearch::new(search, store).reindex().await?)
 }
