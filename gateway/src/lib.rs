@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod broadcast;
 mod caller;
+mod customer_search;
 mod groups;
 mod grpc;
 mod limits;

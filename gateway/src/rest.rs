@@ -20,6 +20,7 @@ pub fn router(clients: Clients) -> Router {
         .route("/openapi.json", get(openapi))
         .nest("/auth", crate::auth::router())
         .merge(crm::router())
+        .merge(crate::customer_search::routes())
         .merge(crate::broadcast::router())
         .merge(crate::groups::router())
         .merge(sidebar::router())
@@ -37,7 +38,7 @@ async fn openapi() -> Response {
 
 /// An error answered on REST as JSON, or as a gRPC status to gRPC callers.
 #[derive(Debug)]
-pub struct RestError(ApiError);
+pub struct RestError(pub(crate) ApiError);
 
 impl From<ApiError> for RestError {
     fn from(error: ApiError) -> Self {

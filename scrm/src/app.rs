@@ -94,7 +94,8 @@ impl Server {
                     ),
                 ),
                 ServiceKind::Customer => {
-                    mount(routes, slot, *kind, scrm_customer::service(db.clone(), clients.clone()))
+                    let search = crate::reindex::open_customer_index(&config, &db)?;
+                    mount(routes, slot, *kind, scrm_customer::service(db.clone(), clients.clone(), search))
                 }
                 ServiceKind::Group => {
                     mount(routes, slot, *kind, scrm_group::service(db.clone(), alert_notifier(&config)?))

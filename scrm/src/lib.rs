@@ -7,6 +7,7 @@ pub mod config;
 mod demo;
 pub mod first_run;
 pub mod import_cli;
+pub mod reindex;
 pub mod sync_cli;
 pub mod telemetry;
 pub mod token_cli;

@@ -40,6 +40,9 @@ enum Command {
     /// Imports data into a running scrm.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Rebuilds the customer search index from the database: through the running scrm at `--server`, or
+    /// directly in the data dir when none answers (a stopped server).
+    Reindex(ReindexArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -104,6 +107,18 @@ struct TokenListArgs {
 struct TokenRevokeArgs {
     /// Id of the token, as `scrm token list` shows it.
     id: i64,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+struct ReindexArgs {
+    /// The running scrm's gateway.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    server: String,
+    /// API token of an operator or admin (`scrm token create`), for the running scrm.
+    #[arg(long, env = "SCRM_TOKEN", hide_env_values = true)]
+    token: Option<String>,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -227,6 +242,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             scrm::import_cli::run_cli(&args.server, args.token.as_deref(), &args.file, args.dry_run).await
         }
         Command::Token(command) => run_token(command, config).await,
+        Command::Reindex(args) => {
+            args.common.apply(&mut config);
+            let telemetry = Telemetry::install(&config.telemetry)?;
+            let outcome = scrm::reindex::run(&config, &args.server, args.token.as_deref()).await;
+            telemetry.shutdown();
+            outcome
+        }
         Command::Sim(args) => {
             let telemetry = Telemetry::install(&config.telemetry)?;
             let outcome = run_simulator(args).await;

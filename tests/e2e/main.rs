@@ -14,6 +14,7 @@ mod groups;
 mod inbox;
 mod modes;
 mod quick_replies;
+mod search;
 mod sidebar;
 mod sync;
 mod wecom_callback;

@@ -17,7 +17,8 @@ use scrm_proto::customer::v1::{
     FollowStatus, FollowUserInput, GetCustomerRequest, GetCustomerResponse, GetLevelTiersRequest,
     GetLevelTiersResponse, GetMemberRequest, GetMemberResponse, ImportOrdersRequest, ImportOrdersResponse,
     ListCustomerNotesRequest, ListCustomerNotesResponse, ListOrdersRequest, ListOrdersResponse,
-    RemoveFollowUserRequest, RemoveFollowUserResponse, UpdateLevelTiersRequest, UpdateLevelTiersResponse,
+    ReindexCustomersRequest, ReindexCustomersResponse, RemoveFollowUserRequest, RemoveFollowUserResponse,
+    SearchCustomersRequest, SearchCustomersResponse, UpdateLevelTiersRequest, UpdateLevelTiersResponse,
     UpsertExternalContactsRequest, UpsertExternalContactsResponse, UpsertMembersRequest, UpsertMembersResponse,
 };
 use tonic::{Request, Response, Status, Streaming};
@@ -27,22 +28,26 @@ use crate::domain::{
 };
 use crate::error::CustomerError;
 use crate::quick_replies::QuickReplies;
+use crate::search::CustomerSearch;
 use crate::store::CustomerStore;
 
 /// Roles that may apply WeCom data (identity's sync and callback processing act as admin).
 const WECOM_WRITERS: &[Role] = &[Role::Admin, Role::Operator];
+/// Roles that may rebuild the search index.
+const REINDEXERS: &[Role] = &[Role::Admin, Role::Operator];
 
 /// The customer service's gRPC handlers.
 #[derive(Debug)]
 pub struct CustomerApi {
     store: CustomerStore,
     quick_replies: QuickReplies,
+    search: CustomerSearch,
 }
 
 impl CustomerApi {
-    /// Handlers over `store`, with the quick-reply library's handlers.
-    pub fn new(store: CustomerStore, quick_replies: QuickReplies) -> Self {
-        CustomerApi { store, quick_replies }
+    /// Handlers over `store`, with the quick-reply library's handlers, keeping `search` in step with every write.
+    pub fn new(store: CustomerStore, quick_replies: QuickReplies, search: CustomerSearch) -> Self {
+        CustomerApi { store, quick_replies, search }
     }
 }
 
@@ -131,6 +136,23 @@ impl CustomerService for CustomerApi {
         Ok(Response::new(CountCustomersResponse { total }))
     }
 
+    async fn search_customers(
+        &self,
+        request: Request<SearchCustomersRequest>,
+    ) -> Result<Response<SearchCustomersResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        Ok(Response::new(self.search.search(&caller, request.into_inner()).await?))
+    }
+
+    async fn reindex_customers(
+        &self,
+        request: Request<ReindexCustomersRequest>,
+    ) -> Result<Response<ReindexCustomersResponse>, Status> {
+        Caller::from_request(&request)?.require_any(REINDEXERS)?;
+        let summary = self.search.reindex().await?;
+        Ok(Response::new(summary.response(SystemTime::now())))
+    }
+
     async fn upsert_external_contacts(
         &self,
         request: Request<UpsertExternalContactsRequest>,
@@ -152,7 +174,11 @@ impl CustomerService for CustomerApi {
             .enumerate()
             .map(|(index, contact)| contact_input(index, contact))
             .collect::<Result<Vec<_>, _>>()?;
+        let ids: Vec<String> = inputs.iter().map(|input| input.contact.external_userid.clone()).collect();
         let summary = self.store.upsert_contacts(inputs, observed_at, now).await.map_err(CustomerError::from)?;
+        if summary.created + summary.updated > 0 {
+            self.search.index_customers(&ids).await;
+        }
         tracing::info!(
             source = ?ContactSource::try_from(request.source).unwrap_or_default(),
             sync_run_id = request.sync_run_id,
@@ -189,6 +215,9 @@ impl CustomerService for CustomerApi {
             .remove_follow_user(&request.external_userid, &request.userid, status, occurred_at, now)
             .await
             .map_err(CustomerError::from)?;
+        if removal.removed {
+            self.search.index_customers(std::slice::from_ref(&request.external_userid)).await;
+        }
         let churned = removal.removed && status == FollowStatus::CustomerDeletedStaff;
         tracing::info!(
             external_userid = %request.external_userid,
@@ -424,6 +453,16 @@ fn unix_millis(time: SystemTime) -> i64 {
 }
 
 #[cfg(test)]
+impl CustomerApi {
+    /// Handlers over `db` for unit tests: an in-RAM search index and no peer services.
+    pub(crate) fn for_tests(db: &scrm_storage::Db) -> Self {
+        let store = CustomerStore::new(db.clone());
+        let search = CustomerSearch::new(scrm_search::SearchIndex::in_ram().unwrap(), store.clone());
+        CustomerApi::new(store, crate::quick_replies::tests::unwired(db), search)
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use scrm_kernel::ErrorCode;
     use scrm_proto::customer::v1::CustomerStatus;
@@ -435,10 +474,7 @@ mod tests {
     async fn api() -> (CustomerApi, TestDb) {
         let test_db = TestDb::new(Dialect::Sqlite).await;
         test_db.db.migrate(&crate::MIGRATIONS).await.unwrap();
-        (
-            CustomerApi::new(CustomerStore::new(test_db.db.clone()), crate::quick_replies::tests::unwired(&test_db.db)),
-            test_db,
-        )
+        (CustomerApi::for_tests(&test_db.db), test_db)
     }
 
     fn as_role<T>(role: Role, message: T) -> Request<T> {

@@ -11,6 +11,9 @@ pub enum CustomerError {
     /// The database failed.
     #[error("customer storage failed: {0}")]
     Storage(#[from] sqlx::Error),
+    /// The search index failed.
+    #[error("customer search failed: {0}")]
+    Search(String),
 }
 
 impl From<CustomerError> for tonic::Status {
@@ -20,6 +23,10 @@ impl From<CustomerError> for tonic::Status {
             CustomerError::Storage(error) => {
                 tracing::error!(%error, "customer storage failed");
                 ApiError::new(ErrorCode::Unavailable, "customer data is temporarily unavailable").into()
+            }
+            CustomerError::Search(error) => {
+                tracing::error!(%error, "customer search failed");
+                ApiError::new(ErrorCode::Unavailable, "customer search is temporarily unavailable").into()
             }
         }
     }

@@ -7,6 +7,7 @@ mod error;
 pub mod order_csv;
 mod planned;
 mod quick_replies;
+mod search;
 mod store;
 
 use scrm_kernel::Clients;
@@ -16,6 +17,8 @@ use scrm_storage::{Db, ServiceMigrations};
 use tower::Layer;
 
 pub use planned::PLANNED;
+pub use scrm_search::SearchIndex;
+pub use search::ReindexSummary;
 
 /// The customer service's schema.
 pub static MIGRATIONS: ServiceMigrations = ServiceMigrations {
@@ -27,9 +30,18 @@ pub static MIGRATIONS: ServiceMigrations = ServiceMigrations {
 /// The gRPC service, ready to mount on a server or to call in-process.
 pub type Service = PlannedRpcsService<CustomerServiceServer<api::CustomerApi>>;
 
-/// Builds the customer service over `db`; `clients` reach identity (staff names) and rewards (coupons).
-pub fn service(db: Db, clients: Clients) -> Service {
-    let quick_replies = quick_replies::QuickReplies::new(db.clone(), clients);
-    let api = api::CustomerApi::new(store::CustomerStore::new(db), quick_replies);
+/// Builds the customer service over `db`, keeping the customer search index `search` up to date; `clients`
+/// reach identity (staff names) and rewards (coupons).
+pub fn service(db: Db, clients: Clients, search: SearchIndex) -> Service {
+    let store = store::CustomerStore::new(db.clone());
+    let quick_replies = quick_replies::QuickReplies::new(db, clients);
+    let api = api::CustomerApi::new(store.clone(), quick_replies, search::CustomerSearch::new(search, store));
     PlannedRpcs::new(scrm_kernel::ServiceKind::Customer.grpc_name(), PLANNED).layer(CustomerServiceServer::new(api))
+}
+
+/// Rebuilds the customer search index `search` from the customer tables in `db` (`scrm reindex` on a stopped
+/// server, and the first start with an empty index).
+pub async fn reindex(db: Db, search: SearchIndex) -> Result<ReindexSummary, tonic::Status> {
+    let store = store::CustomerStore::new(db);
+    Ok(search::CustomerSearch::new(search, store).reindex().await?)
 }

@@ -5,8 +5,6 @@ use scrm_kernel::rpc::PlannedRpc;
 
 /// Planned RPCs: method name and the feature that will build it.
 pub const PLANNED: &[PlannedRpc] = &[
-    ("SearchCustomers", "PR02 客户画像 — issue #4"),
-    ("ReindexCustomers", "PR02 客户画像 — issue #4"),
     ("ListCorpTags", "PR02 客户画像 — issue #4"),
     ("CreateCorpTagGroup", "PR02 客户画像 — issue #4"),
     ("UpdateCorpTagGroup", "PR02 客户画像 — issue #4"),

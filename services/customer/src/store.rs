@@ -275,6 +275,24 @@ impl CustomerStore {
         tx.commit().await?;
         Ok(Removal { removed: true, customer_status: customer_status(&customer.follows) })
     }
+
+    /// The customers `ids` that exist, with all their relations and tags.
+    pub async fn customers(&self, ids: &[String]) -> Result<HashMap<String, StoredCustomer>, sqlx::Error> {
+        let mut connection = self.db.pool().acquire().await?;
+        load_customers(&mut connection, self.db.dialect(), ids, false).await
+    }
+
+    /// Up to `limit` customer ids in ascending order, after `after` (empty for the first page): walks
+    /// every customer, e.g. to rebuild the search index.
+    pub async fn customer_ids_after(&self, after: &str, limit: i64) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT external_userid FROM customer_contact WHERE external_userid > ? ORDER BY external_userid LIMIT ?",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await
+    }
 }
 
 /// Begins a transaction whose reads may be followed by writes: on SQLite it takes the write lock at once

@@ -283,7 +283,6 @@ mod tests {
     use scrm_storage::testing::TestDb;
 
     use super::*;
-    use crate::store::CustomerStore;
 
     fn caller(staff_id: &str, role: Role, stores: &[&str]) -> Caller {
         Caller { staff_id: staff_id.into(), role, store_ids: stores.iter().map(|store| store.to_string()).collect() }
@@ -292,8 +291,7 @@ mod tests {
     async fn api_with_customer() -> (CustomerApi, TestDb) {
         let test_db = TestDb::new(Dialect::Sqlite).await;
         test_db.db.migrate(&crate::MIGRATIONS).await.unwrap();
-        let api =
-            CustomerApi::new(CustomerStore::new(test_db.db.clone()), crate::quick_replies::tests::unwired(&test_db.db));
+        let api = CustomerApi::for_tests(&test_db.db);
         let contact = ExternalContactInput {
             external_userid: "wmA".into(),
             name: "王小美".into(),
