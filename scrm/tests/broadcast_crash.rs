@@ -32,6 +32,8 @@ async fn serve(data_dir: &std::path::Path, address: SocketAddr, sim_url: &str) -
     let mut child = command
         .args(["serve", "--listen", &address.to_string(), "--data-dir"])
         .arg(data_dir)
+        // Requests without a credential act as the local operator (`auth.local_caller`, for tests).
+        .env("SCRM_AUTH_LOCAL_CALLER", "true")
         .env("RUST_LOG", "warn")
         .env("SCRM_WECOM_API_BASE", sim_url)
         .env("SCRM_WECOM_CORP_ID", CORP_ID)
