@@ -50,6 +50,8 @@ async fn start(faults: Faults) -> Run {
     config.server.listen = "127.0.0.1:0".parse().unwrap();
     config.server.static_dir = data_dir.path().join("no-admin");
     config.wecom.demo = false;
+    // Calls without a credential act as the configured local caller (benches measure the work, not sign-in).
+    config.auth.local_caller = true;
     config.wecom.api_base = sim_url;
     config.wecom.corp_id = "wwsimcorp0000000001".into();
     config.wecom.secret = "sim-secret".into();

@@ -29,6 +29,8 @@ async fn start(services: &[ServiceKind], configure: impl FnOnce(&mut Config)) ->
     config.server.listen = "127.0.0.1:0".parse().unwrap();
     config.server.static_dir = data_dir.path().join("no-admin");
     config.wecom.demo = false;
+    // Calls without a credential act as the configured local caller (benches measure the work, not sign-in).
+    config.auth.local_caller = true;
     configure(&mut config);
     let services: BTreeSet<_> = services.iter().copied().collect();
     Process { server: Server::start(config, &services).await.unwrap(), _data_dir: data_dir }

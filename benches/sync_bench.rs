@@ -151,6 +151,8 @@ async fn main() -> anyhow::Result<()> {
     config.server.listen = "127.0.0.1:0".parse()?;
     config.server.static_dir = data_dir.path().join("no-admin");
     config.wecom.demo = false;
+    // Calls without a credential act as the configured local caller (benches measure the work, not sign-in).
+    config.auth.local_caller = true;
     config.wecom.api_base = sim_url;
     config.wecom.corp_id = sim_config.corp_id.clone();
     config.wecom.secret = sim_config.corp_secrets[0].clone();

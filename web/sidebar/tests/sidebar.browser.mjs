@@ -49,6 +49,8 @@ const scrm = spawn(scrmBin, ['serve'], {
     SCRM_SERVER_LISTEN: `127.0.0.1:${port}`,
     SCRM_SERVER_SIDEBAR_DIR: join(root, 'dist'),
     SCRM_SERVER_STATIC_DIR: join(dataDir, 'no-admin'),
+    // The sidebar does not sign in through WeCom OAuth yet: its calls act as the configured local caller.
+    SCRM_AUTH_LOCAL_CALLER: 'true',
   },
   stdio: ['ignore', 'pipe', 'pipe'],
 });
