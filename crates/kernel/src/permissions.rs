@@ -6,14 +6,12 @@
 //! method limited to roles needs one of them (PERMISSION_DENIED otherwise). Methods missing from the
 //! table need a signed-in caller of any role, so a new RPC is never public by accident.
 
-use std::task::{Context, Poll};
-
 use tonic::metadata::MetadataMap;
-use tower::{Layer, Service};
+use tower::Layer;
 
 use crate::caller::{Caller, Role};
 use crate::error::ApiError;
-use crate::rpc::GrpcResponse;
+use crate::rpc::{GatedService, RequestGate};
 
 /// Who may call a method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,43 +59,22 @@ impl Permissions {
     }
 }
 
+impl RequestGate for Permissions {
+    fn admit(&self, path: &str, headers: &http::HeaderMap) -> Result<(), ApiError> {
+        self.check(path, &MetadataMap::from_headers(headers.clone()))
+    }
+}
+
 impl<S> Layer<S> for Permissions {
     type Service = PermissionsService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        PermissionsService { inner, permissions: *self }
+        GatedService::new(inner, *self)
     }
 }
 
 /// The service made by [`Permissions`].
-#[derive(Clone)]
-pub struct PermissionsService<S> {
-    inner: S,
-    permissions: Permissions,
-}
-
-impl<S, B> Service<http::Request<B>> for PermissionsService<S>
-where
-    S: Service<http::Request<B>, Response = GrpcResponse>,
-    S::Future: Send + 'static,
-    S::Error: Send + 'static,
-{
-    type Response = GrpcResponse;
-    type Error = S::Error;
-    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<GrpcResponse, S::Error>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let metadata = MetadataMap::from_headers(request.headers().clone());
-        match self.permissions.check(request.uri().path(), &metadata) {
-            Ok(()) => Box::pin(self.inner.call(request)),
-            Err(error) => Box::pin(std::future::ready(Ok(tonic::Status::from(error).into_http()))),
-        }
-    }
-}
+pub type PermissionsService<S> = GatedService<Permissions, S>;
 
 #[cfg(test)]
 mod tests {

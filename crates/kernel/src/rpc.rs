@@ -207,23 +207,50 @@ impl PlannedRpcs {
     }
 }
 
+impl RequestGate for PlannedRpcs {
+    fn admit(&self, path: &str, _headers: &http::HeaderMap) -> Result<(), ApiError> {
+        match self.feature_of(path) {
+            Some(feature) => Err(ApiError::unimplemented(feature)),
+            None => Ok(()),
+        }
+    }
+}
+
 impl<S> Layer<S> for PlannedRpcs {
     type Service = PlannedRpcsService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        PlannedRpcsService { inner, planned: *self }
+        GatedService::new(inner, *self)
     }
 }
 
 /// The service made by [`PlannedRpcs`].
-#[derive(Clone)]
-pub struct PlannedRpcsService<S> {
-    inner: S,
-    planned: PlannedRpcs,
+pub type PlannedRpcsService<S> = GatedService<PlannedRpcs, S>;
+
+/// A check made on every gRPC call before the service sees it (planned RPCs, permissions).
+pub trait RequestGate {
+    /// Admits the call to `path` carrying `headers`, or refuses it with the error the caller gets.
+    fn admit(&self, path: &str, headers: &http::HeaderMap) -> Result<(), ApiError>;
 }
 
-impl<S, B> Service<http::Request<B>> for PlannedRpcsService<S>
+/// A service behind a [`RequestGate`]: refused calls are answered with the gate's error as a gRPC status,
+/// admitted ones go on to `inner`.
+#[derive(Clone)]
+pub struct GatedService<G, S> {
+    inner: S,
+    gate: G,
+}
+
+impl<G, S> GatedService<G, S> {
+    /// `inner` behind `gate`.
+    pub fn new(inner: S, gate: G) -> Self {
+        GatedService { inner, gate }
+    }
+}
+
+impl<G, S, B> Service<http::Request<B>> for GatedService<G, S>
 where
+    G: RequestGate,
     S: Service<http::Request<B>, Response = GrpcResponse>,
     S::Future: Send + 'static,
     S::Error: Send + 'static,
@@ -237,12 +264,9 @@ where
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        match self.planned.feature_of(request.uri().path()) {
-            Some(feature) => {
-                let status = tonic::Status::from(ApiError::unimplemented(feature));
-                Box::pin(std::future::ready(Ok(status.into_http())))
-            }
-            None => Box::pin(self.inner.call(request)),
+        match self.gate.admit(request.uri().path(), request.headers()) {
+            Ok(()) => Box::pin(self.inner.call(request)),
+            Err(error) => Box::pin(std::future::ready(Ok(tonic::Status::from(error).into_http()))),
         }
     }
 }
