@@ -271,7 +271,7 @@ fn auth_settings(config: &Config, demo: bool) -> anyhow::Result<scrm_identity::A
     }
     let wecom = &config.wecom;
     let wecom_login = (!wecom.corp_id.is_empty()).then(|| {
-        let mut login = scrm_identity::WecomLogin::wecom(wecom.corp_id.clone(), config.auth.wecom_agentid);
+        let mut login = scrm_identity::WecomLogin::wecom(wecom.corp_id.clone(), wecom.agent_id);
         if demo {
             let base = wecom.api_base.trim_end_matches('/');
             login.oauth_url = format!("{base}/connect/oauth2/authorize");

@@ -191,13 +191,11 @@ pub struct AuthConfig {
     /// `support`, `store_manager`, `koc` or `admin`); empty refuses them. The demo corp uses `operator`
     /// when this is empty.
     pub default_staff_role: String,
-    /// The self-built app's `agentid`, used in WeCom sign-in URLs.
-    pub wecom_agentid: i64,
 }
 
 impl Default for AuthConfig {
     fn default() -> Self {
-        AuthConfig { local_caller: false, session_ttl_hours: 168, default_staff_role: String::new(), wecom_agentid: 0 }
+        AuthConfig { local_caller: false, session_ttl_hours: 168, default_staff_role: String::new() }
     }
 }
 
@@ -256,7 +254,8 @@ pub struct WeComConfig {
     /// Base URL of the WeCom API; empty means WeCom itself, `https://qyapi.weixin.qq.com`.
     pub api_base: String,
     /// The agent id (AgentId) of the self-built app: it sends app messages, e.g. group alerts to owners
-    /// (`message/send`), and is signed into the sidebar's `wx.agentConfig`; 0 sends none.
+    /// (`message/send`), is signed into the sidebar's `wx.agentConfig` and goes into WeCom sign-in URLs;
+    /// 0 sends none.
     pub agent_id: i64,
     /// With no `corp_id` set, run the built-in WeCom simulator with a demo corp and sync from it at start,
     /// so a first run shows live data. Ignored once a corp is configured.
