@@ -337,6 +337,11 @@ impl IdentityStore {
             .await
     }
 
+    /// Userid and WeCom `department` ids (comma-separated) of every stored staff member.
+    pub async fn staff_departments(&self) -> Result<Vec<(String, String)>, sqlx::Error> {
+        sqlx::query_as("SELECT userid, department_ids FROM identity_staff").fetch_all(self.db.pool()).await
+    }
+
     /// Writes a staff member as WeCom describes them now: inserts them when new to scrm, rewrites them (by
     /// userid) otherwise.
     pub async fn upsert_staff(&self, staff: &StaffRow, now: i64) -> Result<(), sqlx::Error> {
