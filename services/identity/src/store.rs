@@ -91,6 +91,12 @@ pub struct IdentityStore {
     db: Db,
 }
 
+/// The department ids of a staff member as stored (`identity_staff.department_ids`, comma-separated); until
+/// departments are flagged as stores, they are the staff member's stores.
+pub fn department_ids(text: &str) -> Vec<i64> {
+    text.split(',').filter_map(|id| id.trim().parse().ok()).collect()
+}
+
 impl IdentityStore {
     /// A store over `db`.
     pub fn new(db: Db) -> Self {

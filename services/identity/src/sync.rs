@@ -26,7 +26,7 @@ use tokio::sync::{Mutex, watch};
 
 use crate::domain::{Counts, STAFF_STATUS_RESIGNED, fingerprint, percent, progress_message};
 use crate::error::IdentityError;
-use crate::store::{DepartmentRow, IdentityStore, StaffRow, SyncRunRow};
+use crate::store::{DepartmentRow, IdentityStore, StaffRow, SyncRunRow, department_ids};
 
 /// Contacts per `UpsertExternalContacts` call (the customer service accepts at most 200).
 pub const CONTACT_BATCH: usize = 200;
@@ -535,12 +535,7 @@ impl Run {
     /// scope is a set of department ids.
     async fn staff_stores(&self) -> Step<HashMap<String, Vec<i64>>> {
         let rows = self.store.staff_departments().await.map_err(failed("cannot read the staff's departments"))?;
-        Ok(rows
-            .into_iter()
-            .map(|(userid, departments)| {
-                (userid, departments.split(',').filter_map(|id| id.trim().parse().ok()).collect())
-            })
-            .collect())
+        Ok(rows.into_iter().map(|(userid, departments)| (userid, department_ids(&departments))).collect())
     }
 
     /// Every userid in WeCom's address book, in key order.
