@@ -136,7 +136,27 @@ test("browses the group list, sorts it and opens a group's members and activity"
   await page.waitForURL(/\/groups\/\d+$/);
   await page.locator("[data-test=member-table] tbody tr").first().waitFor();
   await page.locator("[data-test=activity-chart] canvas, .el-empty").first().waitFor();
+  // Tag the group with a tag typed as a new name: it is created, then carried by the group.
+  await page.locator(".tags .el-select").click();
+  await page.keyboard.type("高潜转化群");
+  await page.keyboard.press("Enter");
+  await page.keyboard.press("Escape");
+  await page.click("[data-test=save-tags]");
+  await page.getByText("标签已保存").waitFor();
   await page.screenshot({ path: path.join(screenshots, "09-group-detail.png"), fullPage: true });
+  await page.click("text=返回");
+  await page.locator("[data-test=group-table] .el-tag", { hasText: "高潜转化群" }).waitFor();
+});
+
+test("tunes an alert rule and lists the alerts", async ({ page, base }) => {
+  await page.goto(`${base}/alerts/rules`);
+  const deadGroup = page.locator("[data-test=rule-1]");
+  await deadGroup.locator(".el-input-number input").first().fill("5");
+  await page.click("[data-test=save-rule-1]");
+  await page.getByText("预警规则已保存").waitFor();
+  await page.reload();
+  assert.equal(await page.locator("[data-test=rule-1] .el-input-number input").first().inputValue(), "5");
+  await page.screenshot({ path: path.join(screenshots, "14-alert-rules.png"), fullPage: true });
 });
 
 test("composes and schedules a broadcast and sees its delivery report", async ({ page, base }) => {
@@ -177,6 +197,23 @@ test("composes and schedules a broadcast and sees its delivery report", async ({
   await page.goto(`${base}/`);
   await page.locator("[data-test=band-chart] canvas").waitFor();
   await page.screenshot({ path: path.join(screenshots, "13-overview-groups.png"), fullPage: true });
+});
+
+test("acknowledges a dead-group alert, with its evidence", async ({ page, base }) => {
+  // The demo's groups never had a message; the rules run every minute, so the first alerts come within one.
+  const rows = page.locator("[data-test=alert-table] .el-table__body-wrapper tbody tr");
+  let raised = false;
+  for (let attempt = 0; attempt < 30 && !raised; attempt++) {
+    await page.goto(`${base}/alerts`);
+    raised = await rows.first().waitFor({ timeout: 5_000 }).then(() => true, () => false);
+  }
+  assert.ok(raised, "dead-group alerts were raised");
+  await rows.first().getByText("天无人发言").waitFor();
+  await rows.first().locator("[data-test=acknowledge]").click();
+  await page.locator(".el-message-box input").fill("已联系群主，周末办活动");
+  await page.locator(".el-message-box").getByRole("button", { name: "确定" }).click();
+  await rows.first().getByText("已处理：已联系群主，周末办活动").waitFor();
+  await page.screenshot({ path: path.join(screenshots, "15-alerts.png"), fullPage: true });
 });
 
 mkdirSync(screenshots, { recursive: true });
