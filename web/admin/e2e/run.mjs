@@ -192,6 +192,15 @@ test("composes and schedules a broadcast and sees its delivery report", async ({
   await page.locator("[data-test=group-results] tbody tr").nth(1).getByText("已送达").waitFor();
   await page.locator("[data-test=delivery-chart] canvas").waitFor();
   await page.screenshot({ path: path.join(screenshots, "12-broadcast-report.png"), fullPage: true });
+  // WeCom lets a group receive one group message a day (the demo's quota): a second one today is flagged.
+  const ids = await page.locator("[data-test=group-results] tbody a").evaluateAll((links) => links.map((link) => link.getAttribute("href").split("/").pop()));
+  await page.goto(`${base}/broadcasts/new?groups=${ids.join(",")}`);
+  await page.locator("[data-test=compose-form] .el-select .el-tag").nth(1).waitFor();
+  await page.fill("[data-test=broadcast-content]", "再提醒一次：周末会员日");
+  await page.click("[data-test=send-now]");
+  await page.click("[data-test=run-preview]");
+  await page.locator("[data-test=quota-flagged]").getByText("2 个群当天已达企业微信接收上限").waitFor();
+  await page.screenshot({ path: path.join(screenshots, "12b-broadcast-quota-flagged.png"), fullPage: true });
   await page.goto(`${base}/broadcasts`);
   await page.locator("[data-test=broadcast-table] tbody tr").first().getByText("已完成").waitFor();
   await page.goto(`${base}/`);
@@ -208,7 +217,7 @@ test("acknowledges a dead-group alert, with its evidence", async ({ page, base }
     raised = await rows.first().waitFor({ timeout: 5_000 }).then(() => true, () => false);
   }
   assert.ok(raised, "dead-group alerts were raised");
-  await rows.first().getByText("天无人发言").waitFor();
+  await rows.first().getByText("从未有人发言").first().waitFor();
   await rows.first().locator("[data-test=acknowledge]").click();
   await page.locator(".el-message-box input").fill("已联系群主，周末办活动");
   await page.locator(".el-message-box").getByRole("button", { name: "确定" }).click();
