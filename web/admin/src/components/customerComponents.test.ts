@@ -17,6 +17,8 @@ const notesApi = vi.hoisted(() => ({
 vi.mock("../lib/api", async (original) => ({ ...(await original<object>()), customer: notesApi }));
 
 const global = { plugins: [ElementPlus] };
+// Mounting Element Plus forms is slow on a loaded machine; the default 5 s is too tight there.
+vi.setConfig({ testTimeout: 20_000 });
 
 describe("LevelTiersEditor", () => {
   it("shows the stored tiers in yuan and emits the edited ones ranked", async () => {
