@@ -10,6 +10,7 @@ mod contracts;
 mod customer_profile;
 mod demo;
 mod gateway;
+mod group_ranking;
 mod groups;
 mod inbox;
 mod modes;

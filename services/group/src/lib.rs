@@ -4,9 +4,11 @@
 mod activity;
 mod alerts;
 mod api;
+mod archive;
 mod clock;
 mod domain;
 mod error;
+mod ingest;
 mod listing;
 mod planned;
 mod store;
@@ -18,8 +20,10 @@ use std::time::Duration;
 use scrm_kernel::rpc::{PlannedRpcs, PlannedRpcsService};
 use scrm_proto::group::v1::group_service_server::GroupServiceServer;
 use scrm_storage::{Db, ServiceMigrations};
+use scrm_wecom::WeComClient;
 use tower::Layer;
 
+pub use archive::{ArchiveError, ArchivePoll};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use planned::PLANNED;
 pub use worker::{AlertNotifier, EVALUATION_INTERVAL, Evaluation};
@@ -64,4 +68,16 @@ pub async fn evaluate_alerts(
     notifier: Option<&AlertNotifier>,
 ) -> Result<Evaluation, sqlx::Error> {
     worker::evaluate(&store::GroupStore::new(db.clone()), clock, notifier).await
+}
+
+/// Starts the chat-archive worker: every `interval`, the archive feed is read through `client` from the stored
+/// checkpoint and its group messages are counted, as of the wall clock.
+pub fn follow_chat_archive(db: Db, client: WeComClient, interval: Duration) {
+    archive::spawn(store::GroupStore::new(db), Arc::new(SystemClock), client, interval);
+}
+
+/// Reads the chat archive once from the stored checkpoint until drained, counting its group messages as of
+/// `clock`'s now.
+pub async fn poll_chat_archive(db: &Db, clock: &dyn Clock, client: &WeComClient) -> Result<ArchivePoll, ArchiveError> {
+    archive::poll(&store::GroupStore::new(db.clone()), clock, client).await
 }

@@ -3,16 +3,16 @@
 use scrm_kernel::{ApiError, Caller, ErrorCode, Role};
 use scrm_proto::group::v1::get_group_activity_request::Subject;
 use scrm_proto::group::v1::{
-    GetGroupActivityRequest, GetGroupActivityResponse, GroupActivityDay, IngestMessagesRequest, IngestMessagesResponse,
-    MessageSenderType,
+    GetGroupActivityRequest, GetGroupActivityResponse, GroupActivityDay, GroupActivityTotals, IngestMessagesRequest,
+    IngestMessagesResponse, ListGroupActivityTotalsRequest, ListGroupActivityTotalsResponse,
 };
 use tonic::Streaming;
 
 use super::GroupApi;
 use crate::activity::{day_of, day_string, parse_day};
 use crate::error::GroupError;
+use crate::ingest::message_input;
 use crate::listing::GroupFilter;
-use crate::store::activity::MessageInput;
 use crate::store::list::GroupKey;
 
 /// Roles that may feed messages: the chat-archive feeder runs as admin.
@@ -23,6 +23,23 @@ const MAX_MESSAGES_PER_BATCH: usize = 1000;
 const MAX_REJECTION_SAMPLES: usize = 20;
 /// Longest series, in days.
 const MAX_SERIES_DAYS: i64 = 181;
+
+/// The days `start_day` to `end_day` name (YYYY-MM-DD); an empty end is `today`, an empty start 29 days before
+/// the end.
+fn day_range(start_day: &str, end_day: &str, today: i64) -> Result<(i64, i64), ApiError> {
+    let end = match end_day {
+        "" => today,
+        text => parse_day(text).ok_or_else(|| ApiError::invalid("end_day", "end_day is not YYYY-MM-DD"))?,
+    };
+    let start = match start_day {
+        "" => end - 29,
+        text => parse_day(text).ok_or_else(|| ApiError::invalid("start_day", "start_day is not YYYY-MM-DD"))?,
+    };
+    if start > end || end - start >= MAX_SERIES_DAYS {
+        return Err(ApiError::invalid("start_day", "start_day must be on or before end_day, at most 180 days"));
+    }
+    Ok((start, end))
+}
 
 impl GroupApi {
     /// Serves IngestMessages.
@@ -49,41 +66,13 @@ impl GroupApi {
             }
             let mut inputs = Vec::with_capacity(batch.messages.len());
             for message in batch.messages {
-                let problem = if message.msgid.is_empty() {
-                    Some("msgid missing")
-                } else if message.chat_id.is_empty() {
-                    Some("chat_id missing")
-                } else if message.sender.is_empty() {
-                    Some("sender missing")
-                } else if !matches!(message.action.as_str(), "" | "send") {
-                    Some("action is not send")
-                } else if message.msgtime.is_none() {
-                    Some("msgtime missing")
-                } else if message.msgid.chars().count() > 128
-                    || message.chat_id.chars().count() > 64
-                    || message.sender.chars().count() > 64
-                {
-                    Some("an id is too long")
-                } else {
-                    None
-                };
-                if let Some(problem) = problem {
-                    reject(&mut response, format!("msgid {}: {problem}", message.msgid));
-                    continue;
+                let msgid = message.msgid.clone();
+                match message_input(message) {
+                    Ok(input) => inputs.push(input),
+                    Err(problem) => reject(&mut response, format!("msgid {msgid}: {problem}")),
                 }
-                let msgtime = message.msgtime.map_or(0, |time| time.seconds * 1000 + i64::from(time.nanos / 1_000_000));
-                inputs.push(MessageInput {
-                    speaker: message.sender_type != MessageSenderType::Robot as i32,
-                    msgid: message.msgid,
-                    chat_id: message.chat_id,
-                    sender: message.sender,
-                    msgtime,
-                    seq: message.seq,
-                });
             }
-            let now = self.clock.now_millis();
-            let silent_days = crate::alerts::silent_days(&self.store.alert_rules(now).await?);
-            let outcome = self.store.ingest_messages(&inputs, now, silent_days).await?;
+            let outcome = self.store.ingest_messages_now(&inputs, self.clock.now_millis()).await?;
             response.accepted += outcome.accepted;
             response.duplicates += outcome.duplicates;
             for input in inputs.iter().filter(|input| outcome.unknown_chat_ids.contains(&input.chat_id)) {
@@ -101,19 +90,7 @@ impl GroupApi {
         request: GetGroupActivityRequest,
     ) -> Result<GetGroupActivityResponse, GroupError> {
         let today = day_of(self.clock.now_millis());
-        let end = match request.end_day.as_str() {
-            "" => today,
-            text => parse_day(text).ok_or_else(|| ApiError::invalid("end_day", "end_day is not YYYY-MM-DD"))?,
-        };
-        let start = match request.start_day.as_str() {
-            "" => end - 29,
-            text => parse_day(text).ok_or_else(|| ApiError::invalid("start_day", "start_day is not YYYY-MM-DD"))?,
-        };
-        if start > end || end - start >= MAX_SERIES_DAYS {
-            return Err(
-                ApiError::invalid("start_day", "start_day must be on or before end_day, at most 180 days").into()
-            );
-        }
+        let (start, end) = day_range(&request.start_day, &request.end_day, today)?;
         let filter = GroupFilter::all(caller.store_scope());
         let not_found = || ApiError::new(ErrorCode::NotFound, "the group is unknown or outside your scope");
         let (chat_ids, summary) = match request.subject {
@@ -154,5 +131,40 @@ impl GroupApi {
         }
         days.reverse();
         Ok(GetGroupActivityResponse { days, summary, speakers_approximate: false })
+    }
+}
+
+impl GroupApi {
+    /// Serves ListGroupActivityTotals.
+    pub(super) async fn totals_for(
+        &self,
+        caller: &Caller,
+        request: ListGroupActivityTotalsRequest,
+    ) -> Result<ListGroupActivityTotalsResponse, GroupError> {
+        if request.start_day.is_empty() {
+            return Err(ApiError::invalid("start_day", "start_day is required").into());
+        }
+        if request.end_day.is_empty() {
+            return Err(ApiError::invalid("end_day", "end_day is required").into());
+        }
+        let (start, end) = day_range(&request.start_day, &request.end_day, day_of(self.clock.now_millis()))?;
+        let filter = super::groups::list_filter(caller, &request.filter.unwrap_or_default())?;
+        let totals = self.store.activity_totals(&filter, start, end).await?;
+        let groups = totals
+            .into_iter()
+            .map(|group| GroupActivityTotals {
+                chat_id: group.chat_id,
+                name: group.name,
+                owner: group.owner,
+                store_id: group.store_id,
+                member_count: group.member_count,
+                messages: group.messages,
+                speakers: group.speakers,
+                joins: group.joins,
+                leaves: group.leaves,
+                lurkers: group.lurkers,
+            })
+            .collect();
+        Ok(ListGroupActivityTotalsResponse { groups })
     }
 }

@@ -58,6 +58,12 @@ fn increment_clause(dialect: Dialect, key: &str) -> String {
 }
 
 impl GroupStore {
+    /// [`GroupStore::ingest_messages`] judged by the dead-group rule in force at `now`.
+    pub async fn ingest_messages_now(&self, messages: &[MessageInput], now: i64) -> Result<IngestOutcome, sqlx::Error> {
+        let silent_days = crate::alerts::silent_days(&self.alert_rules(now).await?);
+        self.ingest_messages(messages, now, silent_days).await
+    }
+
     /// Counts `messages`, each once per msgid, those of unknown groups aside; then refreshes the figures of the
     /// groups touched, as of `now`.
     pub async fn ingest_messages(
