@@ -16,14 +16,14 @@ const FEED: &str = "chat_archive";
 /// Most pages read in one poll, so that one poll ends even while the archive grows fast.
 const MAX_PAGES_PER_POLL: usize = 100;
 
-/// Why a poll stopped early.
+/// Why reading a WeCom feed (the chat archive, the daily statistics) stopped early.
 #[derive(Debug, thiserror::Error)]
-pub enum ArchiveError {
+pub enum FeedError {
     /// WeCom (or the archive bridge) failed.
-    #[error("chat archive read failed: {0}")]
+    #[error("reading WeCom failed: {0}")]
     WeCom(#[from] WeComError),
     /// The database failed.
-    #[error("chat archive counting failed: {0}")]
+    #[error("storing what WeCom said failed: {0}")]
     Storage(#[from] sqlx::Error),
 }
 
@@ -44,7 +44,7 @@ pub struct ArchivePoll {
 
 /// Reads the archive after the checkpoint until it is drained (or [`MAX_PAGES_PER_POLL`] pages), counting the
 /// group messages as of `clock`'s now and saving the checkpoint after each page.
-pub async fn poll(store: &GroupStore, clock: &dyn Clock, client: &WeComClient) -> Result<ArchivePoll, ArchiveError> {
+pub async fn poll(store: &GroupStore, clock: &dyn Clock, client: &WeComClient) -> Result<ArchivePoll, FeedError> {
     let mut outcome = ArchivePoll { seq: store.feed_cursor(FEED).await?, ..ArchivePoll::default() };
     for _ in 0..MAX_PAGES_PER_POLL {
         let page = client.chatdata(outcome.seq, CHATDATA_MAX_LIMIT).await?;

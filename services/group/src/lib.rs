@@ -11,6 +11,7 @@ mod error;
 mod ingest;
 mod listing;
 mod planned;
+mod statistic;
 mod store;
 mod worker;
 
@@ -23,9 +24,10 @@ use scrm_storage::{Db, ServiceMigrations};
 use scrm_wecom::WeComClient;
 use tower::Layer;
 
-pub use archive::{ArchiveError, ArchivePoll};
+pub use archive::{ArchivePoll, FeedError};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use planned::PLANNED;
+pub use statistic::STATISTIC_INTERVAL;
 pub use worker::{AlertNotifier, EVALUATION_INTERVAL, Evaluation};
 
 /// The group service's schema.
@@ -78,6 +80,18 @@ pub fn follow_chat_archive(db: Db, client: WeComClient, interval: Duration) {
 
 /// Reads the chat archive once from the stored checkpoint until drained, counting its group messages as of
 /// `clock`'s now.
-pub async fn poll_chat_archive(db: &Db, clock: &dyn Clock, client: &WeComClient) -> Result<ArchivePoll, ArchiveError> {
+pub async fn poll_chat_archive(db: &Db, clock: &dyn Clock, client: &WeComClient) -> Result<ArchivePoll, FeedError> {
     archive::poll(&store::GroupStore::new(db.clone()), clock, client).await
+}
+
+/// Starts the daily statistics worker: every `interval`, WeCom's `groupchat/statistic` figures of each finished
+/// day not fetched yet are stored for every group owner, as of the wall clock.
+pub fn follow_group_statistics(db: Db, client: WeComClient, interval: Duration) {
+    statistic::spawn(store::GroupStore::new(db), Arc::new(SystemClock), client, interval);
+}
+
+/// Fetches WeCom's `groupchat/statistic` figures of every finished day not fetched yet, as of `clock`'s now;
+/// returns the owner-days stored.
+pub async fn fetch_group_statistics(db: &Db, clock: &dyn Clock, client: &WeComClient) -> Result<usize, FeedError> {
+    statistic::fetch(&store::GroupStore::new(db.clone()), clock, client).await
 }

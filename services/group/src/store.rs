@@ -4,6 +4,7 @@ pub mod activity;
 pub mod alerts;
 pub mod cursor;
 pub mod list;
+pub mod statistic;
 pub mod tags;
 pub mod totals;
 

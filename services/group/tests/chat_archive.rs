@@ -1,8 +1,9 @@
 //! The chat-archive worker against the simulator's activity driver (PR07): group messages the driver archives
 //! are counted into GetGroupActivity and the group list; a new worker resumes from the stored checkpoint, and
-//! a feed read again from the start counts nothing twice.
+//! a feed read again from the start counts nothing twice. Once the day is over, WeCom's `groupchat/statistic`
+//! figures for it are fetched beside ours.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,8 +19,9 @@ use scrm_storage::Dialect;
 use scrm_storage::testing::TestDb;
 use scrm_wecom_sim::{ActivityConfig, SimConfig, Simulator, World, WorldSize};
 
-/// 2025-03-03T12:00:00+08:00: the simulator's clock stands there, and moves only when the test moves it.
-const START: i64 = 1_740_974_400_000;
+/// 2025-12-01T12:00:00+08:00 (after the simulated corp's history): the simulator's clock stands there, and
+/// moves only when the test moves it.
+const START: i64 = 1_764_561_600_000;
 
 fn at(seconds: i64) -> Option<prost_types::Timestamp> {
     Some(prost_types::Timestamp { seconds, nanos: 0 })
@@ -142,6 +144,32 @@ async fn the_archive_worker_counts_the_driver_messages_once_across_restarts(dial
     assert_eq!((replay.accepted, replay.duplicates), (0, total_after));
     assert_eq!(replay.seq, second.seq);
     assert_eq!(messages_counted(&mut client, busiest).await.1, archived[busiest]);
+
+    // Once the day is over, WeCom's own figures for it sit beside ours, fetched once.
+    sim.stop_activity();
+    sim.advance(Duration::from_secs(86_400));
+    clock.advance(86_400_000);
+    let owners: HashMap<String, String> = sim.with_world(|world| {
+        world.groups.iter().filter(|group| !group.dismissed).map(|g| (g.chat_id.clone(), g.owner.clone())).collect()
+    });
+    let stored = scrm_group::fetch_group_statistics(&db, clock.as_ref(), &wecom).await.unwrap();
+    assert_eq!(stored, owners.values().collect::<HashSet<_>>().len());
+    assert_eq!(scrm_group::fetch_group_statistics(&db, clock.as_ref(), &wecom).await.unwrap(), 0);
+    let owner = &owners[busiest];
+    let owner_messages: i64 =
+        archived.iter().filter(|(chat_id, _)| owners.get(*chat_id) == Some(owner)).map(|(_, count)| count).sum();
+    let request = GetGroupActivityRequest {
+        subject: Some(get_group_activity_request::Subject::ChatId(busiest.clone())),
+        start_day: "2025-12-01".into(),
+        end_day: "2025-12-02".into(),
+    };
+    let days =
+        client.get_group_activity(Caller::system("test").outgoing(request).unwrap()).await.unwrap().into_inner().days;
+    let figures = days[0].wecom.as_ref().expect("WeCom's figures of the finished day");
+    assert_eq!((figures.owner.as_str(), figures.msg_total), (owner.as_str(), owner_messages));
+    assert!(figures.member_has_msg > 0 && figures.fetched_at.is_some());
+    assert_eq!(days[0].messages, archived[busiest]);
+    assert!(days[1].wecom.is_none(), "today is not over");
     test_db.cleanup().await;
 }
 

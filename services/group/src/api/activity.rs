@@ -1,10 +1,10 @@
-//! Activity (PR07): IngestMessages and GetGroupActivity.
+//! Activity (PR07): IngestMessages, GetGroupActivity (with WeCom's own daily figures) and ListGroupActivityTotals.
 
 use scrm_kernel::{ApiError, Caller, ErrorCode, Role};
 use scrm_proto::group::v1::get_group_activity_request::Subject;
 use scrm_proto::group::v1::{
     GetGroupActivityRequest, GetGroupActivityResponse, GroupActivityDay, GroupActivityTotals, IngestMessagesRequest,
-    IngestMessagesResponse, ListGroupActivityTotalsRequest, ListGroupActivityTotalsResponse,
+    IngestMessagesResponse, ListGroupActivityTotalsRequest, ListGroupActivityTotalsResponse, WecomGroupChatStatistic,
 };
 use tonic::Streaming;
 
@@ -93,25 +93,26 @@ impl GroupApi {
         let (start, end) = day_range(&request.start_day, &request.end_day, today)?;
         let filter = GroupFilter::all(caller.store_scope());
         let not_found = || ApiError::new(ErrorCode::NotFound, "the group is unknown or outside your scope");
-        let (chat_ids, summary) = match request.subject {
+        let (chat_ids, summary, owner) = match request.subject {
             Some(Subject::ChatId(chat_id)) if !chat_id.is_empty() => {
                 let group = self.store.find_group(&GroupKey::ChatId(chat_id), &filter).await?.ok_or_else(not_found)?;
                 if caller.role == Role::Koc && group.owner_userid != caller.staff_id {
                     return Err(not_found().into());
                 }
                 let summary = super::groups::group_proto(group.clone(), Vec::new()).activity;
-                (vec![group.chat_id], summary)
+                (vec![group.chat_id], summary, group.owner_userid)
             }
             Some(Subject::Owner(owner)) if !owner.is_empty() => {
                 if caller.role == Role::Koc && owner != caller.staff_id {
                     return Err(ApiError::new(ErrorCode::PermissionDenied, "a KOC sees their own groups only").into());
                 }
-                (self.store.chat_ids_of_owner(&owner).await?, None)
+                (self.store.chat_ids_of_owner(&owner).await?, None, owner)
             }
             _ => return Err(ApiError::invalid("subject", "chat_id or owner is required").into()),
         };
         let series = self.store.activity_series(&chat_ids, start, end).await?;
         let member_total = self.store.member_count_of(&chat_ids).await?;
+        let mut wecom = self.store.wecom_statistics(&owner, start, end).await?;
         let mut days = Vec::with_capacity((end - start + 1) as usize);
         let mut members_after = member_total;
         for day in (start..=end).rev() {
@@ -123,7 +124,18 @@ impl GroupApi {
                 joins: figures.joins,
                 leaves: figures.leaves,
                 member_total: if day > today { 0 } else { members_after },
-                wecom: None,
+                wecom: wecom.remove(&day).map(|(data, fetched_at)| WecomGroupChatStatistic {
+                    owner: owner.clone(),
+                    new_chat_cnt: data.new_chat_cnt,
+                    chat_total: data.chat_total,
+                    chat_has_msg: data.chat_has_msg,
+                    new_member_cnt: data.new_member_cnt,
+                    member_total: data.member_total,
+                    member_has_msg: data.member_has_msg,
+                    msg_total: data.msg_total,
+                    migrate_trainee_chat_cnt: data.migrate_trainee_chat_cnt,
+                    fetched_at: Some(super::timestamp(fetched_at)),
+                }),
             });
             if day <= today {
                 members_after = members_after - figures.joins + figures.leaves;
