@@ -17,7 +17,9 @@ use scrm_proto::group::v1::{
 };
 use scrm_storage::Dialect;
 use scrm_storage::testing::TestDb;
-use scrm_wecom_sim::{ActivityConfig, SimConfig, Simulator, World, WorldSize};
+use scrm_wecom_sim::{ActivityConfig, Simulator};
+
+mod support;
 
 /// 2025-12-01T12:00:00+08:00 (after the simulated corp's history): the simulator's clock stands there, and
 /// moves only when the test moves it.
@@ -82,16 +84,8 @@ async fn the_archive_worker_counts_the_driver_messages_once_across_restarts(dial
     let test_db = TestDb::new(dialect).await;
     let db = test_db.db.clone();
     db.migrate(&scrm_group::MIGRATIONS).await.unwrap();
-    let sim = Simulator::new(SimConfig::default(), World::generate(5, WorldSize::DEMO));
+    let (sim, wecom) = support::served_corp(5).await;
     sim.clock().freeze_at(START);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let sim_url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(scrm_wecom_sim::serve(listener, sim.clone()));
-    let config = SimConfig::default();
-    let wecom = scrm_wecom::WeComClient::new(
-        scrm_wecom::WeComConfig::new(config.corp_id.clone(), config.corp_secrets[0].clone()).with_api_base(&sim_url),
-    )
-    .unwrap();
 
     let clock = Arc::new(ManualClock::at(START));
     let service = scrm_group::service_with_clock(db.clone(), clock.clone(), None, None);
