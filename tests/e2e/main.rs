@@ -11,6 +11,7 @@ mod customer_profile;
 mod customer_roles;
 mod demo;
 mod gateway;
+mod group_ranking;
 mod groups;
 mod inbox;
 mod modes;
