@@ -10,6 +10,7 @@ mod broadcast;
 mod caller;
 mod customer_search;
 mod groups;
+mod join_ways;
 mod grpc;
 mod limits;
 pub mod metrics;

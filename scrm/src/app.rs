@@ -98,7 +98,9 @@ impl Server {
                     mount(routes, slot, *kind, scrm_customer::service(db.clone(), clients.clone(), search))
                 }
                 ServiceKind::Group => {
-                    mount(routes, slot, *kind, scrm_group::service(db.clone(), alert_notifier(&config)?))
+                    let welcomes =
+                        scrm_group::Welcomes { wecom: wecom_client(&config)?, clients: Some(clients.clone()) };
+                    mount(routes, slot, *kind, scrm_group::service(db.clone(), alert_notifier(&config)?, welcomes))
                 }
                 ServiceKind::Messaging => {
                     let setup = scrm_messaging::Setup::new(

@@ -4,6 +4,8 @@ pub mod activity;
 pub mod alerts;
 pub mod list;
 pub mod tags;
+pub mod welcome;
+pub mod join_ways;
 
 use std::future::Future;
 
@@ -12,6 +14,7 @@ use scrm_storage::{Db, Dialect, push_store_filter};
 use sqlx::error::ErrorKind;
 use sqlx::{AnyConnection, FromRow, QueryBuilder};
 
+use crate::welcome::fresh_customer_joins;
 use crate::domain::{
     ChatRecord, ChatSnapshot, Departure, MemberInput, MemberRecord, Merge, merge_dismissal, merge_member_changes,
     merge_snapshot, version_gap,
@@ -208,6 +211,10 @@ impl GroupStore {
             };
             let outcome = SnapshotOutcome { change, members_joined: merge.joined, members_left: merge.left };
             write_merge(&mut tx, self.db.dialect(), &snapshot.chat_id, &merge, stored.is_none(), now).await?;
+            if stored.is_some() {
+                let joins = fresh_customer_joins(&members, &merge.members, now);
+                welcome::queue_joins(&mut tx, self.db.dialect().insert_ignore(), &snapshot.chat_id, &joins, now).await?;
+            }
             tx.commit().await?;
             Ok(outcome)
         })
@@ -235,6 +242,8 @@ impl GroupStore {
             let member_version = if gap { "" } else { cur_mem_ver };
             let merge = merge_member_changes(&stored, &members, joined, departed, member_version, now);
             write_merge(&mut tx, self.db.dialect(), chat_id, &merge, false, now).await?;
+            let joins = fresh_customer_joins(&members, &merge.members, now);
+            welcome::queue_joins(&mut tx, self.db.dialect().insert_ignore(), chat_id, &joins, now).await?;
             tx.commit().await?;
             Ok(Some(MembersOutcome {
                 joined: merge.joined,
