@@ -149,13 +149,14 @@ async fn remove(
 }
 
 fn body(way: JoinWay) -> JoinWayBody {
+    let scene = match way.scene() {
+        JoinWayScene::Miniprogram => "miniprogram",
+        _ => "qr_code",
+    };
     JoinWayBody {
         id: way.id,
         config_id: way.config_id,
-        scene: match way.scene() {
-            JoinWayScene::Miniprogram => "miniprogram",
-            _ => "qr_code",
-        },
+        scene,
         remark: way.remark,
         auto_create_room: way.auto_create_room,
         room_base_name: way.room_base_name,

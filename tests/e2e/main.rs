@@ -18,3 +18,4 @@ mod search;
 mod sidebar;
 mod sync;
 mod wecom_callback;
+mod welcome;

@@ -69,8 +69,8 @@ impl GroupApi {
             }
         };
         let key = Some(key.as_str()).filter(|key| !key.is_empty());
-        row.id = self.store.insert_join_way(&row, key, now_millis()).await?;
-        let stored = self.store.join_way(row.id).await?.unwrap_or(row);
+        self.store.insert_join_way(&row, key, now_millis()).await?;
+        let stored = self.store.join_way_by(JoinWayKey::State, &row.state).await?.unwrap_or(row);
         Ok(CreateJoinWayResponse { join_way: Some(join_way_proto(stored)) })
     }
 

@@ -67,14 +67,14 @@ const SELECT: &str = "SELECT w.id, w.config_id, w.scene, w.remark, w.auto_create
      FROM group_join_way w";
 
 impl GroupStore {
-    /// Stores a way WeCom accepted; returns its id.
+    /// Stores a way WeCom accepted.
     pub async fn insert_join_way(
         &self,
         way: &JoinWayRow,
         idempotency_key: Option<&str>,
         now: i64,
-    ) -> Result<i64, sqlx::Error> {
-        let done = sqlx::query(
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
             "INSERT INTO group_join_way (config_id, scene, remark, auto_create_room, room_base_name, room_base_id, \
              chat_ids, state, mark_source, qr_code, campaign_id, idempotency_key, created_at, updated_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -95,7 +95,7 @@ impl GroupStore {
         .bind(now)
         .execute(self.db.pool())
         .await?;
-        done.last_insert_id().ok_or_else(|| sqlx::Error::Protocol("the database returned no join way id".into()))
+        Ok(())
     }
 
     /// The way with scrm id `id`.

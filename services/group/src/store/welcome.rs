@@ -117,7 +117,8 @@ pub async fn queue_joins(
 impl GroupStore {
     /// Stores a new rule; returns its id.
     pub async fn insert_welcome_rule(&self, rule: &WelcomeRule, now: i64) -> Result<i64, sqlx::Error> {
-        let done = sqlx::query(
+        let mut connection = self.db.pool().acquire().await?;
+        sqlx::query(
             "INSERT INTO group_welcome_rule (rule, scope_kind, enabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
         )
         .bind(hex(&rule.encode_to_vec()))
@@ -125,9 +126,13 @@ impl GroupStore {
         .bind(i32::from(rule.enabled))
         .bind(now)
         .bind(now)
-        .execute(self.db.pool())
+        .execute(&mut *connection)
         .await?;
-        done.last_insert_id().ok_or_else(|| sqlx::Error::Protocol("the database returned no rule id".into()))
+        let last_id = match self.db.dialect() {
+            scrm_storage::Dialect::Sqlite => "SELECT last_insert_rowid()",
+            scrm_storage::Dialect::MySql => "SELECT CAST(LAST_INSERT_ID() AS SIGNED)",
+        };
+        sqlx::query_scalar(last_id).fetch_one(&mut *connection).await
     }
 
     /// The rule `id`.
@@ -260,6 +265,16 @@ impl GroupStore {
             .await?;
         }
         Ok(())
+    }
+
+    /// Members of a group welcomed by a robot post.
+    pub async fn welcomed_members(&self, chat_id: &str) -> Result<std::collections::HashSet<String>, sqlx::Error> {
+        let userids: Vec<String> =
+            sqlx::query_scalar("SELECT DISTINCT userid FROM group_welcome_join WHERE chat_id = ? AND state = 1")
+                .bind(chat_id)
+                .fetch_all(self.db.pool())
+                .await?;
+        Ok(userids.into_iter().collect())
     }
 
     /// Name and owner of a group.
