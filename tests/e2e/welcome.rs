@@ -9,8 +9,8 @@ use std::time::Duration;
 use scrm_proto::group::v1::group_service_client::GroupServiceClient;
 use scrm_proto::group::v1::{
     ContactWelcomeSkipReason, CreateJoinWayRequest, CreateWelcomeRuleRequest, GetGroupRequest, JoinWayScene,
-    SendContactWelcomeRequest, UpdateWelcomeSettingsRequest, WelcomeChannel, WelcomeContent, WelcomeRule,
-    WelcomeScope, WelcomeScopeKind, WelcomeSettings, get_group_request,
+    SendContactWelcomeRequest, UpdateWelcomeSettingsRequest, WelcomeChannel, WelcomeContent, WelcomeRule, WelcomeScope,
+    WelcomeScopeKind, WelcomeSettings, get_group_request,
 };
 use scrm_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use scrm_proto::identity::v1::{IngestCallbackEventRequest, ListCallbackEventsRequest, ReprocessCallbackEventRequest};
@@ -51,9 +51,14 @@ fn robot_posts(sim: &Simulator) -> Vec<String> {
 
 /// (state, type, welcomed) of a member on the group's detail.
 async fn member_on_detail(channel: Channel, chat_id: &str, userid: &str) -> Option<(String, i32, bool)> {
-    let request = GetGroupRequest { key: Some(get_group_request::Key::ChatId(chat_id.into())), include_left_members: false };
+    let request =
+        GetGroupRequest { key: Some(get_group_request::Key::ChatId(chat_id.into())), include_left_members: false };
     let detail = GroupServiceClient::new(channel).get_group(request).await.ok()?.into_inner();
-    detail.members.into_iter().find(|member| member.userid == userid).map(|member| (member.state, member.r#type, member.welcomed))
+    detail
+        .members
+        .into_iter()
+        .find(|member| member.userid == userid)
+        .map(|member| (member.state, member.r#type, member.welcomed))
 }
 
 #[tokio::test]
@@ -74,16 +79,32 @@ async fn join_way_members_get_one_robot_welcome_and_bursts_one_combined_welcome(
             .collect();
         (group.chat_id.clone(), staff.unwrap().userid.clone(), customers)
     });
-    let robot = UpsertGroupRobotRequest { chat_id: chat_id.clone(), name: "小助手".into(), webhook_key: ROBOT_KEY.into(), enabled: true };
+    let robot = UpsertGroupRobotRequest {
+        chat_id: chat_id.clone(),
+        name: "小助手".into(),
+        webhook_key: ROBOT_KEY.into(),
+        enabled: true,
+    };
     MessagingServiceClient::new(channel.clone()).upsert_group_robot(robot).await.unwrap();
-    let window = WelcomeSettings { robot_burst_window: Some(prost_types::Duration { seconds: 3, nanos: 0 }), ..WelcomeSettings::default() };
+    let window = WelcomeSettings {
+        robot_burst_window: Some(prost_types::Duration { seconds: 3, nanos: 0 }),
+        ..WelcomeSettings::default()
+    };
     let settings = UpdateWelcomeSettingsRequest {
         settings: Some(window),
         update_mask: Some(prost_types::FieldMask { paths: vec!["robot_burst_window".into()] }),
     };
     group.update_welcome_settings(settings).await.unwrap();
-    let welcome = rule("春季活动欢迎语", campaign("e2e_spring"), WelcomeChannel::Robot, "欢迎%NICKNAME%加入%GROUP_NAME%！");
-    let rule_id = group.create_welcome_rule(CreateWelcomeRuleRequest { rule: Some(welcome) }).await.unwrap().into_inner().rule.unwrap().id;
+    let welcome =
+        rule("春季活动欢迎语", campaign("e2e_spring"), WelcomeChannel::Robot, "欢迎%NICKNAME%加入%GROUP_NAME%！");
+    let rule_id = group
+        .create_welcome_rule(CreateWelcomeRuleRequest { rule: Some(welcome) })
+        .await
+        .unwrap()
+        .into_inner()
+        .rule
+        .unwrap()
+        .id;
     let way = CreateJoinWayRequest {
         scene: JoinWayScene::QrCode as i32,
         remark: "春季活动".into(),
@@ -113,7 +134,11 @@ async fn join_way_members_get_one_robot_welcome_and_bursts_one_combined_welcome(
     let mut identity = IdentityServiceClient::new(channel.clone());
     let events = identity.list_callback_events(ListCallbackEventsRequest::default()).await.unwrap().into_inner().events;
     let join = events.iter().find(|event| event.raw_xml.contains("add_member")).unwrap().clone();
-    let again = IngestCallbackEventRequest { dedup_key: join.dedup_key.clone(), raw_xml: join.raw_xml.clone(), received_at: None };
+    let again = IngestCallbackEventRequest {
+        dedup_key: join.dedup_key.clone(),
+        raw_xml: join.raw_xml.clone(),
+        received_at: None,
+    };
     assert!(identity.ingest_callback_event(again).await.unwrap().into_inner().duplicate);
     identity.reprocess_callback_event(ReprocessCallbackEventRequest { id: join.id }).await.unwrap();
 
@@ -128,18 +153,31 @@ async fn join_way_members_get_one_robot_welcome_and_bursts_one_combined_welcome(
     let welcomed = eventually(21, async || {
         let mut welcomed = 0;
         for customer in &customers {
-            welcomed += i32::from(member_on_detail(channel.clone(), &chat_id, customer).await.is_some_and(|member| member.2));
+            welcomed +=
+                i32::from(member_on_detail(channel.clone(), &chat_id, customer).await.is_some_and(|member| member.2));
         }
         Some(welcomed)
     })
     .await;
     assert_eq!(welcomed, Some(21));
-    let rule = group.get_welcome_rule(scrm_proto::group::v1::GetWelcomeRuleRequest { id: rule_id }).await.unwrap().into_inner().rule.unwrap();
+    let rule = group
+        .get_welcome_rule(scrm_proto::group::v1::GetWelcomeRuleRequest { id: rule_id })
+        .await
+        .unwrap()
+        .into_inner()
+        .rule
+        .unwrap();
     assert_eq!(rule.welcomed_count, 21, "each customer join welcomed once");
     assert_eq!(robot_posts(&sim).len(), 2, "the redelivered join was not welcomed again");
 
     // A retried create returns the same way and creates no second WeCom configuration.
-    let retried = CreateJoinWayRequest { idempotency_key: "e2e-join-way".into(), scene: JoinWayScene::QrCode as i32, chat_id_list: vec![chat_id.clone()], state: "e2e_spring".into(), ..CreateJoinWayRequest::default() };
+    let retried = CreateJoinWayRequest {
+        idempotency_key: "e2e-join-way".into(),
+        scene: JoinWayScene::QrCode as i32,
+        chat_id_list: vec![chat_id.clone()],
+        state: "e2e_spring".into(),
+        ..CreateJoinWayRequest::default()
+    };
     let retried = group.create_join_way(retried).await.unwrap().into_inner().join_way.unwrap();
     assert_eq!((retried.id, retried.config_id.clone(), retried.joined_count), (way.id, way.config_id.clone(), 22));
 }
@@ -150,17 +188,29 @@ async fn contact_way_customers_get_send_welcome_msg_inside_the_window() {
     let channel = app.channel().await;
     full_sync(channel.clone()).await;
     let mut group = GroupServiceClient::new(channel.clone());
-    let welcome = rule("海报欢迎语", campaign("e2e_poster"), WelcomeChannel::ContactWelcomeMsg, "你好，我是%OWNER_NAME%，欢迎！");
+    let welcome =
+        rule("海报欢迎语", campaign("e2e_poster"), WelcomeChannel::ContactWelcomeMsg, "你好，我是%OWNER_NAME%，欢迎！");
     group.create_welcome_rule(CreateWelcomeRuleRequest { rule: Some(welcome) }).await.unwrap();
     let userid = sim.with_world(|world| {
         world.staff.iter().find(|staff| staff.customer_contact && staff.status == 1).unwrap().userid.clone()
     });
-    let way = ContactWay { way_type: 1, scene: 2, state: "e2e_poster".into(), user: vec![userid.clone()], ..ContactWay::default() };
+    let way = ContactWay {
+        way_type: 1,
+        scene: 2,
+        state: "e2e_poster".into(),
+        user: vec![userid.clone()],
+        ..ContactWay::default()
+    };
     let config_id = wecom.add_contact_way(&way).await.unwrap().config_id;
 
     let added = sim.scan_contact_way(&config_id).unwrap();
     let sent = eventually(1, async || {
-        Some(sim.delivered().iter().filter(|delivered| delivered.api == "send_welcome_msg" && delivered.to == added.external_userid).count())
+        Some(
+            sim.delivered()
+                .iter()
+                .filter(|delivered| delivered.api == "send_welcome_msg" && delivered.to == added.external_userid)
+                .count(),
+        )
     })
     .await;
     assert_eq!(sent, Some(1), "send_welcome_msg was accepted, so inside the 20 s window (the simulator refuses later)");

@@ -20,7 +20,7 @@ CREATE TABLE group_join_way (
     updated_at BIGINT NOT NULL,
     UNIQUE KEY group_join_way_state (state),
     UNIQUE KEY group_join_way_idempotency (idempotency_key)
-);
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_ci;
 
 -- Welcome rules. rule: the WelcomeRule message without its counts, protobuf-encoded and hex-written;
 -- scope_kind (WelcomeScopeKind) and enabled repeat it for filtering.
@@ -31,14 +31,14 @@ CREATE TABLE group_welcome_rule (
     enabled INT NOT NULL,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
-);
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_ci;
 
 -- Corp-wide welcome settings: one row (id 1), the WelcomeSettings message, hex-written.
 CREATE TABLE group_welcome_settings (
     id BIGINT NOT NULL PRIMARY KEY,
     settings TEXT NOT NULL,
     updated_at BIGINT NOT NULL
-);
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_ci;
 
 -- Customer joins waiting for, or done with, a robot welcome: one row per group, member and join time, the durable
 -- dedupe key that welcomes each join at most once. state: 0 pending, 1 welcomed, 2 skipped (reason says why).
@@ -58,7 +58,7 @@ CREATE TABLE group_welcome_join (
     PRIMARY KEY (chat_id, userid, joined_at),
     KEY group_welcome_join_state (state, chat_id),
     KEY group_welcome_join_done (chat_id, done_at)
-);
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_ci;
 
 -- Contact welcomes (send_welcome_msg) by idempotency key: the first result, returned to retries.
 -- skip_reason: ContactWelcomeSkipReason.
@@ -71,7 +71,7 @@ CREATE TABLE group_contact_welcome (
     skip_reason INT NOT NULL DEFAULT 0,
     errcode INT NOT NULL DEFAULT 0,
     created_at BIGINT NOT NULL
-);
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_ci;
 
 -- The WeCom group welcome template each group carries, as recorded by RecordWelcomeTemplateApplied, with the
 -- revision of its rule at that time.
@@ -80,4 +80,4 @@ CREATE TABLE group_welcome_carried (
     template_id VARCHAR(128) NOT NULL,
     revision BIGINT NOT NULL,
     recorded_at BIGINT NOT NULL
-);
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_ci;

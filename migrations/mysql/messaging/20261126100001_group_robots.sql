@@ -9,7 +9,7 @@ CREATE TABLE messaging_group_robot (
     last_errcode INT NOT NULL DEFAULT 0,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
-);
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_ci;
 
 -- Robot posts by idempotency key: the first result (state: RobotDeliveryState), returned to retries. Posts that
 -- reached WeCom (state 1) count towards the robot's 20 per minute.
@@ -22,4 +22,4 @@ CREATE TABLE messaging_robot_post (
     errmsg VARCHAR(1024) NOT NULL DEFAULT '',
     created_at BIGINT NOT NULL,
     KEY messaging_robot_post_chat (chat_id, created_at)
-);
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_ci;

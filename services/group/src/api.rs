@@ -76,7 +76,12 @@ pub struct GroupApi {
 impl GroupApi {
     /// Handlers over `store`, telling time by `clock`, reaching WeCom through `wecom` (join ways, contact
     /// welcomes), waking the welcome worker through `welcome_wake` when a rule changes.
-    pub fn new(store: GroupStore, clock: Arc<dyn Clock>, wecom: Option<WeComClient>, welcome_wake: Arc<Notify>) -> Self {
+    pub fn new(
+        store: GroupStore,
+        clock: Arc<dyn Clock>,
+        wecom: Option<WeComClient>,
+        welcome_wake: Arc<Notify>,
+    ) -> Self {
         GroupApi { store, clock, wecom, welcome_wake }
     }
 }
@@ -595,7 +600,7 @@ mod tests {
     use super::*;
 
     fn api(db: Db) -> GroupApi {
-        GroupApi::new(GroupStore::new(db), Arc::new(crate::clock::SystemClock))
+        GroupApi::new(GroupStore::new(db), Arc::new(crate::clock::SystemClock), None, Arc::new(Notify::new()))
     }
 
     fn as_role<T>(role: Role, message: T) -> Request<T> {

@@ -2,10 +2,10 @@
 
 pub mod activity;
 pub mod alerts;
+pub mod join_ways;
 pub mod list;
 pub mod tags;
 pub mod welcome;
-pub mod join_ways;
 
 use std::future::Future;
 
@@ -14,11 +14,11 @@ use scrm_storage::{Db, Dialect, push_store_filter};
 use sqlx::error::ErrorKind;
 use sqlx::{AnyConnection, FromRow, QueryBuilder};
 
-use crate::welcome::fresh_customer_joins;
 use crate::domain::{
     ChatRecord, ChatSnapshot, Departure, MemberInput, MemberRecord, Merge, merge_dismissal, merge_member_changes,
     merge_snapshot, version_gap,
 };
+use crate::welcome::fresh_customer_joins;
 
 /// What happened to one group snapshot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,7 +213,8 @@ impl GroupStore {
             write_merge(&mut tx, self.db.dialect(), &snapshot.chat_id, &merge, stored.is_none(), now).await?;
             if stored.is_some() {
                 let joins = fresh_customer_joins(&members, &merge.members, now);
-                welcome::queue_joins(&mut tx, self.db.dialect().insert_ignore(), &snapshot.chat_id, &joins, now).await?;
+                welcome::queue_joins(&mut tx, self.db.dialect().insert_ignore(), &snapshot.chat_id, &joins, now)
+                    .await?;
             }
             tx.commit().await?;
             Ok(outcome)
@@ -429,7 +430,7 @@ fn lost_a_race(error: &sqlx::Error) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     async fn insert_group(db: &Db, chat_id: &str, store_id: Option<&str>, dismissed_at: Option<i64>) {
@@ -459,7 +460,8 @@ mod tests {
         assert_eq!(store.count_groups(&StoreScope::Only(vec!["s3".into()])).await.unwrap(), 0);
     }
 
-    fn member(userid: &str, member_type: i32, joined_at: i64) -> MemberInput {
+    /// A member joining through join way `join-way-1`.
+    pub(crate) fn member(userid: &str, member_type: i32, joined_at: i64) -> MemberInput {
         MemberInput {
             userid: userid.to_owned(),
             member_type,
@@ -473,7 +475,8 @@ mod tests {
         }
     }
 
-    fn snapshot(chat_id: &str, members: Vec<MemberInput>, observed_at: i64) -> ChatSnapshot {
+    /// A complete snapshot of group `chat_id`.
+    pub(crate) fn snapshot(chat_id: &str, members: Vec<MemberInput>, observed_at: i64) -> ChatSnapshot {
         ChatSnapshot {
             chat_id: chat_id.to_owned(),
             name: "盲盒福利群".to_owned(),

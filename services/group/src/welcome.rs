@@ -234,7 +234,11 @@ fn specificity(rule: &WelcomeRule) -> u8 {
 
 /// The rule that welcomes `target` through `channel`: among enabled rules using the channel and covering the
 /// target, the most specific scope, then the highest priority, then the newest.
-pub fn pick_rule<'a>(rules: &'a [WelcomeRule], target: &JoinTarget, channel: WelcomeChannel) -> Option<&'a WelcomeRule> {
+pub fn pick_rule<'a>(
+    rules: &'a [WelcomeRule],
+    target: &JoinTarget,
+    channel: WelcomeChannel,
+) -> Option<&'a WelcomeRule> {
     rules
         .iter()
         .filter(|rule| rule.enabled && rule.channels.contains(&(channel as i32)) && covers(rule, target))
@@ -302,8 +306,10 @@ mod tests {
         unknown.content.as_mut().unwrap().text = "%PHONE%".into();
         assert_eq!(check_rule(&unknown).unwrap_err().0, "content.text");
         let mut no_url = good.clone();
-        no_url.content.as_mut().unwrap().attachment =
-            Some(welcome_content::Attachment::Link(LinkAttachment { title: "活动".into(), ..LinkAttachment::default() }));
+        no_url.content.as_mut().unwrap().attachment = Some(welcome_content::Attachment::Link(LinkAttachment {
+            title: "活动".into(),
+            ..LinkAttachment::default()
+        }));
         assert_eq!(check_rule(&no_url).unwrap_err().0, "content.link");
         let mut no_groups = rule(1, WelcomeScopeKind::Groups, &[WelcomeChannel::Robot]);
         no_groups.scope.as_mut().unwrap().chat_ids.clear();

@@ -99,7 +99,8 @@ impl WelcomeWorker {
         let mut batches: Vec<(&WelcomeRule, Vec<QueuedJoin>)> = Vec::new();
         let mut unruled = Vec::new();
         for join in joins {
-            let target = JoinTarget { chat_id: chat_id.to_owned(), tag_ids: tag_ids.clone(), state: join.member_state.clone() };
+            let target =
+                JoinTarget { chat_id: chat_id.to_owned(), tag_ids: tag_ids.clone(), state: join.member_state.clone() };
             match pick_rule(rules, &target, WelcomeChannel::Robot) {
                 Some(rule) if template_welcomes(rule, carried.as_ref()) => unruled.push((join, "WeCom's template")),
                 Some(rule) => match batches.iter_mut().find(|(batch_rule, _)| batch_rule.id == rule.id) {
@@ -118,7 +119,8 @@ impl WelcomeWorker {
             let names: Vec<String> = batch.iter().map(|join| join.name.clone()).collect();
             let facts = self.store.group_facts(chat_id).await?;
             let nicknames = combined_names(&names, settings.max_names);
-            let content = robot_content(&rule.content.clone().unwrap_or_default(), &nicknames, &facts.name, &facts.owner_userid);
+            let content =
+                robot_content(&rule.content.clone().unwrap_or_default(), &nicknames, &facts.name, &facts.owner_userid);
             match self.post(chat_id, content, &key).await {
                 Ok(()) => self.store.finish_joins(&batch, JOIN_WELCOMED, rule.id, &key, "", now).await?,
                 Err(Some(reason)) => self.store.finish_joins(&batch, JOIN_SKIPPED, rule.id, &key, &reason, now).await?,
@@ -148,7 +150,9 @@ impl WelcomeWorker {
         };
         match response.state() {
             RobotDeliveryState::Sent => Ok(()),
-            RobotDeliveryState::Failed if response.errcode == NO_ROBOT => Err(Some("the group has no robot".to_owned())),
+            RobotDeliveryState::Failed if response.errcode == NO_ROBOT => {
+                Err(Some("the group has no robot".to_owned()))
+            }
             RobotDeliveryState::Failed if response.errcode == ROBOT_RATE || response.errcode == -1 => Err(None),
             RobotDeliveryState::Queued | RobotDeliveryState::Unspecified => Err(None),
             RobotDeliveryState::Failed => Err(Some(format!("WeCom errcode {}: {}", response.errcode, response.errmsg))),

@@ -5,16 +5,16 @@ use scrm_kernel::paging::{BeforeId, page_size};
 use scrm_kernel::{ApiError, Caller, ErrorCode, Role};
 use scrm_proto::messaging::v1::messaging_service_server::MessagingService;
 use scrm_proto::messaging::v1::{
-    DeleteGroupRobotRequest, DeleteGroupRobotResponse, ListGroupRobotsRequest, ListGroupRobotsResponse,
-    SendRobotMessageRequest, SendRobotMessageResponse, UpsertGroupRobotRequest, UpsertGroupRobotResponse,
     Broadcast, BroadcastAttachment, BroadcastGroupResult, BroadcastReport, BroadcastTargetFilter, BroadcastTargets,
-    CancelBroadcastRequest, CancelBroadcastResponse, CreateBroadcastRequest, CreateBroadcastResponse, ErrcodeCount,
-    ErrorLoss, GetBroadcastRequest, GetBroadcastResponse, ImageAttachment, LinkAttachment,
-    ListBroadcastGroupResultsRequest, ListBroadcastGroupResultsResponse, ListBroadcastsRequest, ListBroadcastsResponse,
-    MiniprogramAttachment, OwnerRemindResult, OwnerTaskPreview, PreviewBroadcastRequest, PreviewBroadcastResponse,
-    PreviewTargetGroup, QuotaFlaggedGroup, QuotaLoss, RemindOwnersRequest, RemindOwnersResponse, RemindSkipReason,
-    RescheduleBroadcastRequest, RescheduleBroadcastResponse, UnconfirmedLoss, UnconfirmedOwner, ValidationIssue,
-    broadcast_attachment,
+    CancelBroadcastRequest, CancelBroadcastResponse, CreateBroadcastRequest, CreateBroadcastResponse,
+    DeleteGroupRobotRequest, DeleteGroupRobotResponse, ErrcodeCount, ErrorLoss, GetBroadcastRequest,
+    GetBroadcastResponse, ImageAttachment, LinkAttachment, ListBroadcastGroupResultsRequest,
+    ListBroadcastGroupResultsResponse, ListBroadcastsRequest, ListBroadcastsResponse, ListGroupRobotsRequest,
+    ListGroupRobotsResponse, MiniprogramAttachment, OwnerRemindResult, OwnerTaskPreview, PreviewBroadcastRequest,
+    PreviewBroadcastResponse, PreviewTargetGroup, QuotaFlaggedGroup, QuotaLoss, RemindOwnersRequest,
+    RemindOwnersResponse, RemindSkipReason, RescheduleBroadcastRequest, RescheduleBroadcastResponse,
+    SendRobotMessageRequest, SendRobotMessageResponse, UnconfirmedLoss, UnconfirmedOwner, UpsertGroupRobotRequest,
+    UpsertGroupRobotResponse, ValidationIssue, broadcast_attachment,
 };
 use tonic::{Request, Response, Status};
 

@@ -54,8 +54,9 @@ impl GroupApi {
             row.state = format!("jw{}", now_millis());
         }
         if self.store.join_way_by(JoinWayKey::State, &row.state).await?.is_some() {
-            return Err(ApiError::new(ErrorCode::AlreadyExists, format!("a join way with state {} exists", row.state))
-                .into());
+            return Err(
+                ApiError::new(ErrorCode::AlreadyExists, format!("a join way with state {} exists", row.state)).into()
+            );
         }
         let wecom = self.wecom_client()?;
         let wecom_way = wecom_join_way(&row);
@@ -94,8 +95,7 @@ impl GroupApi {
     ) -> Result<ListJoinWaysResponse, GroupError> {
         let size = page_size(request.page_size)?;
         let before = BeforeId::parse(&request.page_token)?;
-        let filter =
-            JoinWayFilter { state: request.state, chat_id: request.chat_id, campaign_id: request.campaign_id };
+        let filter = JoinWayFilter { state: request.state, chat_id: request.chat_id, campaign_id: request.campaign_id };
         let rows = self.store.list_join_ways(&filter, before.map(|before| before.0), size).await?;
         let next_page_token = BeforeId::next_token(rows.last().map(|row| row.id), rows.len(), size);
         Ok(ListJoinWaysResponse { join_ways: rows.into_iter().map(join_way_proto).collect(), next_page_token })

@@ -10,8 +10,8 @@ use scrm_proto::group::v1::{
     GetWelcomeCoverageRequest, GetWelcomeCoverageResponse, GetWelcomeRuleRequest, GetWelcomeRuleResponse,
     GetWelcomeSettingsResponse, ListWelcomeRulesRequest, ListWelcomeRulesResponse, RecordWelcomeTemplateAppliedRequest,
     RecordWelcomeTemplateAppliedResponse, TemplateSyncState, UpdateWelcomeRuleRequest, UpdateWelcomeRuleResponse,
-    UpdateWelcomeSettingsRequest, UpdateWelcomeSettingsResponse, WelcomeChannel, WelcomeCoverage,
-    WelcomeCoverageEntry, WelcomeRule, WelcomeTemplateSync,
+    UpdateWelcomeSettingsRequest, UpdateWelcomeSettingsResponse, WelcomeChannel, WelcomeCoverage, WelcomeCoverageEntry,
+    WelcomeRule, WelcomeTemplateSync,
 };
 
 use super::{GroupApi, now_millis, timestamp};
@@ -48,8 +48,14 @@ fn pending_template(rule: &WelcomeRule, previous: Option<WelcomeTemplateSync>) -
 
 impl GroupApi {
     /// The rule with its counts.
-    async fn counted(&self, mut rule: WelcomeRule, groups: &[CoverageGroup], tags: &TagIndex) -> Result<WelcomeRule, GroupError> {
-        rule.group_count = groups.iter().filter(|group| crate::welcome::covers(&rule, &tags.target(group))).count() as i64;
+    async fn counted(
+        &self,
+        mut rule: WelcomeRule,
+        groups: &[CoverageGroup],
+        tags: &TagIndex,
+    ) -> Result<WelcomeRule, GroupError> {
+        rule.group_count =
+            groups.iter().filter(|group| crate::welcome::covers(&rule, &tags.target(group))).count() as i64;
         rule.welcomed_count = self.store.welcomed_count(rule.id).await?;
         Ok(rule)
     }
@@ -113,7 +119,8 @@ impl GroupApi {
         for rule in self.store.welcome_rules().await? {
             let wanted = before.is_none_or(|before| rule.id < before.0)
                 && (request.include_disabled || rule.enabled)
-                && (request.scope_kind == 0 || rule.scope.as_ref().is_some_and(|scope| scope.kind == request.scope_kind))
+                && (request.scope_kind == 0
+                    || rule.scope.as_ref().is_some_and(|scope| scope.kind == request.scope_kind))
                 && (request.chat_id.is_empty()
                     || group.is_some_and(|group| crate::welcome::covers(&rule, &tags.target(group))));
             if wanted {
@@ -233,7 +240,8 @@ impl GroupApi {
         if wants("contact_welcome_enabled") {
             settings.contact_welcome_enabled = change.contact_welcome_enabled;
         }
-        check_settings(&settings).map_err(|(field, message)| ApiError::invalid(format!("settings.{field}"), message))?;
+        check_settings(&settings)
+            .map_err(|(field, message)| ApiError::invalid(format!("settings.{field}"), message))?;
         let now = now_millis();
         settings.updated_at = Some(timestamp(now));
         self.store.put_welcome_settings(&settings, now).await?;
@@ -248,7 +256,9 @@ impl GroupApi {
     ) -> Result<GetWelcomeCoverageResponse, GroupError> {
         let size = page_size(request.page_size)? as usize;
         let offset: usize = match request.page_token.strip_prefix("offset:") {
-            Some(offset) => offset.parse().map_err(|_| ApiError::invalid("page_token", "not a token of this server"))?,
+            Some(offset) => {
+                offset.parse().map_err(|_| ApiError::invalid("page_token", "not a token of this server"))?
+            }
             None if request.page_token.is_empty() => 0,
             None => return Err(ApiError::invalid("page_token", "not a token of this server").into()),
         };
@@ -317,7 +327,11 @@ struct TagIndex(HashMap<i64, Vec<i64>>);
 
 impl TagIndex {
     fn target(&self, group: &CoverageGroup) -> JoinTarget {
-        JoinTarget { chat_id: group.chat_id.clone(), tag_ids: self.0.get(&group.id).cloned().unwrap_or_default(), state: String::new() }
+        JoinTarget {
+            chat_id: group.chat_id.clone(),
+            tag_ids: self.0.get(&group.id).cloned().unwrap_or_default(),
+            state: String::new(),
+        }
     }
 }
 

@@ -154,15 +154,16 @@ impl GroupStore {
 
     /// Replaces rule `id`; false when it does not exist.
     pub async fn update_welcome_rule(&self, rule: &WelcomeRule, now: i64) -> Result<bool, sqlx::Error> {
-        let done =
-            sqlx::query("UPDATE group_welcome_rule SET rule = ?, scope_kind = ?, enabled = ?, updated_at = ? WHERE id = ?")
-                .bind(hex(&rule.encode_to_vec()))
-                .bind(rule.scope.as_ref().map_or(0, |scope| scope.kind))
-                .bind(i32::from(rule.enabled))
-                .bind(now)
-                .bind(rule.id)
-                .execute(self.db.pool())
-                .await?;
+        let done = sqlx::query(
+            "UPDATE group_welcome_rule SET rule = ?, scope_kind = ?, enabled = ?, updated_at = ? WHERE id = ?",
+        )
+        .bind(hex(&rule.encode_to_vec()))
+        .bind(rule.scope.as_ref().map_or(0, |scope| scope.kind))
+        .bind(i32::from(rule.enabled))
+        .bind(now)
+        .bind(rule.id)
+        .execute(self.db.pool())
+        .await?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -411,4 +412,94 @@ impl GroupStore {
         .await?;
         Ok(())
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use scrm_proto::group::v1::{WelcomeScope, WelcomeScopeKind};
+    use scrm_storage::Db;
+
+    use super::*;
+    use crate::store::join_ways::{JoinWayFilter, JoinWayKey, JoinWayRow};
+    use crate::store::tests::{member, snapshot};
+
+    const NOW: i64 = 1_800_000_000_000;
+
+    async fn rules_and_settings_round_trip(db: Db) {
+        db.migrate(&crate::MIGRATIONS).await.unwrap();
+        let store = GroupStore::new(db);
+        let rule = |name: &str| WelcomeRule {
+            name: name.into(),
+            scope: Some(WelcomeScope { kind: WelcomeScopeKind::Default as i32, ..WelcomeScope::default() }),
+            enabled: true,
+            ..WelcomeRule::default()
+        };
+        let first = store.insert_welcome_rule(&rule("甲"), NOW).await.unwrap();
+        let second = store.insert_welcome_rule(&rule("乙"), NOW).await.unwrap();
+        assert_ne!(first, second);
+        assert_eq!(
+            store.welcome_rule(second).await.unwrap().map(|rule| (rule.id, rule.name)),
+            Some((second, "乙".into()))
+        );
+        assert_eq!(store.welcome_rules().await.unwrap().len(), 2);
+        assert!(store.delete_welcome_rule(first).await.unwrap());
+        assert!(!store.delete_welcome_rule(first).await.unwrap());
+        assert_eq!(store.welcome_settings().await.unwrap(), None);
+        let settings = WelcomeSettings { robot_max_names: 5, ..WelcomeSettings::default() };
+        store.put_welcome_settings(&settings, NOW).await.unwrap();
+        store.put_welcome_settings(&settings, NOW).await.unwrap();
+        assert_eq!(store.welcome_settings().await.unwrap(), Some(settings));
+    }
+
+    async fn a_customer_join_is_queued_once_and_staff_never(db: Db) {
+        db.migrate(&crate::MIGRATIONS).await.unwrap();
+        let store = GroupStore::new(db);
+        let founders = vec![member("zhangsan", 1, NOW - 10_000)];
+        store.upsert_group_chat(&snapshot("wr1", founders.clone(), NOW - 5_000), NOW - 5_000).await.unwrap();
+        assert!(store.chats_with_pending_joins().await.unwrap().is_empty(), "a group's first sight welcomes nobody");
+        let mut joined = founders;
+        joined.extend([member("wm1", 2, NOW - 1_000), member("lisi", 1, NOW - 1_000)]);
+        for observed in [NOW, NOW + 1] {
+            store.upsert_group_chat(&snapshot("wr1", joined.clone(), observed), observed).await.unwrap();
+        }
+        let pending = store.pending_joins("wr1").await.unwrap();
+        assert_eq!(
+            pending.iter().map(|join| (join.userid.as_str(), join.member_state.as_str())).collect::<Vec<_>>(),
+            [("wm1", "join-way-1")]
+        );
+        store.finish_joins(&pending, JOIN_WELCOMED, 7, "batch-1", "", NOW).await.unwrap();
+        store.finish_joins(&pending, JOIN_SKIPPED, 0, "", "again", NOW).await.unwrap();
+        assert!(store.welcomed_members("wr1").await.unwrap().contains("wm1"));
+        assert_eq!(store.welcome_posts_since("wr1", NOW - 60_000).await.unwrap(), 1);
+        assert_eq!(store.welcomed_count(7).await.unwrap(), 1);
+        let (updated, unknown) = store.record_carried(&["wr1".into(), "nope".into()], "tpl", 2, NOW).await.unwrap();
+        assert_eq!((updated, unknown), (1, vec!["nope".to_owned()]));
+        assert_eq!(store.carried_template("wr1").await.unwrap(), Some(("tpl".into(), 2)));
+    }
+
+    async fn join_ways_are_found_by_key_and_group(db: Db) {
+        db.migrate(&crate::MIGRATIONS).await.unwrap();
+        let store = GroupStore::new(db);
+        let way = JoinWayRow {
+            config_id: "cfg1".into(),
+            scene: 2,
+            chat_ids: "wr1,wr2".into(),
+            state: "s1".into(),
+            ..JoinWayRow::default()
+        };
+        store.insert_join_way(&way, Some("key-1"), NOW).await.unwrap();
+        let stored = store.join_way_by(JoinWayKey::IdempotencyKey, "key-1").await.unwrap().unwrap();
+        assert_eq!(store.join_way(stored.id).await.unwrap().map(|way| way.config_id), Some("cfg1".into()));
+        let by_group = |chat_id: &str| JoinWayFilter { chat_id: chat_id.into(), ..JoinWayFilter::default() };
+        assert_eq!(store.list_join_ways(&by_group("wr2"), None, 20).await.unwrap().len(), 1);
+        assert!(store.list_join_ways(&by_group("wr"), None, 20).await.unwrap().is_empty());
+        store.delete_join_way(stored.id).await.unwrap();
+        assert_eq!(store.join_way_by(JoinWayKey::ConfigId, "cfg1").await.unwrap(), None);
+    }
+
+    scrm_storage::store_test_suite!(
+        rules_and_settings_round_trip,
+        a_customer_join_is_queued_once_and_staff_never,
+        join_ways_are_found_by_key_and_group,
+    );
 }

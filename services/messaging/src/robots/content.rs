@@ -108,8 +108,7 @@ mod tests {
     fn contents_map_to_webhook_bodies_and_bad_ones_name_the_field() {
         let text = RobotMessageContent {
             body: Some(robot_message_content::Body::Text(RobotText {
-                content: "欢迎".into(),
-                ..RobotText::default()
+                content: "欢迎".into(), ..RobotText::default()
             })),
         };
         let message = webhook_message(Some(text)).unwrap();

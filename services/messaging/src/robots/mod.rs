@@ -132,8 +132,8 @@ impl Robots {
         if key.is_empty() || key.len() > MAX_KEY_LEN {
             return Err(ApiError::invalid("idempotency_key", "idempotency_key is required (at most 255 bytes)").into());
         }
-        let message = content::webhook_message(request.content)
-            .map_err(|(field, message)| ApiError::invalid(field, message))?;
+        let message =
+            content::webhook_message(request.content).map_err(|(field, message)| ApiError::invalid(field, message))?;
         if let Some(post) = self.store.post(&key).await? {
             return Ok(SendRobotMessageResponse { replayed: true, ..response(&post) });
         }
@@ -149,12 +149,9 @@ impl Robots {
             return Ok(response(&failed(ERRCODE_NO_WECOM, "WeCom is not configured", now)));
         };
         let post = match wecom.webhook_send(&robot.webhook_key, &message).await {
-            Ok(_) => PostRow {
-                state: RobotDeliveryState::Sent as i32,
-                errcode: 0,
-                errmsg: String::new(),
-                created_at: now,
-            },
+            Ok(_) => {
+                PostRow { state: RobotDeliveryState::Sent as i32, errcode: 0, errmsg: String::new(), created_at: now }
+            }
             Err(error) => {
                 let errcode = error.errcode().map_or(-1, |code| i32::try_from(code).unwrap_or(-1));
                 failed(errcode, &error.to_string(), now)

@@ -79,7 +79,8 @@ impl RobotStore {
 
     /// Robots in chat_id order after `after`, only of `chat_ids` when not empty.
     pub async fn list(&self, chat_ids: &[String], after: &str, limit: u32) -> Result<Vec<RobotRow>, sqlx::Error> {
-        let mut query = QueryBuilder::new(format!("SELECT {ROBOT_COLUMNS} FROM messaging_group_robot WHERE chat_id > "));
+        let mut query =
+            QueryBuilder::new(format!("SELECT {ROBOT_COLUMNS} FROM messaging_group_robot WHERE chat_id > "));
         query.push_bind(after.to_owned());
         if !chat_ids.is_empty() {
             query.push(" AND chat_id IN (");
@@ -104,21 +105,21 @@ impl RobotStore {
 
     /// The stored result of the post with `idempotency_key`.
     pub async fn post(&self, idempotency_key: &str) -> Result<Option<PostRow>, sqlx::Error> {
-        sqlx::query_as(
-            "SELECT state, errcode, errmsg, created_at FROM messaging_robot_post WHERE idempotency_key = ?",
-        )
-        .bind(idempotency_key)
-        .fetch_optional(self.db.pool())
-        .await
+        sqlx::query_as("SELECT state, errcode, errmsg, created_at FROM messaging_robot_post WHERE idempotency_key = ?")
+            .bind(idempotency_key)
+            .fetch_optional(self.db.pool())
+            .await
     }
 
     /// Posts to `chat_id` that reached WeCom since `since` (Unix ms).
     pub async fn sent_since(&self, chat_id: &str, since: i64) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM messaging_robot_post WHERE chat_id = ? AND state = 1 AND created_at > ?")
-            .bind(chat_id)
-            .bind(since)
-            .fetch_one(self.db.pool())
-            .await
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM messaging_robot_post WHERE chat_id = ? AND state = 1 AND created_at > ?",
+        )
+        .bind(chat_id)
+        .bind(since)
+        .fetch_one(self.db.pool())
+        .await
     }
 
     /// Records a post's result (the first one wins for a key) and the robot's last outcome.
@@ -155,4 +156,40 @@ impl RobotStore {
         .await?;
         Ok(())
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn robots_and_posts_round_trip(db: Db) {
+        db.migrate(&crate::MIGRATIONS).await.unwrap();
+        let store = RobotStore::new(db);
+        let robot = RobotRow {
+            chat_id: "wr1".into(),
+            name: "小助手".into(),
+            webhook_key: "key-1".into(),
+            enabled: 1,
+            last_sent_at: None,
+            last_errcode: 0,
+            created_at: 0,
+        };
+        store.upsert(&robot, 1_000).await.unwrap();
+        store.upsert(&RobotRow { name: "欢迎官".into(), ..robot.clone() }, 2_000).await.unwrap();
+        let stored = store.robot("wr1").await.unwrap().unwrap();
+        assert_eq!((stored.name.as_str(), stored.created_at), ("欢迎官", 1_000));
+        assert_eq!(store.list(&[], "", 20).await.unwrap().len(), 1);
+        assert!(store.list(&["wr2".into()], "", 20).await.unwrap().is_empty());
+        let sent = PostRow { state: 1, errcode: 0, errmsg: String::new(), created_at: 5_000 };
+        store.record_post("p1", "wr1", "group.welcome", &sent).await.unwrap();
+        store.record_post("p1", "wr1", "group.welcome", &PostRow { state: 3, ..sent.clone() }).await.unwrap();
+        assert_eq!(store.post("p1").await.unwrap(), Some(sent));
+        assert_eq!(store.sent_since("wr1", 4_000).await.unwrap(), 1);
+        assert_eq!(store.sent_since("wr1", 5_000).await.unwrap(), 0);
+        assert_eq!(store.robot("wr1").await.unwrap().unwrap().last_sent_at, Some(5_000));
+        assert!(store.delete("wr1").await.unwrap());
+        assert!(!store.delete("wr1").await.unwrap());
+    }
+
+    scrm_storage::store_test_suite!(robots_and_posts_round_trip);
 }
