@@ -8,9 +8,11 @@ use std::time::Duration;
 
 use scrm_proto::group::v1::group_service_client::GroupServiceClient;
 use scrm_proto::group::v1::{
-    ContactWelcomeSkipReason, CreateJoinWayRequest, CreateWelcomeRuleRequest, GetGroupRequest, JoinWayScene,
-    SendContactWelcomeRequest, UpdateWelcomeSettingsRequest, WelcomeChannel, WelcomeContent, WelcomeRule, WelcomeScope,
-    WelcomeScopeKind, WelcomeSettings, get_group_request,
+    ContactWelcomeSkipReason, CreateJoinWayRequest, CreateWelcomeRuleRequest, GetGroupRequest,
+    GetWelcomeCoverageRequest, GetWelcomeRuleRequest, JoinWayScene, RecordWelcomeTemplateAppliedRequest,
+    SendContactWelcomeRequest, TemplateSyncState, UpdateWelcomeRuleRequest, UpdateWelcomeSettingsRequest,
+    WelcomeChannel, WelcomeContent, WelcomeCoverage, WelcomeRule, WelcomeScope, WelcomeScopeKind, WelcomeSettings,
+    get_group_request,
 };
 use scrm_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use scrm_proto::identity::v1::{IngestCallbackEventRequest, ListCallbackEventsRequest, ReprocessCallbackEventRequest};
@@ -160,13 +162,7 @@ async fn join_way_members_get_one_robot_welcome_and_bursts_one_combined_welcome(
     })
     .await;
     assert_eq!(welcomed, Some(21));
-    let rule = group
-        .get_welcome_rule(scrm_proto::group::v1::GetWelcomeRuleRequest { id: rule_id })
-        .await
-        .unwrap()
-        .into_inner()
-        .rule
-        .unwrap();
+    let rule = group.get_welcome_rule(GetWelcomeRuleRequest { id: rule_id }).await.unwrap().into_inner().rule.unwrap();
     assert_eq!(rule.welcomed_count, 21, "each customer join welcomed once");
     assert_eq!(robot_posts(&sim).len(), 2, "the redelivered join was not welcomed again");
 
@@ -241,4 +237,72 @@ async fn contact_way_customers_get_send_welcome_msg_inside_the_window() {
     };
     let stale = group.send_contact_welcome(stale).await.unwrap().into_inner();
     assert_eq!(stale.skip_reason(), ContactWelcomeSkipReason::CodeExpired);
+}
+
+#[tokio::test]
+async fn group_template_rules_sync_to_wecom_and_coverage_shows_the_gaps() {
+    let Corp { sim, app, .. } = corp().await;
+    let channel = app.channel().await;
+    full_sync(channel.clone()).await;
+    let mut group = GroupServiceClient::new(channel.clone());
+    let default = WelcomeScope { kind: WelcomeScopeKind::Default as i32, ..WelcomeScope::default() };
+    let welcome = rule("默认入群欢迎语", default, WelcomeChannel::GroupTemplate, "欢迎%NICKNAME%，新人福利看群公告");
+    let created = group.create_welcome_rule(CreateWelcomeRuleRequest { rule: Some(welcome) }).await.unwrap();
+    let rule_id = created.into_inner().rule.unwrap().id;
+    let reader = group.clone();
+    let synced = move |revision: i64| {
+        let mut group = reader.clone();
+        async move {
+            let request = GetWelcomeRuleRequest { id: rule_id };
+            let rule = group.get_welcome_rule(request).await.ok()?.into_inner().rule?;
+            let template = rule.template?;
+            (template.sync_state() == TemplateSyncState::Synced && template.synced_revision == revision)
+                .then_some(template.template_id)
+        }
+    };
+    let template_id = eventually(true, async || Some(synced(1).await.is_some())).await;
+    assert_eq!(template_id, Some(true), "the worker mirrors the rule into a WeCom template");
+    let template_id = synced(1).await.unwrap();
+    assert_eq!(sim.stats().calls.get("externalcontact/group_welcome_template/add"), Some(&1));
+
+    let chat_ids: Vec<String> = sim.with_world(|world| {
+        world.groups.iter().filter(|group| !group.dismissed).take(2).map(|group| group.chat_id.clone()).collect()
+    });
+    let applied = RecordWelcomeTemplateAppliedRequest { chat_ids: chat_ids.clone(), template_id: template_id.clone() };
+    assert_eq!(group.record_welcome_template_applied(applied).await.unwrap().into_inner().updated, 2);
+    let reader = group.clone();
+    let coverage = move |coverages: Vec<WelcomeCoverage>| {
+        let mut group = reader.clone();
+        async move {
+            let request = GetWelcomeCoverageRequest {
+                coverages: coverages.into_iter().map(|coverage| coverage as i32).collect(),
+                page_size: 200,
+                ..GetWelcomeCoverageRequest::default()
+            };
+            group.get_welcome_coverage(request).await.unwrap().into_inner()
+        }
+    };
+    let before = coverage(vec![WelcomeCoverage::Current]).await;
+    assert_eq!(before.current_groups, 2);
+    assert_eq!(before.missing_groups, before.applicable_groups - 2, "every other live group lacks the template");
+    let current: Vec<String> = before.entries.iter().map(|entry| entry.chat_id.clone()).collect();
+    assert_eq!(current.len(), 2);
+    assert!(chat_ids.iter().all(|chat_id| current.contains(chat_id)));
+
+    // Editing the text bumps the revision: WeCom's template is edited, and the two groups become outdated.
+    let get = GetWelcomeRuleRequest { id: rule_id };
+    let mut edited = group.get_welcome_rule(get).await.unwrap().into_inner().rule.unwrap();
+    edited.content =
+        Some(WelcomeContent { text: "欢迎%NICKNAME%！今晚8点盲盒秒杀".into(), attachment: None });
+    let update = UpdateWelcomeRuleRequest {
+        rule: Some(edited),
+        update_mask: Some(prost_types::FieldMask { paths: vec!["content".into()] }),
+    };
+    let updated = group.update_welcome_rule(update).await.unwrap().into_inner().rule.unwrap();
+    assert_eq!(updated.revision, 2);
+    assert_eq!(eventually(true, async || Some(synced(2).await.is_some())).await, Some(true));
+    assert_eq!(sim.stats().calls.get("externalcontact/group_welcome_template/edit"), Some(&1));
+    let after = coverage(vec![WelcomeCoverage::Outdated]).await;
+    assert_eq!((after.current_groups, after.outdated_groups), (0, 2));
+    assert_eq!(after.coverage_bps, 0);
 }
