@@ -143,12 +143,11 @@ impl GroupApi {
         caller.require_any(&WELCOME_ROLES)?;
         let change = request.rule.ok_or_else(|| ApiError::invalid("rule", "rule is required"))?;
         let stored = self.store.welcome_rule(change.id).await?.ok_or_else(|| not_found(change.id))?;
-        let paths = request.update_mask.map(|mask| mask.paths).unwrap_or_default();
-        const FIELDS: [&str; 7] = ["name", "scope", "content", "channels", "enabled", "priority", "template.notify"];
-        if let Some(path) = paths.iter().find(|path| !FIELDS.contains(&path.as_str())) {
-            return Err(ApiError::invalid("update_mask", format!("{path} cannot be changed")).into());
-        }
-        let wants = |field: &str| paths.is_empty() || paths.iter().any(|path| path == field);
+        let mask = Mask::parse(
+            request.update_mask,
+            &["name", "scope", "content", "channels", "enabled", "priority", "template.notify"],
+        )?;
+        let wants = |field: &str| mask.wants(field);
         let mut rule = stored.clone();
         if wants("name") {
             rule.name = change.name.trim().to_owned();
@@ -197,10 +196,10 @@ impl GroupApi {
         caller.require_any(&WELCOME_ROLES)?;
         let rule = self.store.welcome_rule(request.id).await?.ok_or_else(|| not_found(request.id))?;
         let template_id = rule.template.map(|template| template.template_id).unwrap_or_default();
-        if let (false, Some(wecom)) = (template_id.is_empty(), &self.wecom) {
-            if let Err(error) = wecom.group_welcome_template_del(&template_id, None).await {
-                tracing::warn!(%error, template_id, "could not delete the WeCom welcome template of a deleted rule");
-            }
+        if let (false, Some(wecom)) = (template_id.is_empty(), &self.wecom)
+            && let Err(error) = wecom.group_welcome_template_del(&template_id, None).await
+        {
+            tracing::warn!(%error, template_id, "could not delete the WeCom welcome template of a deleted rule");
         }
         self.store.delete_welcome_rule(request.id).await?;
         Ok(DeleteWelcomeRuleResponse {})
@@ -220,13 +219,11 @@ impl GroupApi {
     ) -> Result<UpdateWelcomeSettingsResponse, GroupError> {
         caller.require_any(&WELCOME_ROLES)?;
         let change = request.settings.ok_or_else(|| ApiError::invalid("settings", "settings is required"))?;
-        let paths = request.update_mask.map(|mask| mask.paths).unwrap_or_default();
-        const FIELDS: [&str; 4] =
-            ["robot_burst_window", "robot_max_names", "robot_messages_per_minute", "contact_welcome_enabled"];
-        if let Some(path) = paths.iter().find(|path| !FIELDS.contains(&path.as_str())) {
-            return Err(ApiError::invalid("update_mask", format!("{path} cannot be changed")).into());
-        }
-        let wants = |field: &str| paths.is_empty() || paths.iter().any(|path| path == field);
+        let mask = Mask::parse(
+            request.update_mask,
+            &["robot_burst_window", "robot_max_names", "robot_messages_per_minute", "contact_welcome_enabled"],
+        )?;
+        let wants = |field: &str| mask.wants(field);
         let mut settings = self.store.welcome_settings().await?.unwrap_or_else(default_settings);
         if wants("robot_burst_window") {
             settings.robot_burst_window = Some(change.robot_burst_window.unwrap_or_default());
@@ -319,6 +316,24 @@ impl GroupApi {
         let (updated, unknown_chat_ids) =
             self.store.record_carried(&request.chat_ids, &request.template_id, revision, now_millis()).await?;
         Ok(RecordWelcomeTemplateAppliedResponse { updated, unknown_chat_ids })
+    }
+}
+
+/// The fields an update changes: those of its mask, or all when the mask is empty.
+struct Mask(Vec<String>);
+
+impl Mask {
+    /// The mask of a request; a path outside `allowed` is INVALID_ARGUMENT naming update_mask.
+    fn parse(mask: Option<prost_types::FieldMask>, allowed: &[&str]) -> Result<Mask, ApiError> {
+        let paths = mask.map(|mask| mask.paths).unwrap_or_default();
+        if let Some(path) = paths.iter().find(|path| !allowed.contains(&path.as_str())) {
+            return Err(ApiError::invalid("update_mask", format!("{path} cannot be changed")));
+        }
+        Ok(Mask(paths))
+    }
+
+    fn wants(&self, field: &str) -> bool {
+        self.0.is_empty() || self.0.iter().any(|path| path == field)
     }
 }
 
