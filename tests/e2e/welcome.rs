@@ -22,6 +22,7 @@ use scrm_wecom::ContactWay;
 use scrm_wecom_sim::Simulator;
 use tonic::transport::Channel;
 
+use crate::harness::http;
 use crate::inbox::{Corp, corp, eventually, full_sync};
 
 /// The simulator's robot key.
@@ -176,6 +177,18 @@ async fn join_way_members_get_one_robot_welcome_and_bursts_one_combined_welcome(
     };
     let retried = group.create_join_way(retried).await.unwrap().into_inner().join_way.unwrap();
     assert_eq!((retried.id, retried.config_id.clone(), retried.joined_count), (way.id, way.config_id.clone(), 22));
+
+    // The way on REST, and its deletion there, which deletes it in WeCom too.
+    let url = format!("{}/api/social/join-ways", app.url());
+    let listed: serde_json::Value =
+        http().get(format!("{url}?state=e2e_spring")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(listed["joinWays"][0]["configId"], way.config_id.as_str(), "{listed}");
+    assert_eq!(listed["joinWays"][0]["joinedCount"], 22);
+    let deleted = http().delete(format!("{url}/{}", way.id)).send().await.unwrap();
+    assert_eq!(deleted.status(), 200);
+    assert_eq!(sim.scan_join_way(&way.config_id, &customers[0]), None, "WeCom no longer knows the way");
+    let missing = http().get(format!("{url}/{}", way.id)).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
 }
 
 #[tokio::test]
