@@ -8,6 +8,7 @@ mod broadcast;
 mod caller;
 mod contracts;
 mod customer_profile;
+mod customer_roles;
 mod demo;
 mod gateway;
 mod groups;
