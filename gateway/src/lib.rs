@@ -11,6 +11,7 @@ mod caller;
 mod customer_search;
 mod groups;
 mod grpc;
+mod join_ways;
 mod limits;
 pub mod metrics;
 mod observe;

@@ -23,6 +23,7 @@ pub fn router(clients: Clients) -> Router {
         .merge(crate::customer_search::routes())
         .merge(crate::broadcast::router())
         .merge(crate::groups::router())
+        .merge(crate::join_ways::router())
         .merge(sidebar::router())
         .fallback(not_found)
         .with_state(clients)

@@ -99,7 +99,9 @@ impl Server {
                 }
                 ServiceKind::Group => {
                     follow_group_feeds(&config, &db)?;
-                    mount(routes, slot, *kind, scrm_group::service(db.clone(), alert_notifier(&config)?))
+                    let welcomes =
+                        scrm_group::Welcomes { wecom: wecom_client(&config)?, clients: Some(clients.clone()) };
+                    mount(routes, slot, *kind, scrm_group::service(db.clone(), alert_notifier(&config)?, welcomes))
                 }
                 ServiceKind::Messaging => {
                     let setup = scrm_messaging::Setup::new(

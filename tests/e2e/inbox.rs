@@ -25,13 +25,14 @@ const TOKEN: &str = "QDG6eK";
 const AES_KEY: &str = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";
 
 /// A simulated corp pushing its callbacks to a scrm process configured for it.
-struct Corp {
-    sim: Arc<Simulator>,
-    app: TestApp,
-    wecom: WeComClient,
+pub(crate) struct Corp {
+    pub(crate) sim: Arc<Simulator>,
+    pub(crate) app: TestApp,
+    pub(crate) wecom: WeComClient,
 }
 
-async fn corp() -> Corp {
+/// A scrm process (as admin) and a simulated corp pushing its encrypted callbacks to it.
+pub(crate) async fn corp() -> Corp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sim_url = format!("http://{}", listener.local_addr().unwrap());
     let defaults = SimConfig::default();
@@ -61,7 +62,8 @@ async fn corp() -> Corp {
     Corp { sim, app, wecom }
 }
 
-async fn full_sync(channel: Channel) {
+/// Runs a full sync to its end.
+pub(crate) async fn full_sync(channel: Channel) {
     let mut identity = IdentityServiceClient::new(channel);
     let mut stream =
         identity.start_sync(StartSyncRequest { scope: SyncScope::Full as i32 }).await.unwrap().into_inner();
@@ -73,7 +75,7 @@ async fn full_sync(channel: Channel) {
 }
 
 /// Polls `query` (one row of text and integer columns) until `expected` or 10 s pass; returns the last answer.
-async fn eventually<T: PartialEq + std::fmt::Debug>(
+pub(crate) async fn eventually<T: PartialEq + std::fmt::Debug>(
     expected: T,
     mut query: impl AsyncFnMut() -> Option<T>,
 ) -> Option<T> {

@@ -20,3 +20,4 @@ mod search;
 mod sidebar;
 mod sync;
 mod wecom_callback;
+mod welcome;

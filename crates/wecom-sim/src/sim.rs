@@ -513,10 +513,12 @@ impl State {
         state: &str,
         at: i64,
     ) {
+        // A staff member scanning a join way joins as staff (type 1), as WeCom reports them.
+        let kind = if self.world.staff(external_userid).is_some() { 1 } else { 2 };
         let g = &mut self.world.groups[gi];
         g.members.push(Member {
             userid: external_userid.to_string(),
-            kind: 2,
+            kind,
             join_time: at,
             join_scene,
             invitor: invitor.to_string(),

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::WeComError;
-use crate::client::{ApiRequest, CallKind, WeComClient};
+use crate::client::{ApiRequest, CallKind, ErrorResponse, WeComClient};
 use crate::content::{Image, Link, MiniProgram, Text};
 
 /// A join way (群活码): `add_join_way`'s request, and what `get_join_way` returns.
@@ -154,6 +154,12 @@ impl WeComClient {
     pub async fn get_join_way(&self, config_id: &str) -> Result<GetJoinWayResponse, WeComError> {
         let body = ConfigId { config_id };
         self.execute(ApiRequest::post("externalcontact/groupchat/get_join_way", CallKind::Idempotent, &body)?).await
+    }
+
+    /// `POST externalcontact/groupchat/del_join_way`: deletes a join way; its QR code stops working.
+    pub async fn del_join_way(&self, config_id: &str) -> Result<ErrorResponse, WeComError> {
+        let body = ConfigId { config_id };
+        self.execute(ApiRequest::post("externalcontact/groupchat/del_join_way", CallKind::Idempotent, &body)?).await
     }
 
     /// `POST externalcontact/add_contact_way`: creates a contact way (渠道活码).

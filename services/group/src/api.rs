@@ -3,8 +3,11 @@
 
 mod activity;
 mod alerts;
+mod contact_welcome;
 mod groups;
+mod join_ways;
 mod tags;
+mod welcome;
 
 use std::sync::Arc;
 
@@ -26,6 +29,18 @@ use scrm_proto::group::v1::{
     UpsertGroupChatFailure, UpsertGroupChatsRequest, UpsertGroupChatsResponse, UpsertGroupMembersRequest,
     UpsertGroupMembersResponse,
 };
+use scrm_proto::group::v1::{
+    CreateJoinWayRequest, CreateJoinWayResponse, CreateWelcomeRuleRequest, CreateWelcomeRuleResponse,
+    DeleteJoinWayRequest, DeleteJoinWayResponse, DeleteWelcomeRuleRequest, DeleteWelcomeRuleResponse,
+    GetJoinWayRequest, GetJoinWayResponse, GetWelcomeCoverageRequest, GetWelcomeCoverageResponse,
+    GetWelcomeRuleRequest, GetWelcomeRuleResponse, GetWelcomeSettingsRequest, GetWelcomeSettingsResponse,
+    ListJoinWaysRequest, ListJoinWaysResponse, ListWelcomeRulesRequest, ListWelcomeRulesResponse,
+    RecordWelcomeTemplateAppliedRequest, RecordWelcomeTemplateAppliedResponse, SendContactWelcomeRequest,
+    SendContactWelcomeResponse, UpdateWelcomeRuleRequest, UpdateWelcomeRuleResponse, UpdateWelcomeSettingsRequest,
+    UpdateWelcomeSettingsResponse,
+};
+use scrm_wecom::WeComClient;
+use tokio::sync::Notify;
 use tonic::{Request, Response, Status};
 
 use crate::clock::Clock;
@@ -55,17 +70,134 @@ const MAX_TIMESTAMP_SECONDS: i64 = 253_402_300_799;
 pub struct GroupApi {
     store: GroupStore,
     clock: Arc<dyn Clock>,
+    wecom: Option<WeComClient>,
+    welcome_wake: Arc<Notify>,
 }
 
 impl GroupApi {
-    /// Handlers over `store`, telling time by `clock`.
-    pub fn new(store: GroupStore, clock: Arc<dyn Clock>) -> Self {
-        GroupApi { store, clock }
+    /// Handlers over `store`, telling time by `clock`, reaching WeCom through `wecom` (join ways, contact
+    /// welcomes), waking the welcome worker through `welcome_wake` when a rule changes.
+    pub fn new(
+        store: GroupStore,
+        clock: Arc<dyn Clock>,
+        wecom: Option<WeComClient>,
+        welcome_wake: Arc<Notify>,
+    ) -> Self {
+        GroupApi { store, clock, wecom, welcome_wake }
     }
 }
 
 #[tonic::async_trait]
 impl GroupService for GroupApi {
+    async fn create_join_way(
+        &self,
+        request: Request<CreateJoinWayRequest>,
+    ) -> Result<Response<CreateJoinWayResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        Ok(Response::new(self.create_join_way_for(&caller, request.into_inner()).await?))
+    }
+
+    async fn get_join_way(&self, request: Request<GetJoinWayRequest>) -> Result<Response<GetJoinWayResponse>, Status> {
+        Caller::from_request(&request)?;
+        Ok(Response::new(self.get_join_way_for(request.into_inner()).await?))
+    }
+
+    async fn list_join_ways(
+        &self,
+        request: Request<ListJoinWaysRequest>,
+    ) -> Result<Response<ListJoinWaysResponse>, Status> {
+        Caller::from_request(&request)?;
+        Ok(Response::new(self.list_join_ways_for(request.into_inner()).await?))
+    }
+
+    async fn delete_join_way(
+        &self,
+        request: Request<DeleteJoinWayRequest>,
+    ) -> Result<Response<DeleteJoinWayResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        Ok(Response::new(self.delete_join_way_for(&caller, request.into_inner()).await?))
+    }
+
+    async fn create_welcome_rule(
+        &self,
+        request: Request<CreateWelcomeRuleRequest>,
+    ) -> Result<Response<CreateWelcomeRuleResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        Ok(Response::new(self.create_welcome_rule_for(&caller, request.into_inner()).await?))
+    }
+
+    async fn get_welcome_rule(
+        &self,
+        request: Request<GetWelcomeRuleRequest>,
+    ) -> Result<Response<GetWelcomeRuleResponse>, Status> {
+        Caller::from_request(&request)?;
+        Ok(Response::new(self.get_welcome_rule_for(request.into_inner()).await?))
+    }
+
+    async fn list_welcome_rules(
+        &self,
+        request: Request<ListWelcomeRulesRequest>,
+    ) -> Result<Response<ListWelcomeRulesResponse>, Status> {
+        Caller::from_request(&request)?;
+        Ok(Response::new(self.list_welcome_rules_for(request.into_inner()).await?))
+    }
+
+    async fn update_welcome_rule(
+        &self,
+        request: Request<UpdateWelcomeRuleRequest>,
+    ) -> Result<Response<UpdateWelcomeRuleResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        Ok(Response::new(self.update_welcome_rule_for(&caller, request.into_inner()).await?))
+    }
+
+    async fn delete_welcome_rule(
+        &self,
+        request: Request<DeleteWelcomeRuleRequest>,
+    ) -> Result<Response<DeleteWelcomeRuleResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        Ok(Response::new(self.delete_welcome_rule_for(&caller, request.into_inner()).await?))
+    }
+
+    async fn get_welcome_coverage(
+        &self,
+        request: Request<GetWelcomeCoverageRequest>,
+    ) -> Result<Response<GetWelcomeCoverageResponse>, Status> {
+        Caller::from_request(&request)?;
+        Ok(Response::new(self.welcome_coverage_for(request.into_inner()).await?))
+    }
+
+    async fn record_welcome_template_applied(
+        &self,
+        request: Request<RecordWelcomeTemplateAppliedRequest>,
+    ) -> Result<Response<RecordWelcomeTemplateAppliedResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        Ok(Response::new(self.record_template_applied_for(&caller, request.into_inner()).await?))
+    }
+
+    async fn send_contact_welcome(
+        &self,
+        request: Request<SendContactWelcomeRequest>,
+    ) -> Result<Response<SendContactWelcomeResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        Ok(Response::new(self.send_contact_welcome_for(&caller, request.into_inner()).await?))
+    }
+
+    async fn get_welcome_settings(
+        &self,
+        request: Request<GetWelcomeSettingsRequest>,
+    ) -> Result<Response<GetWelcomeSettingsResponse>, Status> {
+        Caller::from_request(&request)?;
+        Ok(Response::new(self.welcome_settings_for().await?))
+    }
+
+    async fn update_welcome_settings(
+        &self,
+        request: Request<UpdateWelcomeSettingsRequest>,
+    ) -> Result<Response<UpdateWelcomeSettingsResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        Ok(Response::new(self.update_welcome_settings_for(&caller, request.into_inner()).await?))
+    }
+
     async fn count_groups(
         &self,
         request: Request<CountGroupsRequest>,
@@ -477,7 +609,7 @@ mod tests {
     use super::*;
 
     fn api(db: Db) -> GroupApi {
-        GroupApi::new(GroupStore::new(db), Arc::new(crate::clock::SystemClock))
+        GroupApi::new(GroupStore::new(db), Arc::new(crate::clock::SystemClock), None, Arc::new(Notify::new()))
     }
 
     fn as_role<T>(role: Role, message: T) -> Request<T> {

@@ -13,15 +13,19 @@ mod listing;
 mod planned;
 mod statistic;
 mod store;
+mod welcome;
+mod welcome_worker;
 mod worker;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use scrm_kernel::Clients;
 use scrm_kernel::rpc::{PlannedRpcs, PlannedRpcsService};
 use scrm_proto::group::v1::group_service_server::GroupServiceServer;
 use scrm_storage::{Db, ServiceMigrations};
 use scrm_wecom::WeComClient;
+use tokio::sync::Notify;
 use tower::Layer;
 
 pub use archive::{ArchivePoll, FeedError};
@@ -40,26 +44,61 @@ pub static MIGRATIONS: ServiceMigrations = ServiceMigrations {
 /// The gRPC service, ready to mount on a server or to call in-process.
 pub type Service = PlannedRpcsService<GroupServiceServer<api::GroupApi>>;
 
-/// Builds the group service over `db` on the wall clock, and starts its worker: activity figures and alert
-/// rules evaluated every [`EVALUATION_INTERVAL`], new alerts pushed to owners through `notifier` (none: not
-/// pushed).
-pub fn service(db: Db, notifier: Option<AlertNotifier>) -> Service {
-    service_with_clock(db, Arc::new(SystemClock), notifier, Some(EVALUATION_INTERVAL))
+/// What join ways and welcomes reach outside the service.
+#[derive(Clone, Default)]
+pub struct Welcomes {
+    /// WeCom: join ways, group welcome templates and `send_welcome_msg` (`None`: join ways answer
+    /// FAILED_PRECONDITION, templates stay pending, contact welcomes are skipped).
+    pub wecom: Option<WeComClient>,
+    /// The other services: messaging posts robot welcomes (`None`: joins are not welcomed by robots).
+    pub clients: Option<Clients>,
 }
 
-/// Builds the group service telling time by `clock`; the worker runs every `interval` (`None`: not started,
-/// tests run [`evaluate_alerts`] themselves).
+impl std::fmt::Debug for Welcomes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Welcomes").field("wecom", &self.wecom).field("clients", &self.clients.is_some()).finish()
+    }
+}
+
+/// Builds the group service over `db` on the wall clock, and starts its workers: activity figures and alert
+/// rules evaluated every [`EVALUATION_INTERVAL`], new alerts pushed to owners through `notifier` (none: not
+/// pushed); robot welcomes and welcome templates through `welcomes`.
+pub fn service(db: Db, notifier: Option<AlertNotifier>, welcomes: Welcomes) -> Service {
+    build(db, Arc::new(SystemClock), notifier, Some(EVALUATION_INTERVAL), welcomes)
+}
+
+/// Builds the group service telling time by `clock`, without WeCom or other services for welcomes; the
+/// workers run every `interval` (`None`: not started, tests run [`evaluate_alerts`] themselves).
 pub fn service_with_clock(
     db: Db,
     clock: Arc<dyn Clock>,
     notifier: Option<AlertNotifier>,
     interval: Option<Duration>,
 ) -> Service {
+    build(db, clock, notifier, interval, Welcomes::default())
+}
+
+fn build(
+    db: Db,
+    clock: Arc<dyn Clock>,
+    notifier: Option<AlertNotifier>,
+    interval: Option<Duration>,
+    welcomes: Welcomes,
+) -> Service {
     let store = store::GroupStore::new(db);
+    let wake = Arc::new(Notify::new());
     if let Some(interval) = interval {
         worker::spawn(store.clone(), clock.clone(), notifier, interval);
+        let welcome_worker = welcome_worker::WelcomeWorker {
+            store: store.clone(),
+            wecom: welcomes.wecom.clone(),
+            clients: welcomes.clients,
+            clock: clock.clone(),
+            wake: wake.clone(),
+        };
+        tokio::spawn(welcome_worker.run());
     }
-    let api = api::GroupApi::new(store, clock);
+    let api = api::GroupApi::new(store, clock, welcomes.wecom, wake);
     PlannedRpcs::new(scrm_kernel::ServiceKind::Group.grpc_name(), PLANNED).layer(GroupServiceServer::new(api))
 }
 

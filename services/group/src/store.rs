@@ -3,10 +3,12 @@
 pub mod activity;
 pub mod alerts;
 pub mod cursor;
+pub mod join_ways;
 pub mod list;
 pub mod statistic;
 pub mod tags;
 pub mod totals;
+pub mod welcome;
 
 use std::future::Future;
 
@@ -19,6 +21,7 @@ use crate::domain::{
     ChatRecord, ChatSnapshot, Departure, MemberInput, MemberRecord, Merge, merge_dismissal, merge_member_changes,
     merge_snapshot, version_gap,
 };
+use crate::welcome::fresh_customer_joins;
 
 /// What happened to one group snapshot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,6 +181,11 @@ impl GroupStore {
             };
             let outcome = SnapshotOutcome { change, members_joined: merge.joined, members_left: merge.left };
             write_merge(&mut tx, self.db.dialect(), &snapshot.chat_id, &merge, stored.is_none(), now).await?;
+            if stored.is_some() {
+                let joins = fresh_customer_joins(&members, &merge.members, now);
+                welcome::queue_joins(&mut tx, self.db.dialect().insert_ignore(), &snapshot.chat_id, &joins, now)
+                    .await?;
+            }
             tx.commit().await?;
             Ok(outcome)
         })
@@ -205,6 +213,8 @@ impl GroupStore {
             let member_version = if gap { "" } else { cur_mem_ver };
             let merge = merge_member_changes(&stored, &members, joined, departed, member_version, now);
             write_merge(&mut tx, self.db.dialect(), chat_id, &merge, false, now).await?;
+            let joins = fresh_customer_joins(&members, &merge.members, now);
+            welcome::queue_joins(&mut tx, self.db.dialect().insert_ignore(), chat_id, &joins, now).await?;
             tx.commit().await?;
             Ok(Some(MembersOutcome {
                 joined: merge.joined,
@@ -388,7 +398,7 @@ fn lost_a_race(error: &sqlx::Error) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     async fn insert_group(db: &Db, chat_id: &str, store_id: Option<&str>, dismissed_at: Option<i64>) {
@@ -418,7 +428,8 @@ mod tests {
         assert_eq!(store.count_groups(&StoreScope::Only(vec!["s3".into()])).await.unwrap(), 0);
     }
 
-    fn member(userid: &str, member_type: i32, joined_at: i64) -> MemberInput {
+    /// A member joining through join way `join-way-1`.
+    pub(crate) fn member(userid: &str, member_type: i32, joined_at: i64) -> MemberInput {
         MemberInput {
             userid: userid.to_owned(),
             member_type,
@@ -432,7 +443,8 @@ mod tests {
         }
     }
 
-    fn snapshot(chat_id: &str, members: Vec<MemberInput>, observed_at: i64) -> ChatSnapshot {
+    /// A complete snapshot of group `chat_id`.
+    pub(crate) fn snapshot(chat_id: &str, members: Vec<MemberInput>, observed_at: i64) -> ChatSnapshot {
         ChatSnapshot {
             chat_id: chat_id.to_owned(),
             name: "盲盒福利群".to_owned(),

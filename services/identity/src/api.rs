@@ -207,6 +207,7 @@ impl IdentityService for IdentityApi {
         if duplicate {
             tracing::info!(dedup_key = %event.dedup_key, id, "a WeCom retry of a stored callback event; nothing written");
         } else {
+            self.worker.welcome_new_contact(&event.raw_xml, &event.dedup_key);
             self.worker.wake();
         }
         Ok(Response::new(IngestCallbackEventResponse { id, duplicate }))

@@ -15,7 +15,7 @@ use scrm_proto::customer::v1::{
     AddWay, ContactSource, CustomerTag, FollowRemovalReason, FollowUserInput, RemoveFollowUserRequest, TagType,
     UpsertExternalContactsRequest,
 };
-use scrm_proto::group::v1::{MarkGroupChatsDismissedRequest, UpsertGroupChatsRequest};
+use scrm_proto::group::v1::{MarkGroupChatsDismissedRequest, SendContactWelcomeRequest, UpsertGroupChatsRequest};
 use scrm_wecom::WeComClient;
 use scrm_wecom_crypto::event::{
     CallbackEvent, ContactChange, ContactEvent, ExternalChatChange, ExternalChatEvent, ExternalContactChange,
@@ -76,6 +76,37 @@ impl InboxWorker {
     /// Wakes the worker: new events are waiting.
     pub fn wake(&self) {
         self.wake.notify_one();
+    }
+
+    /// Welcomes a customer just added through a contact way, ahead of the inbox: WeCom's `welcome_code` is
+    /// valid for 20 seconds only, so an `add_external_contact` event carrying one is handed to
+    /// GroupService.SendContactWelcome the moment it is stored, whatever backlog the inbox has. Its dedup key
+    /// makes the call idempotent; other events are left to the inbox.
+    pub fn welcome_new_contact(&self, raw_xml: &str, dedup_key: &str) {
+        let Ok(CallbackEvent::ExternalContact(event)) = CallbackEvent::parse(raw_xml) else { return };
+        let Some(welcome_code) = event.welcome_code.filter(|code| !code.is_empty()) else { return };
+        if event.change_type != ExternalContactChange::AddExternalContact {
+            return;
+        }
+        let request = SendContactWelcomeRequest {
+            welcome_code,
+            userid: event.user_id,
+            external_userid: event.external_user_id,
+            state: event.state.unwrap_or_default(),
+            added_at: Some(seconds(event.header.create_time)),
+            idempotency_key: format!("callback:{dedup_key}"),
+        };
+        let mut group = self.clients.group.clone();
+        tokio::spawn(async move {
+            let request = match Caller::system("wecom-callback").outgoing(request) {
+                Ok(request) => request,
+                Err(error) => return tracing::error!(%error, "cannot call SendContactWelcome"),
+            };
+            match group.send_contact_welcome(request).await {
+                Ok(response) => tracing::debug!(welcomed = response.get_ref().welcomed, "contact welcome handled"),
+                Err(status) => tracing::warn!(%status, "SendContactWelcome failed"),
+            }
+        });
     }
 
     /// Runs forever: resumes an interrupted sync run, then processes due events as they come.

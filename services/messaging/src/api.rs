@@ -6,13 +6,15 @@ use scrm_kernel::{ApiError, Caller, ErrorCode, Role};
 use scrm_proto::messaging::v1::messaging_service_server::MessagingService;
 use scrm_proto::messaging::v1::{
     Broadcast, BroadcastAttachment, BroadcastGroupResult, BroadcastReport, BroadcastTargetFilter, BroadcastTargets,
-    CancelBroadcastRequest, CancelBroadcastResponse, CreateBroadcastRequest, CreateBroadcastResponse, ErrcodeCount,
-    ErrorLoss, GetBroadcastRequest, GetBroadcastResponse, ImageAttachment, LinkAttachment,
-    ListBroadcastGroupResultsRequest, ListBroadcastGroupResultsResponse, ListBroadcastsRequest, ListBroadcastsResponse,
-    MiniprogramAttachment, OwnerRemindResult, OwnerTaskPreview, PreviewBroadcastRequest, PreviewBroadcastResponse,
-    PreviewTargetGroup, QuotaFlaggedGroup, QuotaLoss, RemindOwnersRequest, RemindOwnersResponse, RemindSkipReason,
-    RescheduleBroadcastRequest, RescheduleBroadcastResponse, UnconfirmedLoss, UnconfirmedOwner, ValidationIssue,
-    broadcast_attachment,
+    CancelBroadcastRequest, CancelBroadcastResponse, CreateBroadcastRequest, CreateBroadcastResponse,
+    DeleteGroupRobotRequest, DeleteGroupRobotResponse, ErrcodeCount, ErrorLoss, GetBroadcastRequest,
+    GetBroadcastResponse, ImageAttachment, LinkAttachment, ListBroadcastGroupResultsRequest,
+    ListBroadcastGroupResultsResponse, ListBroadcastsRequest, ListBroadcastsResponse, ListGroupRobotsRequest,
+    ListGroupRobotsResponse, MiniprogramAttachment, OwnerRemindResult, OwnerTaskPreview, PreviewBroadcastRequest,
+    PreviewBroadcastResponse, PreviewTargetGroup, QuotaFlaggedGroup, QuotaLoss, RemindOwnersRequest,
+    RemindOwnersResponse, RemindSkipReason, RescheduleBroadcastRequest, RescheduleBroadcastResponse,
+    SendRobotMessageRequest, SendRobotMessageResponse, UnconfirmedLoss, UnconfirmedOwner, UpsertGroupRobotRequest,
+    UpsertGroupRobotResponse, ValidationIssue, broadcast_attachment,
 };
 use tonic::{Request, Response, Status};
 
@@ -22,6 +24,7 @@ use crate::domain::{
     next_remind_allowed, parse_remind_times, plan_tasks, validate_content, validate_schedule,
 };
 use crate::error::MessagingError;
+use crate::robots::Robots;
 use crate::store::{BroadcastFilter, BroadcastRow, GroupRow, NewBroadcast, TaskRow};
 use crate::worker::Engine;
 
@@ -36,12 +39,14 @@ const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 #[derive(Debug)]
 pub struct MessagingApi {
     engine: Engine,
+    robots: Robots,
 }
 
 impl MessagingApi {
     /// Handlers over `engine`.
     pub fn new(engine: Engine) -> Self {
-        MessagingApi { engine }
+        let robots = Robots::new(engine.store.db().clone(), engine.wecom.clone(), engine.clock.clone());
+        MessagingApi { engine, robots }
     }
 
     async fn row(&self, id: i64) -> Result<BroadcastRow, Status> {
@@ -202,6 +207,38 @@ fn first_issue(issues: Vec<Issue>) -> Result<(), ApiError> {
 
 #[tonic::async_trait]
 impl MessagingService for MessagingApi {
+    async fn upsert_group_robot(
+        &self,
+        request: Request<UpsertGroupRobotRequest>,
+    ) -> Result<Response<UpsertGroupRobotResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        Ok(Response::new(self.robots.upsert(&caller, request.into_inner()).await?))
+    }
+
+    async fn list_group_robots(
+        &self,
+        request: Request<ListGroupRobotsRequest>,
+    ) -> Result<Response<ListGroupRobotsResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        Ok(Response::new(self.robots.list(&caller, request.into_inner()).await?))
+    }
+
+    async fn delete_group_robot(
+        &self,
+        request: Request<DeleteGroupRobotRequest>,
+    ) -> Result<Response<DeleteGroupRobotResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        Ok(Response::new(self.robots.delete(&caller, request.into_inner()).await?))
+    }
+
+    async fn send_robot_message(
+        &self,
+        request: Request<SendRobotMessageRequest>,
+    ) -> Result<Response<SendRobotMessageResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        Ok(Response::new(self.robots.send(&caller, request.into_inner()).await?))
+    }
+
     async fn create_broadcast(
         &self,
         request: Request<CreateBroadcastRequest>,

@@ -11,6 +11,7 @@ mod directory;
 mod domain;
 mod error;
 mod planned;
+mod robots;
 mod store;
 mod worker;
 

@@ -22,9 +22,5 @@ pub const PLANNED: &[PlannedRpc] = &[
     ("UpdateReminder", "PR09 定时提醒 — not scheduled yet"),
     ("DeleteReminder", "PR09 定时提醒 — not scheduled yet"),
     ("ListReminderRuns", "PR09 定时提醒 — not scheduled yet"),
-    ("UpsertGroupRobot", "PR05 机器人欢迎语 — issue #5"),
-    ("ListGroupRobots", "PR05 机器人欢迎语 — issue #5"),
-    ("DeleteGroupRobot", "PR05 机器人欢迎语 — issue #5"),
     ("SendAppMessage", "PR07 群预警推送 — issue #5"),
-    ("SendRobotMessage", "PR05 机器人欢迎语 — issue #5"),
 ];

@@ -200,6 +200,11 @@ impl MessagingStore {
         MessagingStore { db }
     }
 
+    /// The database, for the robot tables.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
     /// Stores `broadcast` unless its idempotency key exists; returns the stored one and whether it was a retry.
     pub async fn insert_broadcast(&self, broadcast: &NewBroadcast) -> Result<(BroadcastRow, bool), sqlx::Error> {
         let insert = format!(

@@ -163,6 +163,7 @@ const APIS: &[&str] = &[
     "externalcontact/groupchat/statistic_group_by_day",
     "externalcontact/groupchat/add_join_way",
     "externalcontact/groupchat/get_join_way",
+    "externalcontact/groupchat/del_join_way",
     "externalcontact/add_contact_way",
     "externalcontact/get_contact_way",
     "externalcontact/add_msg_template",
@@ -216,6 +217,7 @@ impl State {
             "sim/finance/chatdata" => self.chatdata(r),
             "externalcontact/groupchat/add_join_way" => self.add_join_way(r),
             "externalcontact/groupchat/get_join_way" => self.get_way(r, true),
+            "externalcontact/groupchat/del_join_way" => self.del_join_way(r),
             "externalcontact/add_contact_way" => self.add_contact_way(r),
             "externalcontact/get_contact_way" => self.get_way(r, false),
             "externalcontact/add_msg_template" => self.add_msg_template(r),
@@ -805,6 +807,13 @@ impl State {
         let qr_code = format!("https://wework.qpic.cn/wwpic/sim_join_{config_id}/0");
         self.join_ways.insert(config_id.clone(), Way { request: r.body.clone(), state, targets: chats, qr_code });
         Ok(json!({ "config_id": config_id }))
+    }
+
+    /// `del_join_way`, with `get_join_way`'s errcodes for a missing (41043) or unknown (41044) config_id.
+    fn del_join_way(&mut self, r: &Req) -> R {
+        let id = r.s("config_id")?.filter(|s| !s.is_empty()).ok_or_else(|| err(41043, "missing config_id"))?;
+        self.join_ways.remove(id).ok_or_else(|| err(41044, "invalid config_id"))?;
+        Ok(json!({}))
     }
 
     fn add_contact_way(&mut self, r: &Req) -> R {

@@ -90,11 +90,13 @@ impl GroupApi {
         let admin_userids: Vec<String> =
             row.admin_userids.split(',').filter(|id| !id.is_empty()).map(str::to_owned).collect();
         let owner = row.owner_userid.clone();
+        let welcomed = self.store.welcomed_members(&row.chat_id).await?;
         let members = members
             .into_iter()
             .map(|member| {
                 let messages = messages_30d.get(&member.member.userid).copied().unwrap_or(0);
-                member_proto(member, &owner, &admin_userids, messages)
+                let welcomed = welcomed.contains(&member.member.userid);
+                member_proto(member, &owner, &admin_userids, messages, welcomed)
             })
             .collect();
         Ok(GetGroupResponse {
@@ -201,7 +203,7 @@ pub(super) fn group_proto(row: ListedGroup, tags: Vec<TagRef>) -> Group {
     }
 }
 
-fn member_proto(view: MemberView, owner: &str, admins: &[String], messages_30d: i64) -> GroupMember {
+fn member_proto(view: MemberView, owner: &str, admins: &[String], messages_30d: i64, welcomed: bool) -> GroupMember {
     let member = view.member;
     GroupMember {
         is_admin: admins.contains(&member.userid),
@@ -218,7 +220,7 @@ fn member_proto(view: MemberView, owner: &str, admins: &[String], messages_30d: 
         quit_scene: member.quit_scene,
         last_message_at: view.last_message_at.map(timestamp),
         messages_30d,
-        welcomed: false,
+        welcomed,
         userid: member.userid,
     }
 }
