@@ -5,6 +5,7 @@
 mod notes;
 mod orders;
 mod profile;
+mod tags;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -42,12 +43,19 @@ pub struct CustomerApi {
     store: CustomerStore,
     quick_replies: QuickReplies,
     search: CustomerSearch,
+    wecom: Option<scrm_wecom::WeComClient>,
 }
 
 impl CustomerApi {
-    /// Handlers over `store`, with the quick-reply library's handlers, keeping `search` in step with every write.
-    pub fn new(store: CustomerStore, quick_replies: QuickReplies, search: CustomerSearch) -> Self {
-        CustomerApi { store, quick_replies, search }
+    /// Handlers over `store`, with the quick-reply library's handlers, keeping `search` in step with every write
+    /// and writing tags back to WeCom through `wecom` (tag writes fail while it is `None`).
+    pub fn new(
+        store: CustomerStore,
+        quick_replies: QuickReplies,
+        search: CustomerSearch,
+        wecom: Option<scrm_wecom::WeComClient>,
+    ) -> Self {
+        CustomerApi { store, quick_replies, search, wecom }
     }
 }
 
@@ -168,12 +176,13 @@ impl CustomerService for CustomerApi {
         }
         let now = unix_millis(SystemTime::now());
         let observed_at = optional_millis("observed_at", request.observed_at.as_ref())?.unwrap_or(now);
-        let inputs = request
+        let mut inputs = request
             .contacts
             .into_iter()
             .enumerate()
             .map(|(index, contact)| contact_input(index, contact))
             .collect::<Result<Vec<_>, _>>()?;
+        self.name_corp_tags(&mut inputs).await?;
         let ids: Vec<String> = inputs.iter().map(|input| input.contact.external_userid.clone()).collect();
         let summary = self.store.upsert_contacts(inputs, observed_at, now).await.map_err(CustomerError::from)?;
         if summary.created + summary.updated > 0 {
@@ -232,6 +241,71 @@ impl CustomerService for CustomerApi {
             churned,
             customer_status: removal.customer_status as i32,
         }))
+    }
+
+    // ---------------------------------------------------------------- corp tags (api::tags)
+
+    async fn list_corp_tags(
+        &self,
+        request: Request<v1::ListCorpTagsRequest>,
+    ) -> Result<Response<v1::ListCorpTagsResponse>, Status> {
+        handle!(self, request, list_corp_tags)
+    }
+
+    async fn create_corp_tag_group(
+        &self,
+        request: Request<v1::CreateCorpTagGroupRequest>,
+    ) -> Result<Response<v1::CreateCorpTagGroupResponse>, Status> {
+        handle!(self, request, create_corp_tag_group)
+    }
+
+    async fn update_corp_tag_group(
+        &self,
+        request: Request<v1::UpdateCorpTagGroupRequest>,
+    ) -> Result<Response<v1::UpdateCorpTagGroupResponse>, Status> {
+        handle!(self, request, update_corp_tag_group)
+    }
+
+    async fn delete_corp_tag_group(
+        &self,
+        request: Request<v1::DeleteCorpTagGroupRequest>,
+    ) -> Result<Response<v1::DeleteCorpTagGroupResponse>, Status> {
+        handle!(self, request, delete_corp_tag_group)
+    }
+
+    async fn create_corp_tags(
+        &self,
+        request: Request<v1::CreateCorpTagsRequest>,
+    ) -> Result<Response<v1::CreateCorpTagsResponse>, Status> {
+        handle!(self, request, create_corp_tags)
+    }
+
+    async fn update_corp_tag(
+        &self,
+        request: Request<v1::UpdateCorpTagRequest>,
+    ) -> Result<Response<v1::UpdateCorpTagResponse>, Status> {
+        handle!(self, request, update_corp_tag)
+    }
+
+    async fn delete_corp_tags(
+        &self,
+        request: Request<v1::DeleteCorpTagsRequest>,
+    ) -> Result<Response<v1::DeleteCorpTagsResponse>, Status> {
+        handle!(self, request, delete_corp_tags)
+    }
+
+    async fn upsert_corp_tag_groups(
+        &self,
+        request: Request<v1::UpsertCorpTagGroupsRequest>,
+    ) -> Result<Response<v1::UpsertCorpTagGroupsResponse>, Status> {
+        handle!(self, request, upsert_corp_tag_groups)
+    }
+
+    async fn mark_customer_tags(
+        &self,
+        request: Request<v1::MarkCustomerTagsRequest>,
+    ) -> Result<Response<v1::MarkCustomerTagsResponse>, Status> {
+        handle!(self, request, mark_customer_tags)
     }
 
     // ---------------------------------------------------------------- quick replies (crate::quick_replies)
@@ -458,7 +532,7 @@ impl CustomerApi {
     pub(crate) fn for_tests(db: &scrm_storage::Db) -> Self {
         let store = CustomerStore::new(db.clone());
         let search = CustomerSearch::new(scrm_search::SearchIndex::in_ram().unwrap(), store.clone());
-        CustomerApi::new(store, crate::quick_replies::tests::unwired(db), search)
+        CustomerApi::new(store, crate::quick_replies::tests::unwired(db), search, None)
     }
 }
 

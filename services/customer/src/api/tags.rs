@@ -1,0 +1,487 @@
+//! The corp tag library (企业客户标签) and tagging customers: every write goes to WeCom first, then to the
+//! store, then to the search index.
+
+use std::collections::HashMap;
+
+use scrm_kernel::{ApiError, Caller, ErrorCode, Role};
+use scrm_proto::customer::v1::{
+    CorpTag, CorpTagGroup, CorpTagInput, CreateCorpTagGroupRequest, CreateCorpTagGroupResponse, CreateCorpTagsRequest,
+    CreateCorpTagsResponse, DeleteCorpTagGroupRequest, DeleteCorpTagGroupResponse, DeleteCorpTagsRequest,
+    DeleteCorpTagsResponse, ListCorpTagsRequest, ListCorpTagsResponse, MarkCustomerTagsRequest,
+    MarkCustomerTagsResponse, TagType, UpdateCorpTagGroupRequest, UpdateCorpTagGroupResponse, UpdateCorpTagRequest,
+    UpdateCorpTagResponse, UpsertCorpTagGroupsRequest, UpsertCorpTagGroupsResponse,
+};
+use scrm_wecom::{AddCorpTagRequest, DelCorpTagRequest, EditCorpTagRequest, MarkTagRequest, NewCorpTag, WeComClient};
+
+use super::profile::{follow_proto, tag_proto, timestamp};
+use super::{CustomerApi, WECOM_WRITERS, check_id, optional_millis, unix_millis};
+use crate::domain::tags::{LibraryChange, LibraryOutcome, StoredTag, StoredTagGroup, TagOnCustomer, check_tag_name};
+use crate::domain::{ContactInput, StoredCustomer, Tag, canonical_tags};
+use crate::error::CustomerError;
+
+/// Roles that may edit the tag library.
+const LIBRARY_EDITORS: &[Role] = &[Role::Operator, Role::Admin];
+/// Most tags created, deleted or marked in one call.
+const MAX_TAGS_PER_CALL: usize = 100;
+/// Most groups in one UpsertCorpTagGroups call.
+const MAX_GROUPS_PER_UPSERT: usize = 1_000;
+
+impl CustomerApi {
+    /// The WeCom client, or FAILED_PRECONDITION when WeCom is not configured.
+    fn wecom(&self) -> Result<&WeComClient, CustomerError> {
+        self.wecom.as_ref().ok_or_else(|| {
+            ApiError::new(ErrorCode::FailedPrecondition, "WeCom is not configured (wecom.corp_id, wecom.secret)").into()
+        })
+    }
+
+    /// The stored library, and the current customers per tag.
+    async fn library(&self) -> Result<(Vec<StoredTagGroup>, HashMap<String, i64>), CustomerError> {
+        Ok((self.store.tag_library().await?, self.store.tag_customer_counts().await?))
+    }
+
+    /// A group of the library as the contract's message, with current tags only.
+    async fn current_group(&self, group_id: &str) -> Result<CorpTagGroup, CustomerError> {
+        let (library, counts) = self.library().await?;
+        library
+            .into_iter()
+            .find(|group| group.group_id == group_id)
+            .map(|group| group_proto(group, &counts, false))
+            .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no tag group {group_id}")).into())
+    }
+
+    /// Applies a library change and re-indexes the customers whose tags changed.
+    async fn apply_library(&self, change: LibraryChange) -> Result<LibraryOutcome, CustomerError> {
+        let outcome = self.store.apply_tag_library(change, unix_millis(std::time::SystemTime::now())).await?;
+        self.search.index_customers(&outcome.customers).await;
+        Ok(outcome)
+    }
+
+    /// ListCorpTags: any signed-in caller.
+    pub(crate) async fn list_corp_tags(
+        &self,
+        _caller: &Caller,
+        request: ListCorpTagsRequest,
+    ) -> Result<ListCorpTagsResponse, CustomerError> {
+        let (library, counts) = self.library().await?;
+        let groups = library
+            .into_iter()
+            .filter(|group| request.include_deleted || !group.deleted)
+            .filter(|group| request.group_ids.is_empty() || request.group_ids.contains(&group.group_id))
+            .map(|group| group_proto(group, &counts, request.include_deleted))
+            .collect();
+        Ok(ListCorpTagsResponse { groups })
+    }
+
+    /// CreateCorpTagGroup: `add_corp_tag` with a group name, then stored.
+    pub(crate) async fn create_corp_tag_group(
+        &self,
+        caller: &Caller,
+        request: CreateCorpTagGroupRequest,
+    ) -> Result<CreateCorpTagGroupResponse, CustomerError> {
+        caller.require_any(LIBRARY_EDITORS)?;
+        let group_name =
+            check_tag_name(&request.group_name).map_err(|reason| ApiError::invalid("group_name", reason))?;
+        let tags = new_tags(request.tags)?;
+        let added = self
+            .wecom()?
+            .add_corp_tag(&AddCorpTagRequest {
+                group_name: Some(group_name),
+                order: (request.order != 0).then_some(request.order),
+                tag: tags,
+                ..AddCorpTagRequest::default()
+            })
+            .await?;
+        let group_id = added.tag_group.group_id.clone();
+        self.apply_library(LibraryChange { groups: vec![wecom_group(added.tag_group)], ..LibraryChange::default() })
+            .await?;
+        Ok(CreateCorpTagGroupResponse { group: Some(self.current_group(&group_id).await?) })
+    }
+
+    /// CreateCorpTags: `add_corp_tag` into an existing group, then stored.
+    pub(crate) async fn create_corp_tags(
+        &self,
+        caller: &Caller,
+        request: CreateCorpTagsRequest,
+    ) -> Result<CreateCorpTagsResponse, CustomerError> {
+        caller.require_any(LIBRARY_EDITORS)?;
+        check_id("group_id", &request.group_id)?;
+        let tags = new_tags(request.tags)?;
+        self.current_group(&request.group_id).await?;
+        let added = self
+            .wecom()?
+            .add_corp_tag(&AddCorpTagRequest {
+                group_id: Some(request.group_id.clone()),
+                tag: tags,
+                ..AddCorpTagRequest::default()
+            })
+            .await?;
+        self.apply_library(LibraryChange { groups: vec![wecom_group(added.tag_group)], ..LibraryChange::default() })
+            .await?;
+        Ok(CreateCorpTagsResponse { group: Some(self.current_group(&request.group_id).await?) })
+    }
+
+    /// UpdateCorpTagGroup: `edit_corp_tag` on the group, then stored; customers see the new group name.
+    pub(crate) async fn update_corp_tag_group(
+        &self,
+        caller: &Caller,
+        request: UpdateCorpTagGroupRequest,
+    ) -> Result<UpdateCorpTagGroupResponse, CustomerError> {
+        caller.require_any(LIBRARY_EDITORS)?;
+        check_id("group_id", &request.group_id)?;
+        let name = request
+            .group_name
+            .as_deref()
+            .map(check_tag_name)
+            .transpose()
+            .map_err(|reason| ApiError::invalid("group_name", reason))?;
+        let library = self.store.tag_library().await?;
+        let mut group = library
+            .into_iter()
+            .find(|group| group.group_id == request.group_id && !group.deleted)
+            .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no tag group {}", request.group_id)))?;
+        self.wecom()?
+            .edit_corp_tag(&EditCorpTagRequest {
+                id: request.group_id.clone(),
+                name: name.clone(),
+                order: request.order,
+                agentid: None,
+            })
+            .await?;
+        group.group_name = name.unwrap_or(group.group_name);
+        group.order = request.order.unwrap_or(group.order);
+        group.tags.clear();
+        self.apply_library(LibraryChange { groups: vec![group], ..LibraryChange::default() }).await?;
+        Ok(UpdateCorpTagGroupResponse { group: Some(self.current_group(&request.group_id).await?) })
+    }
+
+    /// UpdateCorpTag: `edit_corp_tag` on the tag, then stored; customers see the new name.
+    pub(crate) async fn update_corp_tag(
+        &self,
+        caller: &Caller,
+        request: UpdateCorpTagRequest,
+    ) -> Result<UpdateCorpTagResponse, CustomerError> {
+        caller.require_any(LIBRARY_EDITORS)?;
+        check_id("tag_id", &request.tag_id)?;
+        let name = request
+            .name
+            .as_deref()
+            .map(check_tag_name)
+            .transpose()
+            .map_err(|reason| ApiError::invalid("name", reason))?;
+        let library = self.store.tag_library().await?;
+        let (mut group, mut tag) = library
+            .into_iter()
+            .filter(|group| !group.deleted)
+            .find_map(|group| {
+                let tag = group.tags.iter().find(|tag| tag.tag_id == request.tag_id && !tag.deleted).cloned();
+                tag.map(|tag| (group, tag))
+            })
+            .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no tag {}", request.tag_id)))?;
+        self.wecom()?
+            .edit_corp_tag(&EditCorpTagRequest {
+                id: request.tag_id.clone(),
+                name: name.clone(),
+                order: request.order,
+                agentid: None,
+            })
+            .await?;
+        tag.name = name.unwrap_or(tag.name);
+        tag.order = request.order.unwrap_or(tag.order);
+        group.tags = vec![tag];
+        self.apply_library(LibraryChange { groups: vec![group.clone()], ..LibraryChange::default() }).await?;
+        let (_, counts) = self.library().await?;
+        let tag = group.tags.pop().map(|tag| tag_message(tag, &counts));
+        Ok(UpdateCorpTagResponse { tag })
+    }
+
+    /// DeleteCorpTagGroup: `del_corp_tag` on the group, then stored; customers lose its tags.
+    pub(crate) async fn delete_corp_tag_group(
+        &self,
+        caller: &Caller,
+        request: DeleteCorpTagGroupRequest,
+    ) -> Result<DeleteCorpTagGroupResponse, CustomerError> {
+        caller.require_any(LIBRARY_EDITORS)?;
+        check_id("group_id", &request.group_id)?;
+        self.current_group(&request.group_id).await?;
+        self.wecom()?
+            .del_corp_tag(&DelCorpTagRequest {
+                group_id: vec![request.group_id.clone()],
+                ..DelCorpTagRequest::default()
+            })
+            .await?;
+        let outcome = self
+            .apply_library(LibraryChange { deleted_group_ids: vec![request.group_id], ..LibraryChange::default() })
+            .await?;
+        Ok(DeleteCorpTagGroupResponse { customers_affected: outcome.customers_affected })
+    }
+
+    /// DeleteCorpTags: `del_corp_tag` on the tags, then stored; customers lose them.
+    pub(crate) async fn delete_corp_tags(
+        &self,
+        caller: &Caller,
+        request: DeleteCorpTagsRequest,
+    ) -> Result<DeleteCorpTagsResponse, CustomerError> {
+        caller.require_any(LIBRARY_EDITORS)?;
+        let tag_ids = tag_ids("tag_ids", request.tag_ids)?;
+        if tag_ids.is_empty() {
+            return Err(ApiError::invalid("tag_ids", "name at least one tag").into());
+        }
+        let current = self.current_tags().await?;
+        if let Some(unknown) = tag_ids.iter().find(|id| !current.contains_key(*id)) {
+            return Err(ApiError::new(ErrorCode::NotFound, format!("no tag {unknown}")).with_field("tag_ids").into());
+        }
+        self.wecom()?
+            .del_corp_tag(&DelCorpTagRequest { tag_id: tag_ids.clone(), ..DelCorpTagRequest::default() })
+            .await?;
+        let outcome =
+            self.apply_library(LibraryChange { deleted_tag_ids: tag_ids, ..LibraryChange::default() }).await?;
+        Ok(DeleteCorpTagsResponse {
+            customers_affected: outcome.customers_affected,
+            deleted_group_ids: outcome.emptied_group_ids,
+        })
+    }
+
+    /// UpsertCorpTagGroups: the library as read from WeCom (identity's sync and callbacks).
+    pub(crate) async fn upsert_corp_tag_groups(
+        &self,
+        caller: &Caller,
+        request: UpsertCorpTagGroupsRequest,
+    ) -> Result<UpsertCorpTagGroupsResponse, CustomerError> {
+        caller.require_any(WECOM_WRITERS)?;
+        if request.groups.len() > MAX_GROUPS_PER_UPSERT {
+            return Err(ApiError::invalid("groups", format!("at most {MAX_GROUPS_PER_UPSERT} groups per call")).into());
+        }
+        optional_millis("observed_at", request.observed_at.as_ref())?;
+        let mut groups = Vec::with_capacity(request.groups.len());
+        for (index, group) in request.groups.into_iter().enumerate() {
+            groups.push(input_group(index, group)?);
+        }
+        let change = LibraryChange {
+            groups,
+            deleted_group_ids: tag_ids("deleted_group_ids", request.deleted_group_ids)?,
+            deleted_tag_ids: tag_ids("deleted_tag_ids", request.deleted_tag_ids)?,
+            full_snapshot: request.full_snapshot,
+        };
+        let outcome = self.apply_library(change).await?;
+        Ok(UpsertCorpTagGroupsResponse {
+            created: outcome.created,
+            updated: outcome.updated,
+            unchanged: outcome.unchanged,
+            deleted: outcome.deleted,
+        })
+    }
+
+    /// Current corp tags by id, with their group.
+    async fn current_tags(&self) -> Result<HashMap<String, TagOnCustomer>, CustomerError> {
+        let library = self.store.tag_library().await?;
+        Ok(library
+            .into_iter()
+            .filter(|group| !group.deleted)
+            .flat_map(|group| {
+                let group_name = group.group_name;
+                group.tags.into_iter().filter(|tag| !tag.deleted).map(move |tag| {
+                    let on_customer = TagOnCustomer {
+                        tag_id: tag.tag_id.clone(),
+                        name: tag.name,
+                        group_id: tag.group_id,
+                        group_name: group_name.clone(),
+                    };
+                    (tag.tag_id, on_customer)
+                })
+            })
+            .collect())
+    }
+
+    /// Fills the name and group of corp tags given by id only (the sync's `batch/get_by_user`) from the library.
+    pub(crate) async fn name_corp_tags(&self, inputs: &mut [ContactInput]) -> Result<(), CustomerError> {
+        let unnamed = |tag: &Tag| tag.tag_type == TagType::Corp as i32 && tag.tag_name.is_empty();
+        let tags = |inputs: &[ContactInput]| -> bool {
+            inputs.iter().flat_map(|input| &input.follow_users).flat_map(|follow| &follow.tags).any(unnamed)
+        };
+        if !tags(inputs) {
+            return Ok(());
+        }
+        let library = self.current_tags().await?;
+        for follow in inputs.iter_mut().flat_map(|input| input.follow_users.iter_mut()) {
+            for tag in follow.tags.iter_mut().filter(|tag| unnamed(tag)) {
+                if let Some(known) = library.get(&tag.tag_id) {
+                    tag.tag_name = known.name.clone();
+                    tag.group_id = known.group_id.clone();
+                    tag.group_name = known.group_name.clone();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// MarkCustomerTags: the caller must be allowed to see the customer (as for GetCustomer); the tags must be
+    /// current corp tags; WeCom's `mark_tag` is called first.
+    pub(crate) async fn mark_customer_tags(
+        &self,
+        caller: &Caller,
+        request: MarkCustomerTagsRequest,
+    ) -> Result<MarkCustomerTagsResponse, CustomerError> {
+        let add = tag_ids("add_tag_ids", request.add_tag_ids)?;
+        let remove = tag_ids("remove_tag_ids", request.remove_tag_ids)?;
+        if add.is_empty() && remove.is_empty() {
+            return Err(ApiError::invalid("add_tag_ids", "name at least one tag to add or remove").into());
+        }
+        if let Some(both) = add.iter().find(|id| remove.contains(id)) {
+            return Err(ApiError::invalid("remove_tag_ids", format!("tag {both} is both added and removed")).into());
+        }
+        let customer = self.visible_customer(caller, &request.external_userid).await?;
+        let userid = if request.userid.is_empty() { caller.staff_id.clone() } else { request.userid };
+        check_id("userid", &userid)?;
+        if !follows(&customer, &userid) {
+            return Err(ApiError::new(
+                ErrorCode::FailedPrecondition,
+                format!("{userid} does not follow customer {}", request.external_userid),
+            )
+            .with_field("userid")
+            .into());
+        }
+        let current = self.current_tags().await?;
+        let mut added = Vec::with_capacity(add.len());
+        for id in &add {
+            let tag = current.get(id).ok_or_else(|| {
+                ApiError::new(ErrorCode::NotFound, format!("no corp tag {id}")).with_field("add_tag_ids")
+            })?;
+            added.push(tag.clone());
+        }
+        self.wecom()?
+            .mark_tag(&MarkTagRequest {
+                userid: userid.clone(),
+                external_userid: request.external_userid.clone(),
+                add_tag: add,
+                remove_tag: remove.clone(),
+            })
+            .await?;
+        let now = unix_millis(std::time::SystemTime::now());
+        self.store.mark_tags(&request.external_userid, &userid, &added, &remove, now).await?;
+        self.search.index_customers(std::slice::from_ref(&request.external_userid)).await;
+        let customer =
+            self.store.customer(&request.external_userid).await?.ok_or_else(|| {
+                ApiError::new(ErrorCode::NotFound, format!("no customer {}", request.external_userid))
+            })?;
+        let active = customer.follows.iter().filter(|follow| follow.is_active());
+        let tags = canonical_tags(active.flat_map(|follow| follow.fields.tags.iter().cloned()).collect());
+        let follow_user = customer.follows.iter().find(|follow| follow.fields.userid == userid).map(follow_proto);
+        Ok(MarkCustomerTagsResponse { tags: tags.into_iter().map(tag_proto).collect(), follow_user })
+    }
+}
+
+/// Whether `userid` currently follows `customer`.
+fn follows(customer: &StoredCustomer, userid: &str) -> bool {
+    customer.follows.iter().any(|follow| follow.is_active() && follow.fields.userid == userid)
+}
+
+/// Checks a list of WeCom ids at `field`: each 1 to 64 characters, at most 100; duplicates dropped.
+fn tag_ids(field: &str, mut ids: Vec<String>) -> Result<Vec<String>, ApiError> {
+    if ids.len() > MAX_TAGS_PER_CALL {
+        return Err(ApiError::invalid(field, format!("at most {MAX_TAGS_PER_CALL} ids per call")));
+    }
+    for id in &ids {
+        check_id(field, id)?;
+    }
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// Checks the tags to create: 1 to 100, names 1 to 30 characters, unique.
+fn new_tags(tags: Vec<CorpTagInput>) -> Result<Vec<NewCorpTag>, ApiError> {
+    if tags.is_empty() || tags.len() > MAX_TAGS_PER_CALL {
+        return Err(ApiError::invalid("tags", format!("1 to {MAX_TAGS_PER_CALL} tags")));
+    }
+    let mut checked: Vec<NewCorpTag> = Vec::with_capacity(tags.len());
+    for (index, tag) in tags.into_iter().enumerate() {
+        let field = format!("tags[{index}].name");
+        let name = check_tag_name(&tag.name).map_err(|reason| ApiError::invalid(&field, reason))?;
+        if checked.iter().any(|other| other.name == name) {
+            return Err(ApiError::invalid(field, format!("tag {name} is listed twice")));
+        }
+        checked.push(NewCorpTag { name, order: (tag.order != 0).then_some(tag.order) });
+    }
+    Ok(checked)
+}
+
+/// A group as WeCom returns it (times in seconds) in the store's terms.
+fn wecom_group(group: scrm_wecom::CorpTagGroup) -> StoredTagGroup {
+    let group_id = group.group_id;
+    StoredTagGroup {
+        tags: group
+            .tag
+            .into_iter()
+            .map(|tag| StoredTag {
+                tag_id: tag.id,
+                group_id: group_id.clone(),
+                name: tag.name,
+                order: tag.order,
+                created_at: tag.create_time.saturating_mul(1000),
+                deleted: tag.deleted,
+            })
+            .collect(),
+        group_id,
+        group_name: group.group_name,
+        order: group.order,
+        created_at: group.create_time.saturating_mul(1000),
+        deleted: group.deleted,
+    }
+}
+
+/// Checks a group of an UpsertCorpTagGroups request.
+fn input_group(index: usize, group: CorpTagGroup) -> Result<StoredTagGroup, ApiError> {
+    let at = |field: &str| format!("groups[{index}].{field}");
+    check_id(&at("group_id"), &group.group_id)?;
+    let created_at = optional_millis(&at("created_at"), group.created_at.as_ref())?.unwrap_or(0);
+    let mut tags = Vec::with_capacity(group.tag.len());
+    for (tag_index, tag) in group.tag.into_iter().enumerate() {
+        let at = |field: &str| format!("groups[{index}].tag[{tag_index}].{field}");
+        check_id(&at("tag_id"), &tag.tag_id)?;
+        super::check_len(&at("name"), &tag.name, 255)?;
+        tags.push(StoredTag {
+            tag_id: tag.tag_id,
+            group_id: group.group_id.clone(),
+            name: tag.name,
+            order: tag.order,
+            created_at: optional_millis(&at("created_at"), tag.created_at.as_ref())?.unwrap_or(0),
+            deleted: tag.deleted,
+        });
+    }
+    super::check_len(&at("group_name"), &group.group_name, 255)?;
+    Ok(StoredTagGroup {
+        group_id: group.group_id,
+        group_name: group.group_name,
+        order: group.order,
+        created_at,
+        deleted: group.deleted,
+        tags,
+    })
+}
+
+fn group_proto(group: StoredTagGroup, counts: &HashMap<String, i64>, include_deleted: bool) -> CorpTagGroup {
+    CorpTagGroup {
+        group_id: group.group_id,
+        group_name: group.group_name,
+        order: group.order,
+        created_at: (group.created_at > 0).then(|| timestamp(group.created_at)),
+        deleted: group.deleted,
+        tag: group
+            .tags
+            .into_iter()
+            .filter(|tag| include_deleted || !tag.deleted)
+            .map(|tag| tag_message(tag, counts))
+            .collect(),
+    }
+}
+
+fn tag_message(tag: StoredTag, counts: &HashMap<String, i64>) -> CorpTag {
+    CorpTag {
+        customer_count: counts.get(&tag.tag_id).copied().unwrap_or(0),
+        tag_id: tag.tag_id,
+        name: tag.name,
+        order: tag.order,
+        created_at: (tag.created_at > 0).then(|| timestamp(tag.created_at)),
+        deleted: tag.deleted,
+    }
+}
