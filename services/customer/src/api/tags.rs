@@ -485,3 +485,213 @@ fn tag_message(tag: StoredTag, counts: &HashMap<String, i64>) -> CorpTag {
         deleted: tag.deleted,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use scrm_proto::customer::v1::customer_service_server::CustomerService;
+    use scrm_proto::customer::v1::{
+        ExternalContactInput, FollowUserInput, GetCustomerRequest, SearchCustomersRequest,
+        UpsertExternalContactsRequest,
+    };
+    use scrm_storage::Db;
+    use scrm_wecom::{GetCorpTagListRequest, WeComConfig};
+    use scrm_wecom_sim::{SimConfig, Simulator, World, WorldSize};
+
+    use super::*;
+    use crate::search::CustomerSearch;
+    use crate::store::CustomerStore;
+
+    /// The handlers over `db`, writing to a fresh simulated corp.
+    async fn api_with_sim(db: &Db) -> (CustomerApi, Arc<Simulator>) {
+        db.migrate(&crate::MIGRATIONS).await.unwrap();
+        let sim = Simulator::new(SimConfig::default(), World::generate(5, WorldSize::DEMO));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(scrm_wecom_sim::serve(listener, sim.clone()));
+        let config = SimConfig::default();
+        let wecom =
+            WeComClient::new(WeComConfig::new(config.corp_id, config.corp_secrets[0].clone()).with_api_base(&url))
+                .unwrap();
+        let store = CustomerStore::new(db.clone());
+        let search = CustomerSearch::new(scrm_search::SearchIndex::in_ram().unwrap(), store.clone());
+        (CustomerApi::new(store, crate::quick_replies::tests::unwired(db), search, Some(wecom)), sim)
+    }
+
+    /// Stores customer `external_userid`, followed by `userid`, as the sync would.
+    async fn add_customer(api: &CustomerApi, external_userid: &str, userid: &str) {
+        let contact = ExternalContactInput {
+            external_userid: external_userid.into(),
+            name: "王小美".into(),
+            follow_user: vec![FollowUserInput { userid: userid.into(), ..Default::default() }],
+            ..Default::default()
+        };
+        let upsert = UpsertExternalContactsRequest { contacts: vec![contact], ..Default::default() };
+        let request = caller("system:sync", Role::Admin).outgoing(upsert).unwrap();
+        api.upsert_external_contacts(request).await.unwrap();
+    }
+
+    fn caller(staff_id: &str, role: Role) -> Caller {
+        Caller { staff_id: staff_id.into(), role, store_ids: Vec::new() }
+    }
+
+    /// The simulated corp's library as the sync hands it over.
+    async fn sync_library(api: &CustomerApi) -> UpsertCorpTagGroupsResponse {
+        let library = api.wecom.as_ref().unwrap().get_corp_tag_list(&GetCorpTagListRequest::default()).await.unwrap();
+        let groups = library
+            .tag_group
+            .into_iter()
+            .map(|group| {
+                let group = wecom_group(group);
+                CorpTagGroup {
+                    tag: group
+                        .tags
+                        .iter()
+                        .map(|tag| CorpTag { tag_id: tag.tag_id.clone(), name: tag.name.clone(), ..CorpTag::default() })
+                        .collect(),
+                    group_id: group.group_id,
+                    group_name: group.group_name,
+                    ..CorpTagGroup::default()
+                }
+            })
+            .collect();
+        let request = UpsertCorpTagGroupsRequest { groups, full_snapshot: true, ..Default::default() };
+        api.upsert_corp_tag_groups(&caller("system:sync", Role::Admin), request).await.unwrap()
+    }
+
+    /// Customer ids a search for `query` finds, polled until they are `expected` or 10 s pass.
+    async fn found(api: &CustomerApi, query: &str, expected: &[&str]) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let request = SearchCustomersRequest { query: query.into(), ..Default::default() };
+            let page = api.search.search(&caller("op", Role::Operator), request).await.unwrap();
+            let ids: Vec<String> = page.customers.into_iter().map(|customer| customer.external_userid).collect();
+            if ids == expected || Instant::now() > deadline {
+                return ids;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    fn code<T: std::fmt::Debug>(result: Result<T, CustomerError>) -> tonic::Code {
+        tonic::Status::from(result.unwrap_err()).code()
+    }
+
+    async fn the_library_round_trips_through_wecom_and_tags_reach_customers_and_search(db: Db) {
+        let (api, sim) = api_with_sim(&db).await;
+        let first = sync_library(&api).await;
+        assert!(first.created > 0 && first.updated == 0, "{first:?}");
+        let again = sync_library(&api).await;
+        assert_eq!((again.created, again.updated, again.deleted, again.unchanged), (0, 0, 0, first.created));
+
+        let (external_userid, userid) = sim.with_world(|world| {
+            let customer = &world.customers[0];
+            (customer.external_userid.clone(), customer.follow[0].userid.clone())
+        });
+        add_customer(&api, &external_userid, &userid).await;
+
+        let operator = caller("op", Role::Operator);
+        let create = CreateCorpTagGroupRequest {
+            group_name: "复购意向".into(),
+            order: 0,
+            tags: vec![
+                CorpTagInput { name: "想买盲盒".into(), order: 0 },
+                CorpTagInput { name: "已买过".into(), order: 0 },
+            ],
+        };
+        let group = api.create_corp_tag_group(&operator, create).await.unwrap().group.unwrap();
+        assert_eq!(group.tag.len(), 2);
+        let tag_id = group.tag.iter().find(|tag| tag.name == "想买盲盒").unwrap().tag_id.clone();
+        let in_wecom = sim.with_world(|world| {
+            world.tag_groups.iter().any(|wecom| wecom.group_id == group.group_id && wecom.tags.len() == 2)
+        });
+        assert!(in_wecom, "the group is created in WeCom first");
+
+        let staff = caller(&userid, Role::Koc);
+        let mark = MarkCustomerTagsRequest {
+            external_userid: external_userid.clone(),
+            add_tag_ids: vec![tag_id.clone()],
+            ..Default::default()
+        };
+        let marked = api.mark_customer_tags(&staff, mark.clone()).await.unwrap();
+        assert_eq!(marked.tags.iter().map(|tag| tag.tag_name.as_str()).collect::<Vec<_>>(), ["想买盲盒"]);
+        let tagged_in_wecom = sim.with_world(|world| {
+            let customer = world.customers.iter().find(|customer| customer.external_userid == external_userid);
+            customer.unwrap().follow.iter().any(|follow| follow.userid == userid && follow.tags.contains(&tag_id))
+        });
+        assert!(tagged_in_wecom, "mark_tag reached WeCom");
+        let profile = api.profile(&operator, GetCustomerRequest { external_userid: external_userid.clone() }).await;
+        let profile = profile.unwrap().customer.unwrap();
+        assert_eq!(profile.tags[0].group_name, "复购意向");
+        assert_eq!(found(&api, "盲盒", &[&external_userid]).await, [external_userid.clone()]);
+        let listed = api.list_corp_tags(&staff, ListCorpTagsRequest::default()).await.unwrap();
+        let counted = listed.groups.iter().flat_map(|group| &group.tag).find(|tag| tag.tag_id == tag_id).unwrap();
+        assert_eq!(counted.customer_count, 1);
+
+        let rename = UpdateCorpTagRequest { tag_id: tag_id.clone(), name: Some("想买手办".into()), order: None };
+        assert_eq!(api.update_corp_tag(&operator, rename).await.unwrap().tag.unwrap().name, "想买手办");
+        assert_eq!(found(&api, "手办", &[&external_userid]).await, [external_userid.clone()]);
+        assert_eq!(found(&api, "盲盒", &[]).await, Vec::<String>::new());
+
+        let delete = DeleteCorpTagsRequest { tag_ids: group.tag.iter().map(|tag| tag.tag_id.clone()).collect() };
+        let deleted = api.delete_corp_tags(&operator, delete).await.unwrap();
+        assert_eq!((deleted.customers_affected, deleted.deleted_group_ids), (1, vec![group.group_id.clone()]));
+        let profile = api.profile(&operator, GetCustomerRequest { external_userid: external_userid.clone() }).await;
+        assert!(profile.unwrap().customer.unwrap().tags.is_empty());
+        assert!(sim.with_world(|world| world.tag_groups.iter().all(|wecom| wecom.group_id != group.group_id)));
+        let listed = api.list_corp_tags(&operator, ListCorpTagsRequest::default()).await.unwrap();
+        assert!(listed.groups.iter().all(|listed| listed.group_id != group.group_id));
+        assert_eq!(code(api.mark_customer_tags(&staff, mark).await), tonic::Code::NotFound, "a deleted tag");
+    }
+
+    async fn tag_writes_check_roles_relations_and_input(db: Db) {
+        let (api, sim) = api_with_sim(&db).await;
+        sync_library(&api).await;
+        let (external_userid, userid, tag_id) = sim.with_world(|world| {
+            let customer = &world.customers[0];
+            (
+                customer.external_userid.clone(),
+                customer.follow[0].userid.clone(),
+                world.tag_groups[0].tags[0].id.clone(),
+            )
+        });
+        add_customer(&api, &external_userid, &userid).await;
+
+        let create = CreateCorpTagGroupRequest {
+            group_name: "组".into(),
+            tags: vec![CorpTagInput { name: "标签".into(), order: 0 }],
+            order: 0,
+        };
+        let koc = caller(&userid, Role::Koc);
+        assert_eq!(code(api.create_corp_tag_group(&koc, create.clone()).await), tonic::Code::PermissionDenied);
+        let operator = caller("op", Role::Operator);
+        let no_tags = CreateCorpTagGroupRequest { tags: Vec::new(), ..create.clone() };
+        assert_eq!(code(api.create_corp_tag_group(&operator, no_tags).await), tonic::Code::InvalidArgument);
+        let long = CreateCorpTagGroupRequest { group_name: "长".repeat(31), ..create };
+        assert_eq!(code(api.create_corp_tag_group(&operator, long).await), tonic::Code::InvalidArgument);
+
+        let mark = |add: &str| MarkCustomerTagsRequest {
+            external_userid: external_userid.clone(),
+            add_tag_ids: vec![add.to_owned()],
+            ..Default::default()
+        };
+        let stranger = caller("someone_else", Role::Koc);
+        assert_eq!(code(api.mark_customer_tags(&stranger, mark(&tag_id)).await), tonic::Code::PermissionDenied);
+        assert_eq!(code(api.mark_customer_tags(&operator, mark(&tag_id)).await), tonic::Code::FailedPrecondition);
+        let for_follower = MarkCustomerTagsRequest { userid: userid.clone(), ..mark(&tag_id) };
+        assert_eq!(api.mark_customer_tags(&operator, for_follower).await.unwrap().tags.len(), 1);
+        assert_eq!(code(api.mark_customer_tags(&koc, mark("et_unknown")).await), tonic::Code::NotFound);
+        let nothing = MarkCustomerTagsRequest { external_userid: external_userid.clone(), ..Default::default() };
+        assert_eq!(code(api.mark_customer_tags(&koc, nothing).await), tonic::Code::InvalidArgument);
+
+        let offline = CustomerApi::for_tests(&db);
+        assert_eq!(code(offline.mark_customer_tags(&koc, mark(&tag_id)).await), tonic::Code::FailedPrecondition);
+    }
+
+    scrm_storage::store_test_suite!(
+        the_library_round_trips_through_wecom_and_tags_reach_customers_and_search,
+        tag_writes_check_roles_relations_and_input,
+    );
+}
