@@ -71,7 +71,7 @@ async fn full_sync(channel: Channel) {
 }
 
 /// Polls `query` (one row of text and integer columns) until `expected` or 10 s pass; returns the last answer.
-async fn eventually<T: PartialEq + std::fmt::Debug>(
+pub(crate) async fn eventually<T: PartialEq + std::fmt::Debug>(
     expected: T,
     mut query: impl AsyncFnMut() -> Option<T>,
 ) -> Option<T> {

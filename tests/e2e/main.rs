@@ -17,4 +17,5 @@ mod quick_replies;
 mod search;
 mod sidebar;
 mod sync;
+mod tags;
 mod wecom_callback;
