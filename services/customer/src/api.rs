@@ -59,11 +59,12 @@ impl CustomerApi {
     }
 }
 
-/// Runs a handler with the request's caller and message, mapping its error once.
+/// Runs a handler of `$handlers` (the API itself, or an area's handlers) with the request's caller and
+/// message, mapping its error once.
 macro_rules! handle {
-    ($self:ident, $request:ident, $handler:ident) => {{
+    ($handlers:expr, $request:ident, $handler:ident) => {{
         let caller = Caller::from_request(&$request)?;
-        Ok(Response::new($self.$handler(&caller, $request.into_inner()).await.map_err(Status::from)?))
+        Ok(Response::new($handlers.$handler(&caller, $request.into_inner()).await.map_err(Status::from)?))
     }};
 }
 
@@ -314,84 +315,84 @@ impl CustomerService for CustomerApi {
         &self,
         request: Request<v1::ListQuickReplyFoldersRequest>,
     ) -> Result<Response<v1::ListQuickReplyFoldersResponse>, Status> {
-        self.quick_replies.list_folders(request).await
+        handle!(self.quick_replies, request, list_folders)
     }
 
     async fn create_quick_reply_folder(
         &self,
         request: Request<v1::CreateQuickReplyFolderRequest>,
     ) -> Result<Response<v1::CreateQuickReplyFolderResponse>, Status> {
-        self.quick_replies.create_folder(request).await
+        handle!(self.quick_replies, request, create_folder)
     }
 
     async fn update_quick_reply_folder(
         &self,
         request: Request<v1::UpdateQuickReplyFolderRequest>,
     ) -> Result<Response<v1::UpdateQuickReplyFolderResponse>, Status> {
-        self.quick_replies.update_folder(request).await
+        handle!(self.quick_replies, request, update_folder)
     }
 
     async fn delete_quick_reply_folder(
         &self,
         request: Request<v1::DeleteQuickReplyFolderRequest>,
     ) -> Result<Response<v1::DeleteQuickReplyFolderResponse>, Status> {
-        self.quick_replies.delete_folder(request).await
+        handle!(self.quick_replies, request, delete_folder)
     }
 
     async fn create_quick_reply(
         &self,
         request: Request<v1::CreateQuickReplyRequest>,
     ) -> Result<Response<v1::CreateQuickReplyResponse>, Status> {
-        self.quick_replies.create_reply(request).await
+        handle!(self.quick_replies, request, create_reply)
     }
 
     async fn get_quick_reply(
         &self,
         request: Request<v1::GetQuickReplyRequest>,
     ) -> Result<Response<v1::GetQuickReplyResponse>, Status> {
-        self.quick_replies.get_reply(request).await
+        handle!(self.quick_replies, request, get_reply)
     }
 
     async fn update_quick_reply(
         &self,
         request: Request<v1::UpdateQuickReplyRequest>,
     ) -> Result<Response<v1::UpdateQuickReplyResponse>, Status> {
-        self.quick_replies.update_reply(request).await
+        handle!(self.quick_replies, request, update_reply)
     }
 
     async fn delete_quick_reply(
         &self,
         request: Request<v1::DeleteQuickReplyRequest>,
     ) -> Result<Response<v1::DeleteQuickReplyResponse>, Status> {
-        self.quick_replies.delete_reply(request).await
+        handle!(self.quick_replies, request, delete_reply)
     }
 
     async fn list_quick_replies(
         &self,
         request: Request<v1::ListQuickRepliesRequest>,
     ) -> Result<Response<v1::ListQuickRepliesResponse>, Status> {
-        self.quick_replies.list_replies(request).await
+        handle!(self.quick_replies, request, list_replies)
     }
 
     async fn search_quick_replies(
         &self,
         request: Request<v1::SearchQuickRepliesRequest>,
     ) -> Result<Response<v1::SearchQuickRepliesResponse>, Status> {
-        self.quick_replies.search_replies(request).await
+        handle!(self.quick_replies, request, search_replies)
     }
 
     async fn render_quick_reply(
         &self,
         request: Request<v1::RenderQuickReplyRequest>,
     ) -> Result<Response<v1::RenderQuickReplyResponse>, Status> {
-        self.quick_replies.render_reply(request).await
+        handle!(self.quick_replies, request, render_reply)
     }
 
     async fn record_quick_reply_sent(
         &self,
         request: Request<v1::RecordQuickReplySentRequest>,
     ) -> Result<Response<v1::RecordQuickReplySentResponse>, Status> {
-        self.quick_replies.record_sent(request).await
+        handle!(self.quick_replies, request, record_sent)
     }
 }
 

@@ -625,14 +625,14 @@ mod tests {
         let profile = api.profile(&operator, GetCustomerRequest { external_userid: external_userid.clone() }).await;
         let profile = profile.unwrap().customer.unwrap();
         assert_eq!(profile.tags[0].group_name, "复购意向");
-        assert_eq!(found(&api, "盲盒", &[&external_userid]).await, [external_userid.clone()]);
+        assert_eq!(found(&api, "盲盒", &[&external_userid]).await, [external_userid.as_str()]);
         let listed = api.list_corp_tags(&staff, ListCorpTagsRequest::default()).await.unwrap();
         let counted = listed.groups.iter().flat_map(|group| &group.tag).find(|tag| tag.tag_id == tag_id).unwrap();
         assert_eq!(counted.customer_count, 1);
 
         let rename = UpdateCorpTagRequest { tag_id: tag_id.clone(), name: Some("想买手办".into()), order: None };
         assert_eq!(api.update_corp_tag(&operator, rename).await.unwrap().tag.unwrap().name, "想买手办");
-        assert_eq!(found(&api, "手办", &[&external_userid]).await, [external_userid.clone()]);
+        assert_eq!(found(&api, "手办", &[&external_userid]).await, [external_userid.as_str()]);
         assert_eq!(found(&api, "盲盒", &[]).await, Vec::<String>::new());
 
         let delete = DeleteCorpTagsRequest { tag_ids: group.tag.iter().map(|tag| tag.tag_id.clone()).collect() };
