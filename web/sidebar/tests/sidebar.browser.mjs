@@ -84,6 +84,7 @@ try {
   }
   assert.ok(contact, 'the demo corp has a customer');
 
+  await eventually('scrm to serve', async () => (await fetch(`${base}/healthz`)).ok);
   browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
   const page = await browser.newPage({ viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
   const sidebarUrl = `${base}/sidebar/?contact=${encodeURIComponent(contact)}`;
@@ -91,10 +92,15 @@ try {
   // Sign-in: without a session the page goes to WeCom's OAuth page (the simulator's), where the follower is
   // picked; WeCom sends the page back with a code, which scrm exchanges for a session cookie.
   await page.goto(sidebarUrl);
-  await page.waitForURL((url) => url.href.startsWith(simulator));
   await page.getByText('模拟企业微信登录').waitFor();
-  await page.goto(`${page.url()}&userid=${encodeURIComponent(follower)}`);
-  await page.waitForURL((url) => url.href.startsWith(base) && !url.searchParams.has('code'));
+  assert.ok(page.url().startsWith(simulator), page.url());
+  const authorize = new URL(page.url());
+  authorize.searchParams.set('userid', follower);
+  await page.goto(authorize.toString());
+  await eventually('the signed-in sidebar', async () => {
+    const url = new URL(page.url());
+    return url.href.startsWith(base) && !url.searchParams.has('code');
+  });
   const cookies = await page.context().cookies(base);
   assert.ok(cookies.some((cookie) => cookie.name === 'scrm_session'), 'signed in with a session cookie');
   session = {
