@@ -12,10 +12,21 @@ use crate::customer_profile::{Synced, synced_app};
 use crate::harness::{http, with_token};
 use crate::inbox::eventually;
 
-async fn tags(app: &crate::harness::TestApp) -> Value {
-    let response = http().get(format!("{}/api/crm/tags", app.url())).send().await.unwrap();
-    assert_eq!(response.status(), 200);
+/// `GET path` as the local operator: the JSON answer of a 200.
+async fn get(app: &crate::harness::TestApp, path: &str) -> Value {
+    let response = http().get(format!("{}{path}", app.url())).send().await.unwrap();
+    assert_eq!(response.status(), 200, "GET {path}");
     response.json().await.unwrap()
+}
+
+async fn tags(app: &crate::harness::TestApp) -> Value {
+    get(app, "/api/crm/tags").await
+}
+
+/// `POST path` with a JSON body as the local operator: the status and the JSON answer.
+async fn post(app: &crate::harness::TestApp, path: &str, body: Value) -> (u16, Value) {
+    let response = http().post(format!("{}{path}", app.url())).json(&body).send().await.unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
 }
 
 fn tag_names(library: &Value) -> Vec<String> {
@@ -39,63 +50,32 @@ async fn tags_sync_from_wecom_and_writes_go_to_wecom_first() {
     let mut expected = wecom_names.clone();
     expected.sort();
     assert_eq!(listed, expected, "the sync pulled the whole library");
-    let profile: Value = http()
-        .get(format!("{}/api/crm/customers/{external_userid}", app.url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let profile = get(&app, &format!("/api/crm/customers/{external_userid}")).await;
     for tag in profile["tags"].as_array().unwrap() {
         assert!(wecom_names.contains(&tag["tagName"].as_str().unwrap().to_owned()), "synced tags are named: {tag}");
     }
 
-    let created = http()
-        .post(format!("{}/api/crm/tags", app.url()))
-        .json(&json!({"groupName": "会员偏好", "tags": [{"name": "喜欢盲盒"}, {"name": "喜欢手办"}]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), 200);
-    let created: Value = created.json().await.unwrap();
+    let body = json!({"groupName": "会员偏好", "tags": [{"name": "喜欢盲盒"}, {"name": "喜欢手办"}]});
+    let (status, created) = post(&app, "/api/crm/tags", body).await;
+    assert_eq!(status, 200, "{created}");
     let group_id = created["group"]["groupId"].as_str().unwrap().to_owned();
     let tag_id = created["group"]["tags"][0]["tagId"].as_str().unwrap().to_owned();
     assert!(sim.with_world(|world| world.tag_groups.iter().any(|group| group.group_id == group_id)));
 
-    let marked = http()
-        .post(format!("{}/api/crm/customers/{external_userid}/tags", app.url()))
-        .json(&json!({"userid": follower, "addTagIds": [tag_id]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(marked.status(), 200);
-    let marked: Value = marked.json().await.unwrap();
+    let tagging = format!("/api/crm/customers/{external_userid}/tags");
+    let (status, marked) = post(&app, &tagging, json!({"userid": follower, "addTagIds": [tag_id]})).await;
+    assert_eq!(status, 200, "{marked}");
     assert!(marked["tags"].as_array().unwrap().iter().any(|tag| tag["tagId"] == tag_id.as_str()), "{marked}");
     let in_wecom = sim.with_world(|world| {
         let customer = world.customers.iter().find(|customer| customer.external_userid == external_userid).unwrap();
         customer.follow.iter().any(|follow| follow.userid == follower && follow.tags.contains(&tag_id))
     });
     assert!(in_wecom, "mark_tag wrote the tag back to WeCom");
-    let profile: Value = http()
-        .get(format!("{}/api/crm/customers/{external_userid}", app.url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let profile = get(&app, &format!("/api/crm/customers/{external_userid}")).await;
     assert!(profile["tags"].as_array().unwrap().iter().any(|tag| tag["tagId"] == tag_id.as_str()));
 
-    let unknown = http()
-        .post(format!("{}/api/crm/customers/{external_userid}/tags", app.url()))
-        .json(&json!({"userid": follower, "addTagIds": ["et_nope"]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(unknown.status(), 404);
-    let body: Value = unknown.json().await.unwrap();
-    assert_eq!(body["field"], "add_tag_ids");
+    let (status, body) = post(&app, &tagging, json!({"userid": follower, "addTagIds": ["et_nope"]})).await;
+    assert_eq!((status, body["field"].as_str()), (404, Some("add_tag_ids")));
 
     let config = scrm_wecom_sim::SimConfig::default();
     let wecom = WeComClient::new(

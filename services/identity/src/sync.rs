@@ -316,6 +316,11 @@ enum Stop {
 
 type Step<T = ()> = Result<T, Stop>;
 
+/// `message` addressed to a peer service as the sync's system caller.
+fn as_sync<T>(message: T) -> Step<tonic::Request<T>> {
+    Caller::system("sync").outgoing(message).map_err(failed("cannot address a peer service"))
+}
+
 fn failed<E: Display>(what: &'static str) -> impl FnOnce(E) -> Stop {
     move |error| Stop::Failed(format!("{what}: {error}"))
 }
@@ -614,16 +619,9 @@ impl Run {
             observed_at: Some(timestamp_now()),
             ..UpsertCorpTagGroupsRequest::default()
         };
-        let request =
-            Caller::system("sync").outgoing(request).map_err(failed("cannot address the customer service"))?;
-        let response = self
-            .clients
-            .customer
-            .clone()
-            .upsert_corp_tag_groups(request)
-            .await
-            .map_err(failed("customer service UpsertCorpTagGroups"))?
-            .into_inner();
+        let mut customer = self.clients.customer.clone();
+        let response = customer.upsert_corp_tag_groups(as_sync(request)?).await;
+        let response = response.map_err(failed("customer service UpsertCorpTagGroups"))?.into_inner();
         self.counts.corp_tags.created = response.created;
         self.counts.corp_tags.updated = response.updated;
         self.counts.corp_tags.unchanged = response.unchanged;
@@ -671,16 +669,9 @@ impl Run {
                 sync_run_id: self.id,
                 observed_at,
             };
-            let request =
-                Caller::system("sync").outgoing(request).map_err(failed("cannot address the customer service"))?;
-            let response = self
-                .clients
-                .customer
-                .clone()
-                .upsert_external_contacts(request)
-                .await
-                .map_err(failed("customer service UpsertExternalContacts"))?
-                .into_inner();
+            let mut customer = self.clients.customer.clone();
+            let response = customer.upsert_external_contacts(as_sync(request)?).await;
+            let response = response.map_err(failed("customer service UpsertExternalContacts"))?.into_inner();
             self.counts.external_contacts.created += response.created;
             self.counts.external_contacts.updated += response.updated;
             self.counts.external_contacts.unchanged += response.unchanged;
@@ -739,7 +730,7 @@ impl Run {
     async fn write_groups(&mut self, group_chats: Vec<GroupChatSnapshot>) -> Step {
         let last = group_chats.last().map(|chat| chat.chat_id.clone()).unwrap_or_default();
         let request = UpsertGroupChatsRequest { group_chats, sync_run_id: self.id };
-        let request = Caller::system("sync").outgoing(request).map_err(failed("cannot address the group service"))?;
+        let request = as_sync(request)?;
         let response = self
             .clients
             .group

@@ -34,6 +34,12 @@ impl CustomerApi {
         })
     }
 
+    /// Renames or reorders a tag or group in WeCom (`edit_corp_tag`).
+    async fn edit_in_wecom(&self, id: String, name: Option<String>, order: Option<i64>) -> Result<(), CustomerError> {
+        self.wecom()?.edit_corp_tag(&EditCorpTagRequest { id, name, order, agentid: None }).await?;
+        Ok(())
+    }
+
     /// The stored library, and the current customers per tag.
     async fn library(&self) -> Result<(Vec<StoredTagGroup>, HashMap<String, i64>), CustomerError> {
         Ok((self.store.tag_library().await?, self.store.tag_customer_counts().await?))
@@ -128,25 +134,13 @@ impl CustomerApi {
     ) -> Result<UpdateCorpTagGroupResponse, CustomerError> {
         caller.require_any(LIBRARY_EDITORS)?;
         check_id("group_id", &request.group_id)?;
-        let name = request
-            .group_name
-            .as_deref()
-            .map(check_tag_name)
-            .transpose()
-            .map_err(|reason| ApiError::invalid("group_name", reason))?;
+        let name = new_name("group_name", request.group_name.as_deref())?;
         let library = self.store.tag_library().await?;
         let mut group = library
             .into_iter()
             .find(|group| group.group_id == request.group_id && !group.deleted)
             .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no tag group {}", request.group_id)))?;
-        self.wecom()?
-            .edit_corp_tag(&EditCorpTagRequest {
-                id: request.group_id.clone(),
-                name: name.clone(),
-                order: request.order,
-                agentid: None,
-            })
-            .await?;
+        self.edit_in_wecom(request.group_id.clone(), name.clone(), request.order).await?;
         group.group_name = name.unwrap_or(group.group_name);
         group.order = request.order.unwrap_or(group.order);
         group.tags.clear();
@@ -162,12 +156,7 @@ impl CustomerApi {
     ) -> Result<UpdateCorpTagResponse, CustomerError> {
         caller.require_any(LIBRARY_EDITORS)?;
         check_id("tag_id", &request.tag_id)?;
-        let name = request
-            .name
-            .as_deref()
-            .map(check_tag_name)
-            .transpose()
-            .map_err(|reason| ApiError::invalid("name", reason))?;
+        let name = new_name("name", request.name.as_deref())?;
         let library = self.store.tag_library().await?;
         let (mut group, mut tag) = library
             .into_iter()
@@ -177,14 +166,7 @@ impl CustomerApi {
                 tag.map(|tag| (group, tag))
             })
             .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no tag {}", request.tag_id)))?;
-        self.wecom()?
-            .edit_corp_tag(&EditCorpTagRequest {
-                id: request.tag_id.clone(),
-                name: name.clone(),
-                order: request.order,
-                agentid: None,
-            })
-            .await?;
+        self.edit_in_wecom(request.tag_id.clone(), name.clone(), request.order).await?;
         tag.name = name.unwrap_or(tag.name);
         tag.order = request.order.unwrap_or(tag.order);
         group.tags = vec![tag];
@@ -386,6 +368,11 @@ fn tag_ids(field: &str, mut ids: Vec<String>) -> Result<Vec<String>, ApiError> {
     ids.sort();
     ids.dedup();
     Ok(ids)
+}
+
+/// Checks an optional new name at `field`; returns it trimmed.
+fn new_name(field: &str, name: Option<&str>) -> Result<Option<String>, ApiError> {
+    name.map(check_tag_name).transpose().map_err(|reason| ApiError::invalid(field, reason))
 }
 
 /// Checks the tags to create: 1 to 100, names 1 to 30 characters, unique.
