@@ -40,7 +40,7 @@ fn tag_names(library: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn tags_sync_from_wecom_and_writes_go_to_wecom_first() {
-    let Synced { app, sim, external_userid, follower } = synced_app().await;
+    let Synced { app, sim, external_userid, follower, .. } = synced_app().await;
     let library = tags(&app).await;
     let wecom_names: Vec<String> = sim.with_world(|world| {
         world.tag_groups.iter().flat_map(|group| &group.tags).map(|tag| tag.name.clone()).collect()
