@@ -158,10 +158,14 @@ async fn me(State(clients): State<Clients>, headers: HeaderMap) -> Result<Json<M
     }))
 }
 
-/// `GET /api/auth/wecom-url?redirect=<url>`: where to send the browser for WeCom sign-in.
+/// `GET /api/auth/wecom-url?redirect=<url>[&kind=oauth]`: where to send the browser for WeCom sign-in: the
+/// QR-code page for ordinary browsers, or with `kind=oauth` the OAuth page for pages opened inside WeCom
+/// (the sidebar).
 #[derive(Debug, Deserialize)]
 struct WecomUrlQuery {
     redirect: String,
+    #[serde(default)]
+    kind: String,
 }
 
 /// Answer of `GET /api/auth/wecom-url`.
@@ -175,7 +179,12 @@ async fn wecom_url(
     State(clients): State<Clients>,
     Query(query): Query<WecomUrlQuery>,
 ) -> Result<Json<WecomUrlAnswer>, RestError> {
-    let request = GetWecomLoginUrlRequest { redirect_uri: query.redirect, kind: WecomLoginKind::Qr as i32 };
+    let kind = match query.kind.as_str() {
+        "" | "qr" => WecomLoginKind::Qr,
+        "oauth" => WecomLoginKind::Oauth,
+        other => return Err(ApiError::invalid("kind", format!("kind is qr or oauth, not {other}")).into()),
+    };
+    let request = GetWecomLoginUrlRequest { redirect_uri: query.redirect, kind: kind as i32 };
     let answer = clients.identity.clone().get_wecom_login_url(request).await?.into_inner();
     Ok(Json(WecomUrlAnswer { url: answer.url, state: answer.state }))
 }

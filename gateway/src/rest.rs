@@ -4,6 +4,7 @@
 
 mod crm;
 pub mod sidebar;
+mod tags;
 
 use axum::extract::{OriginalUri, Request, State};
 use axum::response::{IntoResponse, Response};
@@ -20,6 +21,7 @@ pub fn router(clients: Clients) -> Router {
         .route("/openapi.json", get(openapi))
         .nest("/auth", crate::auth::router())
         .merge(crm::router())
+        .merge(tags::router())
         .merge(crate::customer_search::routes())
         .merge(crate::broadcast::router())
         .merge(crate::groups::router())

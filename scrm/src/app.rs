@@ -95,7 +95,12 @@ impl Server {
                 ),
                 ServiceKind::Customer => {
                     let search = crate::reindex::open_customer_index(&config, &db)?;
-                    mount(routes, slot, *kind, scrm_customer::service(db.clone(), clients.clone(), search))
+                    mount(
+                        routes,
+                        slot,
+                        *kind,
+                        scrm_customer::service(db.clone(), clients.clone(), search, wecom_client(&config)?),
+                    )
                 }
                 ServiceKind::Group => {
                     follow_group_feeds(&config, &db)?;

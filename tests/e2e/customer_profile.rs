@@ -3,6 +3,7 @@
 //! bad CSV rows are reported while good ones land; and who may see which profile.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use scrm_kernel::Role;
 use scrm_proto::customer::v1::customer_service_client::CustomerServiceClient;
@@ -17,15 +18,21 @@ use serde_json::Value;
 use crate::harness::{TestApp, http};
 
 /// A synced customer of the simulated corp and the staff member following them.
-struct Synced {
-    app: TestApp,
-    external_userid: String,
-    follower: String,
+pub(crate) struct Synced {
+    /// scrm, synced from `sim`.
+    pub(crate) app: TestApp,
+    /// The simulated corp.
+    pub(crate) sim: Arc<Simulator>,
+    /// A customer followed by an active staff member.
+    pub(crate) external_userid: String,
+    /// That staff member.
+    pub(crate) follower: String,
     /// The follower's departments, which count as their stores.
-    follower_departments: Vec<i64>,
+    pub(crate) follower_departments: Vec<i64>,
 }
 
-async fn synced_app() -> Synced {
+/// scrm (local caller: operator; cluster token `peer-secret`) after a full sync of a simulated corp.
+pub(crate) async fn synced_app() -> Synced {
     let sim = Simulator::new(SimConfig::default(), World::generate(11, WorldSize::DEMO));
     let (external_userid, follower, follower_departments) = sim.with_world(|world| {
         let active: HashSet<&str> = world
@@ -46,7 +53,7 @@ async fn synced_app() -> Synced {
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sim_url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(scrm_wecom_sim::serve(listener, sim));
+    tokio::spawn(scrm_wecom_sim::serve(listener, sim.clone()));
     let app = TestApp::spawn_with(&[], move |config| {
         config.wecom.api_base = sim_url;
         config.wecom.corp_id = "wwsimcorp0000000001".into();
@@ -63,7 +70,7 @@ async fn synced_app() -> Synced {
         last = message.progress;
     }
     assert_eq!(last.unwrap().state(), SyncState::Succeeded);
-    Synced { app, external_userid, follower, follower_departments }
+    Synced { app, sim, external_userid, follower, follower_departments }
 }
 
 async fn post_csv(app: &TestApp, csv: &str) -> Value {
@@ -95,7 +102,7 @@ async fn get_profile(app: &TestApp, wx_id: &str, caller: Option<(&str, &str, &st
 
 #[tokio::test]
 async fn sync_import_orders_and_read_the_profile() {
-    let Synced { app, external_userid: wx, follower, follower_departments } = synced_app().await;
+    let Synced { app, external_userid: wx, follower, follower_departments, .. } = synced_app().await;
     let mut customers = CustomerServiceClient::new(app.channel().await);
     let tiers = vec![
         LevelTier { level: 1, name: "银卡".into(), min_spend_fen: 10_000 },

@@ -261,8 +261,5 @@ async fn staff_and_department_changes_and_skipped_events_are_recorded() {
     assert_eq!(states, Some(3));
     let events = inbox(channel).await;
     let tag = events.iter().find(|event| event.event == "change_external_tag").unwrap();
-    assert_eq!(
-        (tag.state(), tag.last_error.as_str()),
-        (CallbackEventState::Ignored, "skipped: corp tags sync not built")
-    );
+    assert_eq!((tag.state(), tag.last_error.as_str()), (CallbackEventState::Ignored, "the tag is no longer in WeCom"));
 }

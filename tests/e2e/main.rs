@@ -19,5 +19,6 @@ mod quick_replies;
 mod search;
 mod sidebar;
 mod sync;
+mod tags;
 mod wecom_callback;
 mod welcome;

@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 
 use scrm_proto::customer::v1::customer_service_client::CustomerServiceClient;
 use scrm_proto::customer::v1::{
-    CustomerTag, ExternalContactInput, FollowRemovalReason, FollowUserInput, ReindexCustomersRequest,
-    RemoveFollowUserRequest, TagType, UpsertExternalContactsRequest,
+    AddCustomerNoteRequest, CustomerTag, DeleteCustomerNoteRequest, ExternalContactInput, FollowRemovalReason,
+    FollowUserInput, MemberInput, ReindexCustomersRequest, RemoveFollowUserRequest, TagType,
+    UpsertExternalContactsRequest, UpsertMembersRequest,
 };
 use serde_json::Value;
 
@@ -133,6 +134,37 @@ async fn a_store_manager_finds_only_their_stores_and_a_koc_only_their_customers(
     assert_eq!(ids(&search(&app, "store=102", manager).await.1), Vec::<String>::new());
     let koc = Some(("lisi", "koc", ""));
     assert_eq!(ids(&search(&app, "", koc).await.1), ["wm_fang", "wm_lei"]);
+}
+
+#[tokio::test]
+async fn order_numbers_notes_and_member_phones_are_found_right_after_their_writes() {
+    let app = app_with_customers().await;
+    eventually(&app, "q=李雷", None, &["wm_lei"]).await;
+    let response = http()
+        .post(format!("{}/api/crm/orders/import?source=e2e", app.url()))
+        .header("content-type", "text/csv")
+        .body("order_no,buyer_external_userid,status,amount,paid_at\nSO20261126001,wm_lei,paid,99.00,2026-11-20 10:00:00\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(eventually(&app, "q=SO20261126001", None, &["wm_lei"]).await, ["wm_lei"], "an order number");
+
+    let mut client = CustomerServiceClient::new(app.channel().await);
+    let note = AddCustomerNoteRequest { external_userid: "wm_fang".into(), content: "她想要限量版盲盒".into() };
+    let note = client.add_customer_note(note).await.unwrap().into_inner().note.unwrap();
+    assert_eq!(eventually(&app, "q=盲盒", None, &["wm_fang"]).await, ["wm_fang"], "a word of a note");
+    client.delete_customer_note(DeleteCustomerNoteRequest { id: note.id }).await.unwrap();
+    assert_eq!(eventually(&app, "q=盲盒", None, &[]).await, Vec::<String>::new(), "a deleted note");
+
+    let member = MemberInput {
+        member_no: "M-1".into(),
+        phone: "18699990000".into(),
+        external_userid: "wm_wang".into(),
+        ..MemberInput::default()
+    };
+    client.upsert_members(UpsertMembersRequest { members: vec![member], source: "e2e".into() }).await.unwrap();
+    assert_eq!(eventually(&app, "q=18699990000", None, &["wm_wang"]).await, ["wm_wang"], "a member's phone");
 }
 
 #[tokio::test]

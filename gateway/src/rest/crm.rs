@@ -26,7 +26,7 @@ fn time(timestamp: Option<Timestamp>) -> Value {
     timestamp.map_or(Value::Null, |timestamp| Value::String(timestamp.to_string()))
 }
 
-fn tag_json(tag: &CustomerTag) -> Value {
+pub(super) fn tag_json(tag: &CustomerTag) -> Value {
     json!({
         "tagId": tag.tag_id,
         "tagName": tag.tag_name,
@@ -36,7 +36,7 @@ fn tag_json(tag: &CustomerTag) -> Value {
     })
 }
 
-fn follow_json(follow: &FollowUser) -> Value {
+pub(super) fn follow_json(follow: &FollowUser) -> Value {
     json!({
         "userid": follow.userid,
         "staffName": follow.staff_name,

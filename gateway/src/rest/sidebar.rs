@@ -1,5 +1,5 @@
 //! The REST endpoints of the WeCom sidebar H5 (`web/sidebar`, served at `/sidebar/`): its start-up context
-//! (demo flag, caller, JS-SDK signatures), customer notes, and the quick replies it searches, renders for
+//! (demo flag, caller, JS-SDK signatures), customer notes and tags, and the quick replies it searches, renders for
 //! `sendChatMessage` and records as sent. Each calls its service as the caller.
 
 use axum::extract::{Path, Query, State};
@@ -26,6 +26,7 @@ pub fn router() -> Router<Clients> {
     Router::new()
         .route("/sidebar/context", get(context))
         .route("/sidebar/customers/{wx_id}/notes", get(list_notes).post(add_note))
+        .route("/sidebar/customers/{wx_id}/tags", post(super::tags::mark))
         .route("/sidebar/quick-replies", get(quick_replies))
         .route("/sidebar/quick-replies/{id}/render", post(render))
         .route("/sidebar/quick-replies/{id}/sent", post(record_sent))

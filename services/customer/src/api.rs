@@ -5,6 +5,7 @@
 mod notes;
 mod orders;
 mod profile;
+mod tags;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -42,20 +43,28 @@ pub struct CustomerApi {
     store: CustomerStore,
     quick_replies: QuickReplies,
     search: CustomerSearch,
+    wecom: Option<scrm_wecom::WeComClient>,
 }
 
 impl CustomerApi {
-    /// Handlers over `store`, with the quick-reply library's handlers, keeping `search` in step with every write.
-    pub fn new(store: CustomerStore, quick_replies: QuickReplies, search: CustomerSearch) -> Self {
-        CustomerApi { store, quick_replies, search }
+    /// Handlers over `store`, with the quick-reply library's handlers, keeping `search` in step with every write
+    /// and writing tags back to WeCom through `wecom` (tag writes fail while it is `None`).
+    pub fn new(
+        store: CustomerStore,
+        quick_replies: QuickReplies,
+        search: CustomerSearch,
+        wecom: Option<scrm_wecom::WeComClient>,
+    ) -> Self {
+        CustomerApi { store, quick_replies, search, wecom }
     }
 }
 
-/// Runs a handler with the request's caller and message, mapping its error once.
+/// Runs a handler of `$handlers` (the API itself, or an area's handlers) with the request's caller and
+/// message, mapping its error once.
 macro_rules! handle {
-    ($self:ident, $request:ident, $handler:ident) => {{
+    ($handlers:expr, $request:ident, $handler:ident) => {{
         let caller = Caller::from_request(&$request)?;
-        Ok(Response::new($self.$handler(&caller, $request.into_inner()).await.map_err(Status::from)?))
+        Ok(Response::new($handlers.$handler(&caller, $request.into_inner()).await.map_err(Status::from)?))
     }};
 }
 
@@ -168,12 +177,13 @@ impl CustomerService for CustomerApi {
         }
         let now = unix_millis(SystemTime::now());
         let observed_at = optional_millis("observed_at", request.observed_at.as_ref())?.unwrap_or(now);
-        let inputs = request
+        let mut inputs = request
             .contacts
             .into_iter()
             .enumerate()
             .map(|(index, contact)| contact_input(index, contact))
             .collect::<Result<Vec<_>, _>>()?;
+        self.name_corp_tags(&mut inputs).await?;
         let ids: Vec<String> = inputs.iter().map(|input| input.contact.external_userid.clone()).collect();
         let summary = self.store.upsert_contacts(inputs, observed_at, now).await.map_err(CustomerError::from)?;
         if summary.created + summary.updated > 0 {
@@ -234,90 +244,155 @@ impl CustomerService for CustomerApi {
         }))
     }
 
+    // ---------------------------------------------------------------- corp tags (api::tags)
+
+    async fn list_corp_tags(
+        &self,
+        request: Request<v1::ListCorpTagsRequest>,
+    ) -> Result<Response<v1::ListCorpTagsResponse>, Status> {
+        handle!(self, request, list_corp_tags)
+    }
+
+    async fn create_corp_tag_group(
+        &self,
+        request: Request<v1::CreateCorpTagGroupRequest>,
+    ) -> Result<Response<v1::CreateCorpTagGroupResponse>, Status> {
+        handle!(self, request, create_corp_tag_group)
+    }
+
+    async fn update_corp_tag_group(
+        &self,
+        request: Request<v1::UpdateCorpTagGroupRequest>,
+    ) -> Result<Response<v1::UpdateCorpTagGroupResponse>, Status> {
+        handle!(self, request, update_corp_tag_group)
+    }
+
+    async fn delete_corp_tag_group(
+        &self,
+        request: Request<v1::DeleteCorpTagGroupRequest>,
+    ) -> Result<Response<v1::DeleteCorpTagGroupResponse>, Status> {
+        handle!(self, request, delete_corp_tag_group)
+    }
+
+    async fn create_corp_tags(
+        &self,
+        request: Request<v1::CreateCorpTagsRequest>,
+    ) -> Result<Response<v1::CreateCorpTagsResponse>, Status> {
+        handle!(self, request, create_corp_tags)
+    }
+
+    async fn update_corp_tag(
+        &self,
+        request: Request<v1::UpdateCorpTagRequest>,
+    ) -> Result<Response<v1::UpdateCorpTagResponse>, Status> {
+        handle!(self, request, update_corp_tag)
+    }
+
+    async fn delete_corp_tags(
+        &self,
+        request: Request<v1::DeleteCorpTagsRequest>,
+    ) -> Result<Response<v1::DeleteCorpTagsResponse>, Status> {
+        handle!(self, request, delete_corp_tags)
+    }
+
+    async fn upsert_corp_tag_groups(
+        &self,
+        request: Request<v1::UpsertCorpTagGroupsRequest>,
+    ) -> Result<Response<v1::UpsertCorpTagGroupsResponse>, Status> {
+        handle!(self, request, upsert_corp_tag_groups)
+    }
+
+    async fn mark_customer_tags(
+        &self,
+        request: Request<v1::MarkCustomerTagsRequest>,
+    ) -> Result<Response<v1::MarkCustomerTagsResponse>, Status> {
+        handle!(self, request, mark_customer_tags)
+    }
+
     // ---------------------------------------------------------------- quick replies (crate::quick_replies)
 
     async fn list_quick_reply_folders(
         &self,
         request: Request<v1::ListQuickReplyFoldersRequest>,
     ) -> Result<Response<v1::ListQuickReplyFoldersResponse>, Status> {
-        self.quick_replies.list_folders(request).await
+        handle!(self.quick_replies, request, list_folders)
     }
 
     async fn create_quick_reply_folder(
         &self,
         request: Request<v1::CreateQuickReplyFolderRequest>,
     ) -> Result<Response<v1::CreateQuickReplyFolderResponse>, Status> {
-        self.quick_replies.create_folder(request).await
+        handle!(self.quick_replies, request, create_folder)
     }
 
     async fn update_quick_reply_folder(
         &self,
         request: Request<v1::UpdateQuickReplyFolderRequest>,
     ) -> Result<Response<v1::UpdateQuickReplyFolderResponse>, Status> {
-        self.quick_replies.update_folder(request).await
+        handle!(self.quick_replies, request, update_folder)
     }
 
     async fn delete_quick_reply_folder(
         &self,
         request: Request<v1::DeleteQuickReplyFolderRequest>,
     ) -> Result<Response<v1::DeleteQuickReplyFolderResponse>, Status> {
-        self.quick_replies.delete_folder(request).await
+        handle!(self.quick_replies, request, delete_folder)
     }
 
     async fn create_quick_reply(
         &self,
         request: Request<v1::CreateQuickReplyRequest>,
     ) -> Result<Response<v1::CreateQuickReplyResponse>, Status> {
-        self.quick_replies.create_reply(request).await
+        handle!(self.quick_replies, request, create_reply)
     }
 
     async fn get_quick_reply(
         &self,
         request: Request<v1::GetQuickReplyRequest>,
     ) -> Result<Response<v1::GetQuickReplyResponse>, Status> {
-        self.quick_replies.get_reply(request).await
+        handle!(self.quick_replies, request, get_reply)
     }
 
     async fn update_quick_reply(
         &self,
         request: Request<v1::UpdateQuickReplyRequest>,
     ) -> Result<Response<v1::UpdateQuickReplyResponse>, Status> {
-        self.quick_replies.update_reply(request).await
+        handle!(self.quick_replies, request, update_reply)
     }
 
     async fn delete_quick_reply(
         &self,
         request: Request<v1::DeleteQuickReplyRequest>,
     ) -> Result<Response<v1::DeleteQuickReplyResponse>, Status> {
-        self.quick_replies.delete_reply(request).await
+        handle!(self.quick_replies, request, delete_reply)
     }
 
     async fn list_quick_replies(
         &self,
         request: Request<v1::ListQuickRepliesRequest>,
     ) -> Result<Response<v1::ListQuickRepliesResponse>, Status> {
-        self.quick_replies.list_replies(request).await
+        handle!(self.quick_replies, request, list_replies)
     }
 
     async fn search_quick_replies(
         &self,
         request: Request<v1::SearchQuickRepliesRequest>,
     ) -> Result<Response<v1::SearchQuickRepliesResponse>, Status> {
-        self.quick_replies.search_replies(request).await
+        handle!(self.quick_replies, request, search_replies)
     }
 
     async fn render_quick_reply(
         &self,
         request: Request<v1::RenderQuickReplyRequest>,
     ) -> Result<Response<v1::RenderQuickReplyResponse>, Status> {
-        self.quick_replies.render_reply(request).await
+        handle!(self.quick_replies, request, render_reply)
     }
 
     async fn record_quick_reply_sent(
         &self,
         request: Request<v1::RecordQuickReplySentRequest>,
     ) -> Result<Response<v1::RecordQuickReplySentResponse>, Status> {
-        self.quick_replies.record_sent(request).await
+        handle!(self.quick_replies, request, record_sent)
     }
 }
 
@@ -458,7 +533,7 @@ impl CustomerApi {
     pub(crate) fn for_tests(db: &scrm_storage::Db) -> Self {
         let store = CustomerStore::new(db.clone());
         let search = CustomerSearch::new(scrm_search::SearchIndex::in_ram().unwrap(), store.clone());
-        CustomerApi::new(store, crate::quick_replies::tests::unwired(db), search)
+        CustomerApi::new(store, crate::quick_replies::tests::unwired(db), search, None)
     }
 }
 

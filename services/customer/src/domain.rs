@@ -5,6 +5,7 @@
 
 pub mod levels;
 pub mod orders;
+pub mod tags;
 
 use std::collections::{BTreeSet, HashMap};
 

@@ -14,6 +14,9 @@ pub enum CustomerError {
     /// The search index failed.
     #[error("customer search failed: {0}")]
     Search(String),
+    /// WeCom refused or failed a write-back.
+    #[error(transparent)]
+    WeCom(#[from] scrm_wecom::WeComError),
 }
 
 impl From<CustomerError> for tonic::Status {
@@ -23,6 +26,15 @@ impl From<CustomerError> for tonic::Status {
             CustomerError::Storage(error) => {
                 tracing::error!(%error, "customer storage failed");
                 ApiError::new(ErrorCode::Unavailable, "customer data is temporarily unavailable").into()
+            }
+            CustomerError::WeCom(scrm_wecom::WeComError::Api { api, errcode, errmsg }) => ApiError::new(
+                ErrorCode::FailedPrecondition,
+                format!("WeCom refused {api}: errcode {errcode}: {errmsg}"),
+            )
+            .into(),
+            CustomerError::WeCom(error) => {
+                tracing::error!(%error, "WeCom call failed");
+                ApiError::new(ErrorCode::Unavailable, "WeCom is temporarily unavailable").into()
             }
             CustomerError::Search(error) => {
                 tracing::error!(%error, "customer search failed");

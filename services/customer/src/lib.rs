@@ -31,11 +31,12 @@ pub static MIGRATIONS: ServiceMigrations = ServiceMigrations {
 pub type Service = PlannedRpcsService<CustomerServiceServer<api::CustomerApi>>;
 
 /// Builds the customer service over `db`, keeping the customer search index `search` up to date; `clients`
-/// reach identity (staff names) and rewards (coupons).
-pub fn service(db: Db, clients: Clients, search: SearchIndex) -> Service {
+/// reach identity (staff names) and rewards (coupons); `wecom` receives tag write-backs (`None` when WeCom is
+/// not configured: tag writes then fail with FAILED_PRECONDITION).
+pub fn service(db: Db, clients: Clients, search: SearchIndex, wecom: Option<scrm_wecom::WeComClient>) -> Service {
     let store = store::CustomerStore::new(db.clone());
     let quick_replies = quick_replies::QuickReplies::new(db, clients);
-    let api = api::CustomerApi::new(store.clone(), quick_replies, search::CustomerSearch::new(search, store));
+    let api = api::CustomerApi::new(store.clone(), quick_replies, search::CustomerSearch::new(search, store), wecom);
     PlannedRpcs::new(scrm_kernel::ServiceKind::Customer.grpc_name(), PLANNED).layer(CustomerServiceServer::new(api))
 }
 

@@ -16,9 +16,10 @@ use scrm_proto::customer::v1::{
 };
 use scrm_search::{CustomerDoc, FollowDoc, SearchError, SearchIndex, SearchRequest, Sort, TagDoc, Visibility};
 
+use crate::domain::levels::{Tier, level_for};
 use crate::domain::{StoredCustomer, Tag, canonical_tags, customer_status};
 use crate::error::CustomerError;
-use crate::store::CustomerStore;
+use crate::store::{CustomerStore, SearchExtras};
 
 /// Customers read from the store per batch while rebuilding.
 const REBUILD_BATCH: i64 = 500;
@@ -65,10 +66,15 @@ impl CustomerSearch {
     }
 
     async fn try_index_customers(&self, ids: &[String]) -> Result<(), CustomerError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
         let mut customers = self.store.customers(ids).await?;
+        let mut extras = self.store.search_extras(ids).await?;
+        let (tiers, _) = self.store.level_tiers().await?;
         for id in ids {
             match customers.remove(id) {
-                Some(customer) => self.index.upsert(document(&customer)),
+                Some(customer) => self.index.upsert(document(&customer, extras.remove(id).unwrap_or_default(), &tiers)),
                 None => self.index.delete(id),
             }
             .map_err(search_failed)?;
@@ -82,6 +88,13 @@ impl CustomerSearch {
         let rebuild = self.index.rebuild().map_err(search_failed)?;
         let mut summary = ReindexSummary { customers: 0, orders: 0, notes: 0, duration: Duration::ZERO };
         let mut after = String::new();
+        let tiers = match self.store.level_tiers().await {
+            Ok((tiers, _)) => tiers,
+            Err(error) => {
+                rebuild.abandon(error.to_string()).await;
+                return Err(error.into());
+            }
+        };
         loop {
             let ids = match self.store.customer_ids_after(&after, REBUILD_BATCH).await {
                 Ok(ids) => ids,
@@ -92,8 +105,12 @@ impl CustomerSearch {
             };
             let Some(last) = ids.last() else { break };
             after = last.clone();
-            let mut customers = match self.store.customers(&ids).await {
-                Ok(customers) => customers,
+            let loaded = match self.store.customers(&ids).await {
+                Ok(customers) => self.store.search_extras(&ids).await.map(|extras| (customers, extras)),
+                Err(error) => Err(error),
+            };
+            let (mut customers, mut extras) = match loaded {
+                Ok(loaded) => loaded,
                 Err(error) => {
                     rebuild.abandon(error.to_string()).await;
                     return Err(error.into());
@@ -101,7 +118,7 @@ impl CustomerSearch {
             };
             for id in &ids {
                 let Some(customer) = customers.remove(id) else { continue };
-                let document = document(&customer);
+                let document = document(&customer, extras.remove(id).unwrap_or_default(), &tiers);
                 summary.orders += document.order_numbers.len() as u64;
                 summary.notes += document.notes.len() as u64;
                 rebuild.add(document).await.map_err(search_failed)?;
@@ -224,9 +241,9 @@ fn search_request(caller: &Caller, request: &SearchCustomersRequest) -> Result<S
     })
 }
 
-/// The search document of a customer, from everything the store knows about them. Data the service adds
-/// later (orders, notes, levels, member phones) is filled in here.
-pub fn document(customer: &StoredCustomer) -> CustomerDoc {
+/// The search document of a customer, from everything the store knows about them: WeCom data, and scrm's
+/// own `extras` (orders, notes, member phones, spend) with the level the spend reaches in `tiers`.
+pub fn document(customer: &StoredCustomer, extras: SearchExtras, tiers: &[Tier]) -> CustomerDoc {
     let contact = &customer.contact;
     let current: Vec<_> = customer.follows.iter().filter(|follow| follow.is_active()).collect();
     let mut stores: BTreeSet<String> =
@@ -240,6 +257,7 @@ pub fn document(customer: &StoredCustomer) -> CustomerDoc {
         .filter(|added_at| *added_at > 0)
         .min()
         .unwrap_or(contact.created_at);
+    let level = level_for(tiers, extras.spend.total_spend_fen);
     CustomerDoc {
         external_userid: contact.fields.external_userid.clone(),
         name: contact.fields.name.clone(),
@@ -267,8 +285,16 @@ pub fn document(customer: &StoredCustomer) -> CustomerDoc {
             })
             .collect(),
         store_ids: stores.into_iter().collect(),
+        phones: extras.phones,
+        order_numbers: extras.order_numbers,
+        notes: extras.notes,
+        level: level.map_or(0, |tier| tier.level),
+        level_name: level.map(|tier| tier.name.clone()).unwrap_or_default(),
+        total_spend_fen: extras.spend.total_spend_fen,
+        order_count: extras.spend.order_count,
+        last_purchase_at: extras.spend.last_purchase_at,
+        is_koc: false,
         added_at,
-        ..CustomerDoc::default()
     }
 }
 

@@ -2,6 +2,8 @@
 
 mod orders;
 mod profile;
+mod search;
+mod tags;
 
 use std::collections::HashMap;
 
@@ -12,6 +14,7 @@ use sqlx::{Any, AnyConnection, Connection, Executor, FromRow, QueryBuilder, Tran
 
 pub use orders::{MemberKey, MemberRecord, OrderFilter, order_position};
 pub use profile::NoteRecord;
+pub use search::SearchExtras;
 
 use crate::domain::{
     ContactFields, ContactInput, EVENT_TIME_SLACK_MS, FollowFields, Outcome, StoredContact, StoredCustomer,

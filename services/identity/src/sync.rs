@@ -15,12 +15,14 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use futures::{FutureExt, Stream, StreamExt};
 use scrm_kernel::{ApiError, Caller, Clients, ErrorCode};
 use scrm_proto::customer::v1::{
-    AddWay, ContactSource, CustomerTag, ExternalContactInput, FollowUserInput, TagType, UpsertExternalContactsRequest,
+    AddWay, ContactSource, CorpTag, CorpTagGroup, CustomerTag, ExternalContactInput, FollowUserInput, TagType,
+    UpsertCorpTagGroupsRequest, UpsertExternalContactsRequest,
 };
 use scrm_proto::group::v1::{GroupChatSnapshot, UpsertGroupChatsRequest};
 use scrm_proto::identity::v1::{SyncPhase, SyncProgress, SyncScope, SyncState, SyncTrigger};
 use scrm_wecom::{
-    CallStats, ERRCODE_CONCURRENCY_LIMITED, ERRCODE_RATE_LIMITED, GroupChatListRequest, WeComClient, WeComError,
+    CallStats, ERRCODE_CONCURRENCY_LIMITED, ERRCODE_RATE_LIMITED, GetCorpTagListRequest, GroupChatListRequest,
+    WeComClient, WeComError,
 };
 use tokio::sync::{Mutex, watch};
 
@@ -314,6 +316,11 @@ enum Stop {
 
 type Step<T = ()> = Result<T, Stop>;
 
+/// `message` addressed to a peer service as the sync's system caller.
+fn as_sync<T>(message: T) -> Step<tonic::Request<T>> {
+    Caller::system("sync").outgoing(message).map_err(failed("cannot address a peer service"))
+}
+
 fn failed<E: Display>(what: &'static str) -> impl FnOnce(E) -> Stop {
     move |error| Stop::Failed(format!("{what}: {error}"))
 }
@@ -376,6 +383,9 @@ impl Run {
         }
         if organization && self.runs(SyncPhase::Staff) {
             self.staff().await?;
+        }
+        if contacts && self.runs(SyncPhase::CorpTags) {
+            self.corp_tags().await?;
         }
         if contacts && self.runs(SyncPhase::ExternalContacts) {
             self.external_contacts().await?;
@@ -599,6 +609,35 @@ impl Run {
         Ok(())
     }
 
+    /// Reads the whole corp tag library and hands it to the customer service as a complete snapshot (tags
+    /// gone from WeCom are marked deleted there); a resumed run simply reads it again.
+    async fn corp_tags(&mut self) -> Step {
+        self.enter(SyncPhase::CorpTags).await?;
+        let all = GetCorpTagListRequest::default();
+        let library = patiently(|| self.wecom.get_corp_tag_list(&all))
+            .await
+            .map_err(failed("externalcontact/get_corp_tag_list"))?;
+        let groups: Vec<CorpTagGroup> = library.tag_group.into_iter().map(corp_tag_group).collect();
+        let total = groups.iter().map(|group| 1 + group.tag.len() as i64).sum();
+        self.counts.corp_tags.seen = total;
+        let request = UpsertCorpTagGroupsRequest {
+            groups,
+            full_snapshot: true,
+            source: ContactSource::Sync as i32,
+            observed_at: Some(timestamp_now()),
+            ..UpsertCorpTagGroupsRequest::default()
+        };
+        let mut customer = self.clients.customer.clone();
+        let response = customer.upsert_corp_tag_groups(as_sync(request)?).await;
+        let response = response.map_err(failed("customer service UpsertCorpTagGroups"))?.into_inner();
+        self.counts.corp_tags.created = response.created;
+        self.counts.corp_tags.updated = response.updated;
+        self.counts.corp_tags.unchanged = response.unchanged;
+        self.counts.corp_tags.deleted = response.deleted;
+        self.report(total, total, true);
+        Ok(())
+    }
+
     async fn external_contacts(&mut self) -> Step {
         self.enter(SyncPhase::ExternalContacts).await?;
         let follow_users = self.follow_users().await?;
@@ -639,16 +678,9 @@ impl Run {
                 sync_run_id: self.id,
                 observed_at,
             };
-            let request =
-                Caller::system("sync").outgoing(request).map_err(failed("cannot address the customer service"))?;
-            let response = self
-                .clients
-                .customer
-                .clone()
-                .upsert_external_contacts(request)
-                .await
-                .map_err(failed("customer service UpsertExternalContacts"))?
-                .into_inner();
+            let mut customer = self.clients.customer.clone();
+            let response = customer.upsert_external_contacts(as_sync(request)?).await;
+            let response = response.map_err(failed("customer service UpsertExternalContacts"))?.into_inner();
             self.counts.external_contacts.created += response.created;
             self.counts.external_contacts.updated += response.updated;
             self.counts.external_contacts.unchanged += response.unchanged;
@@ -707,7 +739,7 @@ impl Run {
     async fn write_groups(&mut self, group_chats: Vec<GroupChatSnapshot>) -> Step {
         let last = group_chats.last().map(|chat| chat.chat_id.clone()).unwrap_or_default();
         let request = UpsertGroupChatsRequest { group_chats, sync_run_id: self.id };
-        let request = Caller::system("sync").outgoing(request).map_err(failed("cannot address the group service"))?;
+        let request = as_sync(request)?;
         let response = self
             .clients
             .group
@@ -855,6 +887,30 @@ fn follow_input(follow: scrm_wecom::FollowInfo, stores: &HashMap<String, Vec<i64
             .map(|tag_id| CustomerTag { tag_id, r#type: TagType::Corp as i32, ..CustomerTag::default() })
             .collect(),
         store_ids,
+    }
+}
+
+/// A corp tag group read with `get_corp_tag_list` as the customer service takes it.
+pub(crate) fn corp_tag_group(group: scrm_wecom::CorpTagGroup) -> CorpTagGroup {
+    let seconds = |at: i64| (at > 0).then_some(prost_types::Timestamp { seconds: at, nanos: 0 });
+    CorpTagGroup {
+        group_id: group.group_id,
+        group_name: group.group_name,
+        order: group.order,
+        created_at: seconds(group.create_time),
+        deleted: group.deleted,
+        tag: group
+            .tag
+            .into_iter()
+            .map(|tag| CorpTag {
+                tag_id: tag.id,
+                name: tag.name,
+                order: tag.order,
+                created_at: seconds(tag.create_time),
+                deleted: tag.deleted,
+                customer_count: 0,
+            })
+            .collect(),
     }
 }
 

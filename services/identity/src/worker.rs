@@ -13,19 +13,21 @@ use std::time::{Duration, SystemTime};
 use scrm_kernel::{Caller, Clients};
 use scrm_proto::customer::v1::{
     AddWay, ContactSource, CustomerTag, FollowRemovalReason, FollowUserInput, RemoveFollowUserRequest, TagType,
-    UpsertExternalContactsRequest,
+    UpsertCorpTagGroupsRequest, UpsertExternalContactsRequest,
 };
 use scrm_proto::group::v1::{MarkGroupChatsDismissedRequest, SendContactWelcomeRequest, UpsertGroupChatsRequest};
-use scrm_wecom::WeComClient;
+use scrm_wecom::{GetCorpTagListRequest, WeComClient};
 use scrm_wecom_crypto::event::{
     CallbackEvent, ContactChange, ContactEvent, ExternalChatChange, ExternalChatEvent, ExternalContactChange,
-    ExternalContactEvent, PartyChange,
+    ExternalContactEvent, ExternalTagChange, ExternalTagEvent, PartyChange, TagType as EventTagType,
 };
 use tokio::sync::Notify;
 
 use crate::domain::{InboxState, MAX_ATTEMPTS, retry_delay};
 use crate::store::{DepartmentRow, IdentityStore, InboxAttempt, InboxRow, department_ids};
-use crate::sync::{SharedSync, contact_input, group_snapshot, known_enum, staff_row, timestamp_now, unix_millis};
+use crate::sync::{
+    SharedSync, contact_input, corp_tag_group, group_snapshot, known_enum, staff_row, timestamp_now, unix_millis,
+};
 
 /// Events read from the inbox per round.
 const BATCH: u32 = 50;
@@ -169,7 +171,7 @@ impl InboxWorker {
             CallbackEvent::ExternalContact(event) => self.external_contact(event).await,
             CallbackEvent::ExternalChat(event) => self.external_chat(event).await,
             CallbackEvent::Contact(event) => self.contact(event).await,
-            CallbackEvent::ExternalTag(_) => Ok(Applied::Ignored("skipped: corp tags sync not built".to_owned())),
+            CallbackEvent::ExternalTag(event) => self.external_tag(event).await,
             CallbackEvent::Unknown { event, change_type, .. } => Ok(Applied::Ignored(format!(
                 "not handled by scrm: {event}{}",
                 change_type.map(|change_type| format!(" / {change_type}")).unwrap_or_default()
@@ -248,6 +250,59 @@ impl InboxWorker {
             .upsert_external_contacts(request)
             .await
             .map_err(|status| format!("customer service UpsertExternalContacts: {}", status.message()))?;
+        Ok(Applied::Processed)
+    }
+
+    /// Applies a `change_external_tag` event: deletions as given; creations, edits and reorderings by reading
+    /// the tag's or group's current state (the whole library when a shuffle names no group).
+    async fn external_tag(&self, event: ExternalTagEvent) -> Result<Applied, String> {
+        if event.strategy_id.is_some() {
+            return Ok(Applied::Ignored("skipped: rule-group (规则组) tags are not synced".to_owned()));
+        }
+        let is_group = match (&event.tag_type, event.change_type) {
+            (_, ExternalTagChange::Shuffle) => true,
+            (Some(EventTagType::Tag), _) => false,
+            (Some(EventTagType::TagGroup), _) => true,
+            (other, _) => {
+                let kind = other.as_ref().map_or("none", EventTagType::as_str);
+                return Ok(Applied::Ignored(format!("skipped: unknown TagType {kind}")));
+            }
+        };
+        let mut request = UpsertCorpTagGroupsRequest {
+            source: ContactSource::Callback as i32,
+            observed_at: Some(timestamp_now()),
+            ..UpsertCorpTagGroupsRequest::default()
+        };
+        if event.change_type == ExternalTagChange::Delete {
+            if is_group {
+                request.deleted_group_ids.push(event.id);
+            } else {
+                request.deleted_tag_ids.push(event.id);
+            }
+        } else {
+            let mut read = GetCorpTagListRequest::default();
+            match (is_group, event.id.is_empty()) {
+                (_, true) => request.full_snapshot = true,
+                (true, false) => read.group_id.push(event.id),
+                (false, false) => read.tag_id.push(event.id),
+            }
+            let library = self
+                .wecom()?
+                .get_corp_tag_list(&read)
+                .await
+                .map_err(|error| format!("externalcontact/get_corp_tag_list: {error}"))?;
+            if library.tag_group.is_empty() {
+                return Ok(Applied::Ignored("the tag is no longer in WeCom".to_owned()));
+            }
+            request.groups = library.tag_group.into_iter().map(corp_tag_group).collect();
+        }
+        let request = Caller::system("wecom-callback").outgoing(request).map_err(|error| error.to_string())?;
+        self.clients
+            .customer
+            .clone()
+            .upsert_corp_tag_groups(request)
+            .await
+            .map_err(|status| format!("customer service UpsertCorpTagGroups: {}", status.message()))?;
         Ok(Applied::Processed)
     }
 

@@ -1,6 +1,8 @@
 // Browser test of the sidebar H5 in headless Debian chromium (playwright-core, no browser download) against a
-// real `scrm serve` in demo mode: it loads a demo customer's profile, saves a note, sends a quick reply through
-// the demo JS-SDK shim and checks the send was recorded; screenshots go to test-output/.
+// real `scrm serve` in demo mode, with sign-in required: the page signs in through WeCom OAuth (the simulator's
+// authorize page), loads a demo customer's profile, saves a note, adds a tag from the corp tag library (and the
+// simulator's WeCom then has it), sends a quick reply through the demo JS-SDK shim and checks the send was
+// recorded; screenshots go to test-output/.
 //
 // Usage: SCRM_BIN=/path/to/scrm node tests/sidebar.browser.mjs   (run `npm run build` first)
 
@@ -35,8 +37,11 @@ async function eventually(what, check, timeoutMs = 60_000) {
   }
 }
 
-const json = async (path, init) => {
-  const response = await fetch(`${base}${path}`, init);
+// The browser's session, once it has signed in, for the test's own calls.
+let session = { cookie: '', csrf: '' };
+const json = async (path, init = {}) => {
+  const headers = { ...init.headers, cookie: session.cookie, 'x-csrf-token': session.csrf };
+  const response = await fetch(`${base}${path}`, { ...init, headers });
   if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
   return response.json();
 };
@@ -49,8 +54,6 @@ const scrm = spawn(scrmBin, ['serve'], {
     SCRM_SERVER_LISTEN: `127.0.0.1:${port}`,
     SCRM_SERVER_SIDEBAR_DIR: join(root, 'dist'),
     SCRM_SERVER_STATIC_DIR: join(dataDir, 'no-admin'),
-    // The sidebar does not sign in through WeCom OAuth yet: its calls act as the configured local caller.
-    SCRM_AUTH_LOCAL_CALLER: 'true',
   },
   stdio: ['ignore', 'pipe', 'pipe'],
 });
@@ -59,13 +62,7 @@ scrm.stderr.on('data', (chunk) => (log += chunk));
 
 let browser;
 try {
-  // The demo corp is synced and its quick replies are created in the background after start.
-  const replies = await eventually('the demo quick replies', async () => {
-    const body = await json('/api/sidebar/quick-replies');
-    return body.replies.length >= 3 ? body.replies : null;
-  });
-
-  // A demo customer, read from the simulator as WeCom would list it.
+  // A demo customer and the staff member following them, read from the simulator as WeCom would list them.
   const simulator = await eventually('the simulator address in the log', () =>
     log.match(/simulator[^h]*(http:\/\/127\.0\.0\.1:\d+)/)?.[1],
   );
@@ -76,19 +73,50 @@ try {
   const { access_token: token } = await cgi('gettoken?corpid=wwsimcorp0000000001&corpsecret=sim-secret');
   const { follow_user: followUsers } = await cgi(`externalcontact/get_follow_user_list?access_token=${token}`);
   let contact;
+  let follower;
   for (const userid of followUsers) {
     const list = await cgi(`externalcontact/list?access_token=${token}&userid=${userid}`);
     if (list.external_userid?.length) {
       contact = list.external_userid[0];
+      follower = userid;
       break;
     }
   }
   assert.ok(contact, 'the demo corp has a customer');
-  const profile = await eventually('the synced customer', () => json(`/api/crm/customers/${contact}`));
 
+  await eventually('scrm to serve', async () => (await fetch(`${base}/healthz`)).ok);
   browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
   const page = await browser.newPage({ viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
-  await page.goto(`${base}/sidebar/?contact=${encodeURIComponent(contact)}`);
+  const sidebarUrl = `${base}/sidebar/?contact=${encodeURIComponent(contact)}`;
+
+  // Sign-in: without a session the page goes to WeCom's OAuth page (the simulator's), where the follower is
+  // picked; WeCom sends the page back with a code, which scrm exchanges for a session cookie.
+  await page.goto(sidebarUrl);
+  await page.getByText('模拟企业微信登录').waitFor();
+  assert.ok(page.url().startsWith(simulator), page.url());
+  const authorize = new URL(page.url());
+  authorize.searchParams.set('userid', follower);
+  await page.goto(authorize.toString());
+  await eventually('the signed-in sidebar', async () => {
+    const url = new URL(page.url());
+    return url.href.startsWith(base) && !url.searchParams.has('code');
+  });
+  const cookies = await page.context().cookies(base);
+  assert.ok(cookies.some((cookie) => cookie.name === 'scrm_session'), 'signed in with a session cookie');
+  session = {
+    cookie: cookies.map((cookie) => `${cookie.name}=${cookie.value}`).join('; '),
+    csrf: cookies.find((cookie) => cookie.name === 'scrm_csrf')?.value ?? '',
+  };
+  const me = await json('/api/auth/me');
+  assert.equal(me.user.userid, follower);
+
+  // The demo corp is synced and its quick replies are created in the background after start.
+  const replies = await eventually('the demo quick replies', async () => {
+    const body = await json('/api/sidebar/quick-replies');
+    return body.replies.length >= 3 ? body.replies : null;
+  });
+  const profile = await eventually('the synced customer', () => json(`/api/crm/customers/${contact}`));
+  await page.goto(sidebarUrl);
 
   // The profile.
   await page.getByText('演示模式').waitFor();
@@ -101,6 +129,24 @@ try {
   await page.getByText('备注已保存').waitFor();
   const notes = await json(`/api/sidebar/customers/${contact}/notes`);
   assert.ok(notes.notes.some((note) => note.content === '浏览器测试备注：偏好周末到店'));
+
+  // A tag from the corp tag library, written back to WeCom (mark_tag).
+  const mine = new Set(
+    (profile.followUsers.find((follow) => follow.userid === follower)?.tags ?? []).map((tag) => tag.tagId),
+  );
+  const library = await json('/api/crm/tags');
+  const tag = library.groups.flatMap((group) => group.tags).find((candidate) => !mine.has(candidate.tagId));
+  assert.ok(tag, 'the library has a tag the customer lacks');
+  await page.locator('[data-test=tags-edit]').click();
+  await page.locator(`[data-test=lib-tag-${tag.tagId}]`).click();
+  await page.getByText('已添加标签').waitFor();
+  await page.locator('[data-test=tags]').getByText(tag.name).waitFor();
+  const inWecom = await cgi(`externalcontact/get?access_token=${token}&external_userid=${contact}`);
+  const relation = inWecom.follow_user.find((follow) => follow.userid === follower);
+  assert.ok(
+    relation.tags.some((wecomTag) => wecomTag.tag_id === tag.tagId),
+    `the simulator's WeCom has the tag: ${JSON.stringify(relation.tags)}`,
+  );
 
   mkdirSync(join(root, 'test-output'), { recursive: true });
   await page.screenshot({ path: join(root, 'test-output', 'sidebar-profile.png'), fullPage: true });

@@ -36,6 +36,7 @@ impl CustomerApi {
         let now = unix_millis(std::time::SystemTime::now());
         let note =
             self.store.add_note(&request.external_userid, content, &caller.staff_id, &caller.staff_id, now).await?;
+        self.search.index_customers(std::slice::from_ref(&request.external_userid)).await;
         Ok(AddCustomerNoteResponse { note: Some(note_proto(note)) })
     }
 
@@ -71,6 +72,7 @@ impl CustomerApi {
             );
         }
         self.store.delete_note(request.id).await?;
+        self.search.index_customers(&[note.external_userid]).await;
         Ok(DeleteCustomerNoteResponse {})
     }
 

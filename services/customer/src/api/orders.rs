@@ -104,8 +104,9 @@ impl CustomerApi {
                 }
             }
             let now = unix_millis(std::time::SystemTime::now());
-            let results = self.store.import_orders(good, &source, now, dry_run).await.map_err(CustomerError::from)?;
-            for imported in results {
+            let batch = self.store.import_orders(good, &source, now, dry_run).await.map_err(CustomerError::from)?;
+            self.search.index_customers(&batch.customers).await;
+            for imported in batch.results {
                 tally.response.accepted += 1;
                 match imported.outcome {
                     OrderOutcome::Created => tally.response.created += 1,
@@ -207,7 +208,9 @@ impl CustomerApi {
                 }),
             }
         }
-        for (outcome, linked) in self.store.upsert_members(records, now).await? {
+        let batch = self.store.upsert_members(records, now).await?;
+        self.search.index_customers(&batch.customers).await;
+        for (outcome, linked) in batch.results {
             match outcome {
                 OrderOutcome::Created => response.created += 1,
                 OrderOutcome::Updated => response.updated += 1,

@@ -143,7 +143,7 @@ impl CustomerApi {
     }
 }
 
-fn tag_proto(tag: crate::domain::Tag) -> CustomerTag {
+pub(crate) fn tag_proto(tag: crate::domain::Tag) -> CustomerTag {
     CustomerTag {
         tag_id: tag.tag_id,
         tag_name: tag.tag_name,
@@ -153,7 +153,7 @@ fn tag_proto(tag: crate::domain::Tag) -> CustomerTag {
     }
 }
 
-fn follow_proto(follow: &StoredFollow) -> FollowUser {
+pub(crate) fn follow_proto(follow: &StoredFollow) -> FollowUser {
     let fields = follow.fields.clone();
     FollowUser {
         userid: fields.userid,
@@ -361,7 +361,7 @@ mod tests {
                 ..OrderRecord::default()
             })
             .collect();
-        let imported = api.store.import_orders(orders, "test", 1, false).await.unwrap();
+        let imported = api.store.import_orders(orders, "test", 1, false).await.unwrap().results;
         assert_eq!(imported.len(), 12);
         api.add_note(
             &operator,

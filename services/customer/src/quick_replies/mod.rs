@@ -24,7 +24,7 @@ use scrm_proto::customer::v1::{
 use scrm_proto::identity::v1::GetStaffRequest;
 use scrm_proto::rewards::v1::{IssueRewardRequest, RewardSource, RewardSourceKind, issue_reward_request};
 use scrm_storage::Db;
-use tonic::{Request, Response, Status};
+use tonic::Status;
 
 use self::domain::{Audience, Library};
 use self::store::{FolderRow, NewSend, QuickReplyStore, ReplyFields, ReplyFilter, ReplyRow, WriteError};
@@ -59,62 +59,58 @@ impl QuickReplies {
     /// `ListQuickReplyFolders`.
     pub async fn list_folders(
         &self,
-        request: Request<ListQuickReplyFoldersRequest>,
-    ) -> Result<Response<ListQuickReplyFoldersResponse>, Status> {
-        let caller = Caller::from_request(&request)?;
-        let request = request.into_inner();
-        let libraries = domain::libraries_for(&caller, request.scope)?;
+        caller: &Caller,
+        request: ListQuickReplyFoldersRequest,
+    ) -> Result<ListQuickReplyFoldersResponse, Status> {
+        let libraries = domain::libraries_for(caller, request.scope)?;
         let size = page_size(request.page_size)?;
         let offset = domain::parse_offset(&request.page_token)?;
         let rows = self.store.list_folders(&libraries, offset, size).await.map_err(CustomerError::from)?;
-        Ok(Response::new(ListQuickReplyFoldersResponse {
+        Ok(ListQuickReplyFoldersResponse {
             next_page_token: domain::next_offset_token(offset, rows.len(), size),
             folders: rows.into_iter().map(folder_proto).collect(),
-        }))
+        })
     }
 
     /// `CreateQuickReplyFolder`.
     pub async fn create_folder(
         &self,
-        request: Request<CreateQuickReplyFolderRequest>,
-    ) -> Result<Response<CreateQuickReplyFolderResponse>, Status> {
-        let caller = Caller::from_request(&request)?;
-        let request = request.into_inner();
-        let library = domain::library_of_new_folder(&caller, request.scope)?;
-        library.check_editor(&caller)?;
+        caller: &Caller,
+        request: CreateQuickReplyFolderRequest,
+    ) -> Result<CreateQuickReplyFolderResponse, Status> {
+        let library = domain::library_of_new_folder(caller, request.scope)?;
+        library.check_editor(caller)?;
         let name = domain::folder_name("name", &request.name)?;
         let folder =
             self.store.create_folder(&library, &name, request.sort_order, now_millis()).await.map_err(write_error)?;
-        Ok(Response::new(CreateQuickReplyFolderResponse { folder: Some(folder_proto(folder)) }))
+        Ok(CreateQuickReplyFolderResponse { folder: Some(folder_proto(folder)) })
     }
 
     /// `UpdateQuickReplyFolder`.
     pub async fn update_folder(
         &self,
-        request: Request<UpdateQuickReplyFolderRequest>,
-    ) -> Result<Response<UpdateQuickReplyFolderResponse>, Status> {
-        let caller = Caller::from_request(&request)?;
-        let request = request.into_inner();
-        let (folder, library) = self.visible_folder(&caller, "id", request.id).await?;
-        library.check_editor(&caller)?;
+        caller: &Caller,
+        request: UpdateQuickReplyFolderRequest,
+    ) -> Result<UpdateQuickReplyFolderResponse, Status> {
+        let (folder, library) = self.visible_folder(caller, "id", request.id).await?;
+        library.check_editor(caller)?;
         let name = request.name.as_deref().map(|name| domain::folder_name("name", name)).transpose()?;
         self.store
             .update_folder(folder.id, name.as_deref(), request.sort_order, now_millis())
             .await
             .map_err(write_error)?;
-        let folder = self.visible_folder(&caller, "id", folder.id).await?.0;
-        Ok(Response::new(UpdateQuickReplyFolderResponse { folder: Some(folder_proto(folder)) }))
+        let folder = self.visible_folder(caller, "id", folder.id).await?.0;
+        Ok(UpdateQuickReplyFolderResponse { folder: Some(folder_proto(folder)) })
     }
 
     /// `DeleteQuickReplyFolder`.
     pub async fn delete_folder(
         &self,
-        request: Request<DeleteQuickReplyFolderRequest>,
-    ) -> Result<Response<DeleteQuickReplyFolderResponse>, Status> {
-        let caller = Caller::from_request(&request)?;
-        let request = request.into_inner();
-        let (folder, library) = self.visible_folder(&caller, "id", request.id).await?;
-        library.check_editor(&caller)?;
+        caller: &Caller,
+        request: DeleteQuickReplyFolderRequest,
+    ) -> Result<DeleteQuickReplyFolderResponse, Status> {
+        let (folder, library) = self.visible_folder(caller, "id", request.id).await?;
+        library.check_editor(caller)?;
         if folder.reply_count > 0 && !request.delete_replies {
             return Err(ApiError::new(
                 ErrorCode::FailedPrecondition,
@@ -123,18 +119,17 @@ impl QuickReplies {
             .into());
         }
         let replies_deleted = self.store.delete_folder(folder.id, now_millis()).await.map_err(CustomerError::from)?;
-        Ok(Response::new(DeleteQuickReplyFolderResponse { replies_deleted }))
+        Ok(DeleteQuickReplyFolderResponse { replies_deleted })
     }
 
     /// `CreateQuickReply`.
     pub async fn create_reply(
         &self,
-        request: Request<CreateQuickReplyRequest>,
-    ) -> Result<Response<CreateQuickReplyResponse>, Status> {
-        let caller = Caller::from_request(&request)?;
-        let request = request.into_inner();
-        let (folder, library) = self.visible_folder(&caller, "folder_id", request.folder_id).await?;
-        library.check_editor(&caller)?;
+        caller: &Caller,
+        request: CreateQuickReplyRequest,
+    ) -> Result<CreateQuickReplyResponse, Status> {
+        let (folder, library) = self.visible_folder(caller, "folder_id", request.folder_id).await?;
+        library.check_editor(caller)?;
         let title = domain::reply_title("title", &request.title)?;
         let kind = domain::check_content("content", request.content.as_ref())?;
         let content = request.content.unwrap_or_default();
@@ -149,33 +144,32 @@ impl QuickReplies {
             keywords,
         };
         let id = self.store.insert_reply(&fields, &caller.staff_id, now_millis()).await.map_err(CustomerError::from)?;
-        let reply = self.visible_reply(&caller, "id", id).await?;
-        Ok(Response::new(CreateQuickReplyResponse { reply: Some(reply) }))
+        let reply = self.visible_reply(caller, "id", id).await?;
+        Ok(CreateQuickReplyResponse { reply: Some(reply) })
     }
 
     /// `GetQuickReply`.
     pub async fn get_reply(
         &self,
-        request: Request<GetQuickReplyRequest>,
-    ) -> Result<Response<GetQuickReplyResponse>, Status> {
-        let caller = Caller::from_request(&request)?;
-        let reply = self.visible_reply(&caller, "id", request.get_ref().id).await?;
-        Ok(Response::new(GetQuickReplyResponse { reply: Some(reply) }))
+        caller: &Caller,
+        request: GetQuickReplyRequest,
+    ) -> Result<GetQuickReplyResponse, Status> {
+        let reply = self.visible_reply(caller, "id", request.id).await?;
+        Ok(GetQuickReplyResponse { reply: Some(reply) })
     }
 
     /// `UpdateQuickReply`.
     pub async fn update_reply(
         &self,
-        request: Request<UpdateQuickReplyRequest>,
-    ) -> Result<Response<UpdateQuickReplyResponse>, Status> {
-        let caller = Caller::from_request(&request)?;
-        let request = request.into_inner();
-        let row = self.visible_row(&caller, "id", request.id).await?;
+        caller: &Caller,
+        request: UpdateQuickReplyRequest,
+    ) -> Result<UpdateQuickReplyResponse, Status> {
+        let row = self.visible_row(caller, "id", request.id).await?;
         let library = row_library(row.library())?;
-        library.check_editor(&caller)?;
+        library.check_editor(caller)?;
         let folder_id = match request.folder_id {
             Some(folder_id) if folder_id != row.folder_id => {
-                let (_, target) = self.visible_folder(&caller, "folder_id", folder_id).await?;
+                let (_, target) = self.visible_folder(caller, "folder_id", folder_id).await?;
                 if target != library {
                     return Err(
                         ApiError::invalid("folder_id", "a reply moves only between folders of its library").into()
@@ -208,41 +202,40 @@ impl QuickReplies {
             keywords,
         };
         self.store.update_reply(row.id, &fields, now_millis()).await.map_err(CustomerError::from)?;
-        let reply = self.visible_reply(&caller, "id", row.id).await?;
-        Ok(Response::new(UpdateQuickReplyResponse { reply: Some(reply) }))
+        let reply = self.visible_reply(caller, "id", row.id).await?;
+        Ok(UpdateQuickReplyResponse { reply: Some(reply) })
     }
 
     /// `DeleteQuickReply`: deleting a deleted reply is not an error.
     pub async fn delete_reply(
         &self,
-        request: Request<DeleteQuickReplyRequest>,
-    ) -> Result<Response<DeleteQuickReplyResponse>, Status> {
-        let caller = Caller::from_request(&request)?;
-        let id = request.get_ref().id;
+        caller: &Caller,
+        request: DeleteQuickReplyRequest,
+    ) -> Result<DeleteQuickReplyResponse, Status> {
+        let id = request.id;
         let row = self.store.reply_any(id).await.map_err(CustomerError::from)?;
-        let row = row.filter(|row| row.library().is_some_and(|library| library.visible_to(&caller)));
+        let row = row.filter(|row| row.library().is_some_and(|library| library.visible_to(caller)));
         let Some(row) = row else { return Err(not_found("id", "quick reply")) };
-        row_library(row.library())?.check_editor(&caller)?;
+        row_library(row.library())?.check_editor(caller)?;
         if row.deleted_at.is_none() {
             self.store.delete_reply(id, now_millis()).await.map_err(CustomerError::from)?;
         }
-        Ok(Response::new(DeleteQuickReplyResponse {}))
+        Ok(DeleteQuickReplyResponse {})
     }
 
     /// `ListQuickReplies`.
     pub async fn list_replies(
         &self,
-        request: Request<ListQuickRepliesRequest>,
-    ) -> Result<Response<ListQuickRepliesResponse>, Status> {
-        let caller = Caller::from_request(&request)?;
-        let request = request.into_inner();
+        caller: &Caller,
+        request: ListQuickRepliesRequest,
+    ) -> Result<ListQuickRepliesResponse, Status> {
         let mut filter = ReplyFilter {
-            libraries: domain::libraries_for(&caller, request.scope)?,
+            libraries: domain::libraries_for(caller, request.scope)?,
             folder_id: None,
             kind: domain::kind_filter(request.kind)?,
         };
         if request.folder_id != 0 {
-            let (folder, library) = self.visible_folder(&caller, "folder_id", request.folder_id).await?;
+            let (folder, library) = self.visible_folder(caller, "folder_id", request.folder_id).await?;
             filter.libraries.retain(|candidate| *candidate == library);
             filter.folder_id = Some(folder.id);
         }
@@ -251,61 +244,58 @@ impl QuickReplies {
         let size = page_size(request.page_size)?;
         let offset = domain::parse_offset(&request.page_token)?;
         let rows = self.store.list_replies(&filter, sort, offset, size).await.map_err(CustomerError::from)?;
-        Ok(Response::new(ListQuickRepliesResponse {
+        Ok(ListQuickRepliesResponse {
             next_page_token: domain::next_offset_token(offset, rows.len(), size),
             replies: rows.into_iter().map(reply_proto).collect::<Result<_, _>>()?,
-        }))
+        })
     }
 
     /// `SearchQuickReplies`.
     pub async fn search_replies(
         &self,
-        request: Request<SearchQuickRepliesRequest>,
-    ) -> Result<Response<SearchQuickRepliesResponse>, Status> {
-        let caller = Caller::from_request(&request)?;
-        let request = request.into_inner();
+        caller: &Caller,
+        request: SearchQuickRepliesRequest,
+    ) -> Result<SearchQuickRepliesResponse, Status> {
         let query = domain::search_query(&request.query)?;
         let filter = ReplyFilter {
-            libraries: domain::libraries_for(&caller, request.scope)?,
+            libraries: domain::libraries_for(caller, request.scope)?,
             folder_id: None,
             kind: domain::kind_filter(request.kind)?,
         };
         let size = page_size(request.page_size)?;
         let offset = domain::parse_offset(&request.page_token)?;
         let rows = self.store.search_replies(&filter, &query, offset, size).await.map_err(CustomerError::from)?;
-        Ok(Response::new(SearchQuickRepliesResponse {
+        Ok(SearchQuickRepliesResponse {
             next_page_token: domain::next_offset_token(offset, rows.len(), size),
             replies: rows.into_iter().map(reply_proto).collect::<Result<_, _>>()?,
-        }))
+        })
     }
 
     /// `RenderQuickReply`.
     pub async fn render_reply(
         &self,
-        request: Request<RenderQuickReplyRequest>,
-    ) -> Result<Response<RenderQuickReplyResponse>, Status> {
-        let caller = Caller::from_request(&request)?;
-        let request = request.into_inner();
-        let row = self.visible_row(&caller, "quick_reply_id", request.quick_reply_id).await?;
-        let audience = self.audience(&caller, &request.external_userid, &request.chat_id).await?;
+        caller: &Caller,
+        request: RenderQuickReplyRequest,
+    ) -> Result<RenderQuickReplyResponse, Status> {
+        let row = self.visible_row(caller, "quick_reply_id", request.quick_reply_id).await?;
+        let audience = self.audience(caller, &request.external_userid, &request.chat_id).await?;
         let content = decode_content(&row.content)?;
-        let staff_name = self.staff_name(&caller).await;
+        let staff_name = self.staff_name(caller).await;
         let message = domain::chat_message(&content, &audience, &staff_name).ok_or_else(|| {
             ApiError::new(
                 ErrorCode::FailedPrecondition,
                 "image replies need a WeCom media upload, which this release does not do yet",
             )
         })?;
-        Ok(Response::new(RenderQuickReplyResponse { message: Some(message) }))
+        Ok(RenderQuickReplyResponse { message: Some(message) })
     }
 
     /// `RecordQuickReplySent`.
     pub async fn record_sent(
         &self,
-        request: Request<RecordQuickReplySentRequest>,
-    ) -> Result<Response<RecordQuickReplySentResponse>, Status> {
-        let caller = Caller::from_request(&request)?;
-        let request = request.into_inner();
+        caller: &Caller,
+        request: RecordQuickReplySentRequest,
+    ) -> Result<RecordQuickReplySentResponse, Status> {
         let key = request.idempotency_key.trim();
         if key.is_empty() || key.chars().count() > MAX_IDEMPOTENCY_KEY_CHARS {
             return Err(ApiError::invalid(
@@ -315,10 +305,10 @@ impl QuickReplies {
             .into());
         }
         if let Some(first) = self.store.send(&caller.staff_id, key).await.map_err(CustomerError::from)? {
-            return Ok(Response::new(send_response(first, true)));
+            return Ok(send_response(first, true));
         }
         check_chat(&request.external_userid, &request.chat_id)?;
-        let row = self.visible_row(&caller, "quick_reply_id", request.quick_reply_id).await?;
+        let row = self.visible_row(caller, "quick_reply_id", request.quick_reply_id).await?;
         let content = decode_content(&row.content)?;
         let coupon = domain::coupon_definition(&content);
         if coupon.is_some() && request.external_userid.is_empty() {
@@ -345,12 +335,12 @@ impl QuickReplies {
         let Some(usage_count) = self.store.record_send(&send, now).await.map_err(CustomerError::from)? else {
             let first = self.store.send(&caller.staff_id, key).await.map_err(CustomerError::from)?;
             let first = first.ok_or_else(|| ApiError::new(ErrorCode::Internal, "a recorded send vanished"))?;
-            return Ok(Response::new(send_response(first, true)));
+            return Ok(send_response(first, true));
         };
         let mut response = RecordQuickReplySentResponse { usage_count, ..Default::default() };
         if let Some(definition) = coupon {
             let (status, grant_id, message) =
-                self.issue_coupon(&caller, definition, row.id, &request.external_userid, key).await;
+                self.issue_coupon(caller, definition, row.id, &request.external_userid, key).await;
             self.store
                 .set_send_reward(&caller.staff_id, key, status as i32, grant_id, &message)
                 .await
@@ -359,7 +349,7 @@ impl QuickReplies {
             response.reward_grant_id = grant_id;
             response.reward_message = message;
         }
-        Ok(Response::new(response))
+        Ok(response)
     }
 
     /// Issues a coupon through `RewardsService.IssueReward`; a refusal is reported, anything else leaves
@@ -582,8 +572,8 @@ pub(crate) mod tests {
         (unwired(&test_db.db), test_db)
     }
 
-    fn as_staff<T>(staff_id: &str, role: Role, message: T) -> Request<T> {
-        Caller { staff_id: staff_id.into(), role, store_ids: Vec::new() }.outgoing(message).unwrap()
+    fn as_staff(staff_id: &str, role: Role) -> Caller {
+        Caller { staff_id: staff_id.into(), role, store_ids: Vec::new() }
     }
 
     fn text(text: &str) -> Option<QuickReplyContent> {
@@ -596,7 +586,7 @@ pub(crate) mod tests {
 
     async fn folder(handlers: &QuickReplies, staff: &str, role: Role, scope: QuickReplyScope, name: &str) -> i64 {
         let request = CreateQuickReplyFolderRequest { name: name.into(), scope: scope as i32, sort_order: 0 };
-        handlers.create_folder(as_staff(staff, role, request)).await.unwrap().into_inner().folder.unwrap().id
+        handlers.create_folder(&as_staff(staff, role), request).await.unwrap().folder.unwrap().id
     }
 
     #[tokio::test]
@@ -607,7 +597,7 @@ pub(crate) mod tests {
             scope: QuickReplyScope::Company as i32,
             sort_order: 0,
         };
-        let status = handlers.create_folder(as_staff("kefu", Role::Support, request)).await.unwrap_err();
+        let status = handlers.create_folder(&as_staff("kefu", Role::Support), request).await.unwrap_err();
         assert_eq!(error_of(status).code, ErrorCode::PermissionDenied);
         let company = folder(&handlers, "op", Role::Operator, QuickReplyScope::Company, "售后").await;
         let mine = folder(&handlers, "kefu", Role::Support, QuickReplyScope::Personal, "我的").await;
@@ -618,35 +608,33 @@ pub(crate) mod tests {
             content: text("{客户昵称}您好"),
             keywords: vec![],
         };
-        let status = handlers.create_reply(as_staff("kefu", Role::Support, create(company, "x"))).await.unwrap_err();
+        let status = handlers.create_reply(&as_staff("kefu", Role::Support), create(company, "x")).await.unwrap_err();
         assert_eq!(error_of(status).code, ErrorCode::PermissionDenied);
-        let status = handlers.create_reply(as_staff("op", Role::Operator, create(mine, "x"))).await.unwrap_err();
+        let status = handlers.create_reply(&as_staff("op", Role::Operator), create(mine, "x")).await.unwrap_err();
         assert_eq!(error_of(status).code, ErrorCode::NotFound);
-        let own = handlers.create_reply(as_staff("kefu", Role::Support, create(mine, "私房话"))).await.unwrap();
-        let own = own.into_inner().reply.unwrap();
+        let own = handlers.create_reply(&as_staff("kefu", Role::Support), create(mine, "私房话")).await.unwrap();
+        let own = own.reply.unwrap();
         assert_eq!((own.scope, own.owner_staff_id.as_str()), (QuickReplyScope::Personal as i32, "kefu"));
         let status =
-            handlers.get_reply(as_staff("op", Role::Operator, GetQuickReplyRequest { id: own.id })).await.unwrap_err();
+            handlers.get_reply(&as_staff("op", Role::Operator), GetQuickReplyRequest { id: own.id }).await.unwrap_err();
         assert_eq!(error_of(status).code, ErrorCode::NotFound);
 
         let status = handlers
-            .delete_folder(as_staff(
-                "kefu",
-                Role::Support,
+            .delete_folder(
+                &as_staff("kefu", Role::Support),
                 DeleteQuickReplyFolderRequest { id: mine, delete_replies: false },
-            ))
+            )
             .await
             .unwrap_err();
         assert_eq!(error_of(status).code, ErrorCode::FailedPrecondition);
         let deleted = handlers
-            .delete_folder(as_staff(
-                "kefu",
-                Role::Support,
+            .delete_folder(
+                &as_staff("kefu", Role::Support),
                 DeleteQuickReplyFolderRequest { id: mine, delete_replies: true },
-            ))
+            )
             .await
             .unwrap();
-        assert_eq!(deleted.into_inner().replies_deleted, 1);
+        assert_eq!(deleted.replies_deleted, 1);
         test_db.cleanup().await;
     }
 
@@ -659,17 +647,17 @@ pub(crate) mod tests {
             scope: QuickReplyScope::Company as i32,
             sort_order: 0,
         };
-        let error = error_of(handlers.create_folder(as_staff("op", Role::Operator, duplicate)).await.unwrap_err());
+        let error = error_of(handlers.create_folder(&as_staff("op", Role::Operator), duplicate).await.unwrap_err());
         assert_eq!((error.code, error.field.as_deref()), (ErrorCode::AlreadyExists, Some("name")));
         let no_content =
             CreateQuickReplyRequest { folder_id: company, title: "t".into(), content: None, keywords: vec![] };
-        let error = error_of(handlers.create_reply(as_staff("op", Role::Operator, no_content)).await.unwrap_err());
+        let error = error_of(handlers.create_reply(&as_staff("op", Role::Operator), no_content).await.unwrap_err());
         assert_eq!(error.field.as_deref(), Some("content"));
         let search = SearchQuickRepliesRequest { query: " ".into(), ..Default::default() };
-        let error = error_of(handlers.search_replies(as_staff("op", Role::Operator, search)).await.unwrap_err());
+        let error = error_of(handlers.search_replies(&as_staff("op", Role::Operator), search).await.unwrap_err());
         assert_eq!(error.field.as_deref(), Some("query"));
         let record = RecordQuickReplySentRequest { quick_reply_id: 1, ..Default::default() };
-        let error = error_of(handlers.record_sent(as_staff("op", Role::Operator, record)).await.unwrap_err());
+        let error = error_of(handlers.record_sent(&as_staff("op", Role::Operator), record).await.unwrap_err());
         assert_eq!(error.field.as_deref(), Some("idempotency_key"));
         test_db.cleanup().await;
     }
@@ -690,19 +678,17 @@ pub(crate) mod tests {
             content: text("{客户昵称}您好，我是{员工姓名}"),
             keywords: vec!["你好".into()],
         };
-        let reply =
-            handlers.create_reply(as_staff("op", Role::Operator, create)).await.unwrap().into_inner().reply.unwrap();
+        let reply = handlers.create_reply(&as_staff("op", Role::Operator), create).await.unwrap().reply.unwrap();
         let render =
             RenderQuickReplyRequest { quick_reply_id: reply.id, external_userid: "wmA".into(), chat_id: String::new() };
-        let message =
-            handlers.render_reply(as_staff("kefu", Role::Support, render)).await.unwrap().into_inner().message.unwrap();
+        let message = handlers.render_reply(&as_staff("kefu", Role::Support), render).await.unwrap().message.unwrap();
         assert_eq!(
             message.body,
             Some(chat_message::Body::Text(ChatTextMessage { content: "李雷您好，我是kefu".into() }))
         );
         let unknown =
             RenderQuickReplyRequest { quick_reply_id: reply.id, external_userid: "wmX".into(), chat_id: String::new() };
-        let error = error_of(handlers.render_reply(as_staff("kefu", Role::Support, unknown)).await.unwrap_err());
+        let error = error_of(handlers.render_reply(&as_staff("kefu", Role::Support), unknown).await.unwrap_err());
         assert_eq!((error.code, error.field.as_deref()), (ErrorCode::NotFound, Some("external_userid")));
 
         let record = |key: &str| RecordQuickReplySentRequest {
@@ -711,11 +697,11 @@ pub(crate) mod tests {
             external_userid: "wmA".into(),
             ..Default::default()
         };
-        let first = handlers.record_sent(as_staff("kefu", Role::Support, record("tap-1"))).await.unwrap().into_inner();
+        let first = handlers.record_sent(&as_staff("kefu", Role::Support), record("tap-1")).await.unwrap();
         assert_eq!((first.usage_count, first.duplicate), (1, false));
-        let retry = handlers.record_sent(as_staff("kefu", Role::Support, record("tap-1"))).await.unwrap().into_inner();
+        let retry = handlers.record_sent(&as_staff("kefu", Role::Support), record("tap-1")).await.unwrap();
         assert_eq!((retry.usage_count, retry.duplicate), (1, true));
-        let second = handlers.record_sent(as_staff("kefu", Role::Support, record("tap-2"))).await.unwrap().into_inner();
+        let second = handlers.record_sent(&as_staff("kefu", Role::Support), record("tap-2")).await.unwrap();
         assert_eq!(second.usage_count, 2);
         test_db.cleanup().await;
     }
@@ -738,15 +724,14 @@ pub(crate) mod tests {
             content: Some(coupon),
             keywords: vec![],
         };
-        let reply =
-            handlers.create_reply(as_staff("op", Role::Operator, create)).await.unwrap().into_inner().reply.unwrap();
+        let reply = handlers.create_reply(&as_staff("op", Role::Operator), create).await.unwrap().reply.unwrap();
         let in_group = RecordQuickReplySentRequest {
             idempotency_key: "g".into(),
             quick_reply_id: reply.id,
             chat_id: "wrC".into(),
             ..Default::default()
         };
-        let error = error_of(handlers.record_sent(as_staff("kefu", Role::Support, in_group)).await.unwrap_err());
+        let error = error_of(handlers.record_sent(&as_staff("kefu", Role::Support), in_group).await.unwrap_err());
         assert_eq!(error.field.as_deref(), Some("external_userid"));
         let to_customer = RecordQuickReplySentRequest {
             idempotency_key: "c".into(),
@@ -754,11 +739,10 @@ pub(crate) mod tests {
             external_userid: "wmA".into(),
             ..Default::default()
         };
-        let sent =
-            handlers.record_sent(as_staff("kefu", Role::Support, to_customer.clone())).await.unwrap().into_inner();
+        let sent = handlers.record_sent(&as_staff("kefu", Role::Support), to_customer.clone()).await.unwrap();
         assert_eq!(sent.reward_issue_status, RewardIssueStatus::Pending as i32);
         assert_eq!((sent.usage_count, sent.reward_message.as_str()), (1, PENDING_MESSAGE));
-        let retry = handlers.record_sent(as_staff("kefu", Role::Support, to_customer)).await.unwrap().into_inner();
+        let retry = handlers.record_sent(&as_staff("kefu", Role::Support), to_customer).await.unwrap();
         assert_eq!((retry.reward_issue_status, retry.duplicate), (RewardIssueStatus::Pending as i32, true));
         test_db.cleanup().await;
     }

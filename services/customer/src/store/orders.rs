@@ -31,6 +31,15 @@ pub struct Imported {
     pub matched: bool,
 }
 
+/// What an order or member batch did: one result per input, and the customers whose data changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Batch<T> {
+    /// One result per input, in order.
+    pub results: Vec<T>,
+    /// Customers whose orders, spend or member record changed.
+    pub customers: Vec<String>,
+}
+
 /// A member record as stored.
 #[derive(Debug, Clone, Default, PartialEq, Eq, FromRow)]
 pub struct MemberRecord {
@@ -150,9 +159,9 @@ impl CustomerStore {
         source: &str,
         now: i64,
         dry_run: bool,
-    ) -> Result<Vec<Imported>, sqlx::Error> {
+    ) -> Result<Batch<Imported>, sqlx::Error> {
         if orders.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Batch { results: Vec::new(), customers: Vec::new() });
         }
         let dialect = self.db.dialect();
         let mut connection = self.db.pool().acquire().await?;
@@ -188,7 +197,7 @@ impl CustomerStore {
             current.insert(order.order_no.clone(), order);
         }
         if dry_run {
-            return Ok(results);
+            return Ok(Batch { results, customers: Vec::new() });
         }
         changed.sort();
         changed.dedup();
@@ -197,7 +206,7 @@ impl CustomerStore {
         let affected: Vec<String> = affected.into_iter().collect();
         refresh_spend(&mut tx, dialect, &affected, now).await?;
         tx.commit().await?;
-        Ok(results)
+        Ok(Batch { results, customers: affected })
     }
 
     /// The spend of customer `external_userid`; zero when they have no orders.
@@ -268,9 +277,9 @@ impl CustomerStore {
         &self,
         members: Vec<MemberRecord>,
         now: i64,
-    ) -> Result<Vec<(OrderOutcome, bool)>, sqlx::Error> {
+    ) -> Result<Batch<(OrderOutcome, bool)>, sqlx::Error> {
         if members.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Batch { results: Vec::new(), customers: Vec::new() });
         }
         let dialect = self.db.dialect();
         let mut connection = self.db.pool().acquire().await?;
@@ -292,6 +301,7 @@ impl CustomerStore {
         let mut results = Vec::with_capacity(members.len());
         let mut writes: Vec<MemberRecord> = Vec::new();
         let mut linked: Vec<MemberRecord> = Vec::new();
+        let mut changed_customers = BTreeSet::new();
         for mut member in members {
             if member.external_userid.is_none()
                 && let Some(id) = by_unionid.get(&member.unionid)
@@ -315,6 +325,8 @@ impl CustomerStore {
             if newly_linked {
                 linked.push(member.clone());
             }
+            changed_customers.extend(old.and_then(|old| old.external_userid.clone()));
+            changed_customers.extend(member.external_userid.clone());
             stored.insert(member.member_no.clone(), member.clone());
             writes.retain(|written| written.member_no != member.member_no);
             writes.push(member);
@@ -369,7 +381,8 @@ impl CustomerStore {
         let affected: Vec<String> = affected.into_iter().collect();
         refresh_spend(&mut tx, dialect, &affected, now).await?;
         tx.commit().await?;
-        Ok(results)
+        changed_customers.extend(affected);
+        Ok(Batch { results, customers: changed_customers.into_iter().collect() })
     }
 
     /// One member by a column (`member_no`, `external_userid`, `phone` or `unionid`) equal to `value`.
@@ -665,7 +678,7 @@ mod tests {
         db.migrate(&crate::MIGRATIONS).await.unwrap();
         let store = CustomerStore::new(db.clone());
         let batch = vec![order("NO1", Some("wm1"), 10_000, 1_000), order("NO2", Some("wm1"), 5_000, 2_000)];
-        let first = store.import_orders(batch.clone(), "csv:a.csv", 10, false).await.unwrap();
+        let first = store.import_orders(batch.clone(), "csv:a.csv", 10, false).await.unwrap().results;
         assert!(first.iter().all(|result| result.outcome == OrderOutcome::Created && result.matched));
         let spend = store.spend("wm1").await.unwrap();
         assert_eq!(
@@ -677,7 +690,7 @@ mod tests {
                 last_purchase_at: Some(2_000)
             }
         );
-        let again = store.import_orders(batch, "csv:a.csv", 20, false).await.unwrap();
+        let again = store.import_orders(batch, "csv:a.csv", 20, false).await.unwrap().results;
         assert!(again.iter().all(|result| result.outcome == OrderOutcome::Unchanged));
 
         let refund = OrderRecord {
@@ -691,7 +704,7 @@ mod tests {
             paid_at: None,
             ..order("NO3", Some("wm1"), 900, 0)
         };
-        let results = store.import_orders(vec![refund, pending], "api", 30, false).await.unwrap();
+        let results = store.import_orders(vec![refund, pending], "api", 30, false).await.unwrap().results;
         assert_eq!(
             results.iter().map(|r| r.outcome).collect::<Vec<_>>(),
             [OrderOutcome::Updated, OrderOutcome::Created]
@@ -707,7 +720,7 @@ mod tests {
         let rest = store.list_orders(&rest, 2).await.unwrap();
         assert_eq!(rest.iter().map(|o| o.order_no.as_str()).collect::<Vec<_>>(), ["NO3"]);
 
-        let dry = store.import_orders(vec![order("NO9", Some("wm1"), 1, 1)], "dry", 40, true).await.unwrap();
+        let dry = store.import_orders(vec![order("NO9", Some("wm1"), 1, 1)], "dry", 40, true).await.unwrap().results;
         assert_eq!(dry[0].outcome, OrderOutcome::Created);
         assert_eq!(store.spend("wm1").await.unwrap().order_count, 2, "a dry run stores nothing");
     }
@@ -718,7 +731,7 @@ mod tests {
         contact_with_unionid(&store, "wmU", "oUnion1").await;
         let by_unionid = OrderRecord { buyer_unionid: "oUnion1".into(), ..order("NO1", None, 100, 1_000) };
         let by_phone = OrderRecord { buyer_phone: "13800000001".into(), ..order("NO2", None, 200, 2_000) };
-        let results = store.import_orders(vec![by_unionid, by_phone], "api", 1, false).await.unwrap();
+        let results = store.import_orders(vec![by_unionid, by_phone], "api", 1, false).await.unwrap().results;
         assert_eq!(results.iter().map(|r| r.matched).collect::<Vec<_>>(), [true, false]);
         assert_eq!(store.spend("wmU").await.unwrap().total_spend_fen, 100);
 
@@ -730,12 +743,12 @@ mod tests {
             updated_at: 5,
             ..MemberRecord::default()
         };
-        let results = store.upsert_members(vec![member.clone()], 10).await.unwrap();
+        let results = store.upsert_members(vec![member.clone()], 10).await.unwrap().results;
         assert_eq!(results, [(OrderOutcome::Created, true)]);
         assert_eq!(store.spend("wmP").await.unwrap().total_spend_fen, 200, "the earlier order is linked");
-        assert_eq!(store.upsert_members(vec![member], 11).await.unwrap(), [(OrderOutcome::Unchanged, false)]);
+        assert_eq!(store.upsert_members(vec![member], 11).await.unwrap().results, [(OrderOutcome::Unchanged, false)]);
         let by_member = OrderRecord { member_no: "M1".into(), ..order("NO3", None, 300, 3_000) };
-        let results = store.import_orders(vec![by_member], "api", 12, false).await.unwrap();
+        let results = store.import_orders(vec![by_member], "api", 12, false).await.unwrap().results;
         assert!(results[0].matched);
         assert_eq!(store.spend("wmP").await.unwrap().total_spend_fen, 500);
 
@@ -745,7 +758,10 @@ mod tests {
             updated_at: 1,
             ..MemberRecord::default()
         };
-        assert_eq!(store.upsert_members(vec![unionid_member], 13).await.unwrap(), [(OrderOutcome::Created, true)]);
+        assert_eq!(
+            store.upsert_members(vec![unionid_member], 13).await.unwrap().results,
+            [(OrderOutcome::Created, true)]
+        );
         let found = store.member_by(MemberKey::Unionid, "oUnion1").await.unwrap().unwrap();
         assert_eq!((found.external_userid.as_deref(), found.matched_by), (Some("wmU"), MemberMatch::Unionid as i32));
         assert!(store.member_by(MemberKey::Phone, "13900000000").await.unwrap().is_none());
