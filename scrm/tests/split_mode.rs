@@ -2,7 +2,8 @@
 //! `scrm serve` process on one MariaDB database and Redis, plus a gateway process running none of them, all
 //! wired by `cluster.*_url` and the cluster token. A user story runs through the gateway only: a WeCom sync,
 //! a contact-way scan pushed to `/wecom/callback`, an order CSV import, a broadcast, a refused call; then the
-//! customer process is killed with `kill -9`, restarted, and answers again.
+//! customer process is killed with `kill -9`, restarted, and answers again. A second messaging process runs
+//! beside the first, and every broadcast task is still created in WeCom exactly once.
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
@@ -145,6 +146,8 @@ async fn one_service_per_process_serves_the_whole_user_story_through_the_gateway
         ("SCRM_WECOM_AGENT_ID".into(), "1000002".into()),
         ("SCRM_WECOM_DEMO".into(), "false".into()),
         ("SCRM_BROADCAST_TICK_MS".into(), "50".into()),
+        // One group per task: many small tasks for the two messaging replicas to compete for.
+        ("SCRM_BROADCAST_MAX_CHATS_PER_TASK".into(), "1".into()),
     ];
     for (service, address) in SERVICES.iter().zip(&addresses) {
         env.push((format!("SCRM_CLUSTER_{}_URL", service.to_uppercase()), format!("http://{address}")));
@@ -156,6 +159,9 @@ async fn one_service_per_process_serves_the_whole_user_story_through_the_gateway
         let child = deployment.serve(service, service, *address).await;
         processes.0.push((service.to_string(), child));
     }
+    // A second messaging replica, reached by nobody: its broadcast worker competes for the same tasks.
+    let replica = deployment.serve("messaging-2", "messaging", free_address()).await;
+    processes.0.push(("messaging-2".into(), replica));
     // The gateway process runs only the services nobody else runs (campaign, rewards) and forwards the rest.
     let child = deployment.serve("gateway", "campaign,rewards", gateway).await;
     processes.0.push(("gateway".into(), child));
@@ -236,7 +242,8 @@ async fn one_service_per_process_serves_the_whole_user_story_through_the_gateway
             .then_some(report)
     })
     .await;
-    assert!(sim.stats().calls.get("externalcontact/add_msg_template").copied().unwrap_or(0) > 0, "{report}");
+    let made = sim.stats().calls.get("externalcontact/add_msg_template").copied().unwrap_or(0);
+    assert_eq!(Some(made as i64), report["report"]["tasksTotal"].as_i64(), "each task created once: {report}");
 
     // kill -9 the customer process and restart it: the gateway reaches the new one.
     let (_, customer_process) = processes.0.iter_mut().find(|(name, _)| name == "customer").unwrap();
