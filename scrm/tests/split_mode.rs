@@ -5,6 +5,8 @@
 //! customer process is killed with `kill -9`, restarted, and answers again. A second messaging process runs
 //! beside the first, and every broadcast task is still created in WeCom exactly once.
 
+mod common;
+
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -52,17 +54,8 @@ impl Deployment {
         if !services.is_empty() {
             command.args(["--services", services]);
         }
-        let mut child = command.stdout(Stdio::null()).stderr(Stdio::inherit()).spawn().expect("scrm serve starts");
-        let client = reqwest::Client::new();
-        for _ in 0..600 {
-            if client.get(format!("http://{address}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
-                return child;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        child.kill().ok();
-        child.wait().ok();
-        panic!("the {name} process did not become healthy");
+        let child = command.stdout(Stdio::null()).stderr(Stdio::inherit()).spawn().expect("scrm serve starts");
+        common::healthy(child, address, &format!("the {name} process"), 600).await
     }
 
     /// Runs a one-shot `scrm` command and returns its standard output; panics when it fails.
