@@ -101,6 +101,7 @@ impl Server {
                     mount(routes, slot, *kind, scrm_customer::service(db.clone(), clients.clone(), search))
                 }
                 ServiceKind::Group => {
+                    follow_group_feeds(&config, &db)?;
                     mount(routes, slot, *kind, scrm_group::service(db.clone(), alert_notifier(&config)?))
                 }
                 ServiceKind::Messaging => {
@@ -309,6 +310,18 @@ fn wecom_client(config: &Config) -> anyhow::Result<Option<scrm_wecom::WeComClien
 fn alert_notifier(config: &Config) -> anyhow::Result<Option<scrm_group::AlertNotifier>> {
     let agent_id = config.wecom.agent_id;
     Ok(wecom_client(config)?.filter(|_| agent_id > 0).map(|client| scrm_group::AlertNotifier { client, agent_id }))
+}
+
+/// Starts the group service's WeCom readers when WeCom is configured: the daily `groupchat/statistic` figures,
+/// and the chat archive when `wecom.chat_archive_poll_secs` is set.
+fn follow_group_feeds(config: &Config, db: &Db) -> anyhow::Result<()> {
+    let Some(client) = wecom_client(config)? else { return Ok(()) };
+    scrm_group::follow_group_statistics(db.clone(), client.clone(), scrm_group::STATISTIC_INTERVAL);
+    let every = config.wecom.chat_archive_poll_secs;
+    if every > 0 {
+        scrm_group::follow_chat_archive(db.clone(), client, Duration::from_secs(every));
+    }
+    Ok(())
 }
 
 fn wecom_callback(config: &Config) -> anyhow::Result<Option<scrm_wecom_crypto::CallbackCrypto>> {

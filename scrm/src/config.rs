@@ -267,6 +267,10 @@ pub struct WeComConfig {
     /// adding and deleting staff, group joins and leaves, messages, orders), pushed to this process's own
     /// `/wecom/callback`. 1 is gentle (a change every ten seconds or so); 0 keeps the demo corp still.
     pub demo_activity_rate: f64,
+    /// How often, in seconds, the group service reads the chat archive (会话存档) at
+    /// `<api_base>/sim/finance/chatdata` and counts its group messages; 0 never reads it. The demo corp reads
+    /// it every 5 seconds when this is 0.
+    pub chat_archive_poll_secs: u64,
 }
 
 impl Default for WeComConfig {
@@ -281,6 +285,7 @@ impl Default for WeComConfig {
             demo: true,
             trusted_domain: String::new(),
             demo_activity_rate: 1.0,
+            chat_archive_poll_secs: 0,
         }
     }
 }

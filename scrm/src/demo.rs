@@ -18,6 +18,9 @@ use crate::config::WeComConfig;
 /// Seconds after which demo owners confirm a group-message task.
 const DEMO_CONFIRM_AFTER_SECS: u64 = 5;
 
+/// Seconds between two reads of the demo corp's chat archive, unless configured.
+const DEMO_CHAT_ARCHIVE_POLL_SECS: u64 = 5;
+
 /// Callback token shared by the demo simulator and this process (loopback only).
 const DEMO_CALLBACK_TOKEN: &str = "scrmdemo";
 
@@ -68,6 +71,9 @@ pub async fn start_simulator(wecom: &mut WeComConfig) -> anyhow::Result<DemoCorp
     wecom.secret = config.corp_secrets.first().cloned().unwrap_or_default();
     wecom.api_base = format!("http://{address}");
     wecom.agent_id = config.agent_id;
+    if wecom.chat_archive_poll_secs == 0 {
+        wecom.chat_archive_poll_secs = DEMO_CHAT_ARCHIVE_POLL_SECS;
+    }
     if wecom.callback_token.is_empty() || wecom.encoding_aes_key.is_empty() {
         wecom.callback_token = DEMO_CALLBACK_TOKEN.into();
         wecom.encoding_aes_key = DEMO_ENCODING_AES_KEY.into();

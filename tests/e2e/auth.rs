@@ -13,7 +13,7 @@ use scrm_proto::identity::v1::{
 use scrm_wecom_sim::{SimConfig, Simulator, World, WorldSize};
 use serde_json::{Value, json};
 
-use crate::harness::{TestApp, bearer, http, with_token};
+use crate::harness::{PEER_TOKEN, TestApp, as_peer, bearer, denied, http, with_token};
 
 async fn secure_app() -> TestApp {
     TestApp::spawn_with(&[], |config| config.auth.local_caller = false).await
@@ -194,24 +194,13 @@ async fn staff_sign_in_with_wecom_oauth_through_the_simulator() {
 
 /// Calls the identity service straight, as a trusted peer would, with a caller of `role`.
 fn as_role<T>(message: T, role: Role) -> tonic::Request<T> {
-    let caller = scrm_kernel::Caller { staff_id: format!("{role}-someone"), role, store_ids: vec!["1".into()] };
-    let mut request = caller.outgoing(message).unwrap();
-    request.metadata_mut().insert("x-scrm-cluster-token", "peer-secret".parse().unwrap());
-    request
-}
-
-/// The status code of a call that must fail.
-fn denied<T>(result: Result<tonic::Response<T>, tonic::Status>) -> tonic::Code {
-    match result {
-        Ok(_) => panic!("the call was allowed"),
-        Err(status) => status.code(),
-    }
+    as_peer(message, &format!("{role}-someone"), role, &["1"])
 }
 
 #[tokio::test]
 async fn every_role_is_refused_a_forbidden_call_at_the_service() {
     let app = TestApp::spawn_with(&[ServiceKind::Identity], |config| {
-        config.cluster.token = "peer-secret".into();
+        config.cluster.token = PEER_TOKEN.into();
         config.auth.local_caller = false;
     })
     .await;

@@ -21,11 +21,13 @@ struct Synced {
     app: TestApp,
     external_userid: String,
     follower: String,
+    /// The follower's departments, which count as their stores.
+    follower_departments: Vec<i64>,
 }
 
 async fn synced_app() -> Synced {
     let sim = Simulator::new(SimConfig::default(), World::generate(11, WorldSize::DEMO));
-    let (external_userid, follower) = sim.with_world(|world| {
+    let (external_userid, follower, follower_departments) = sim.with_world(|world| {
         let active: HashSet<&str> = world
             .staff
             .iter()
@@ -38,7 +40,9 @@ async fn synced_app() -> Synced {
             .find(|customer| customer.follow.iter().any(|follow| active.contains(follow.userid.as_str())))
             .expect("the demo corp has a followed customer");
         let follow = customer.follow.iter().find(|follow| active.contains(follow.userid.as_str())).unwrap();
-        (customer.external_userid.clone(), follow.userid.clone())
+        let staff = world.staff.iter().find(|staff| staff.userid == follow.userid).unwrap();
+        let departments = staff.department.iter().map(|id| i64::from(*id)).collect();
+        (customer.external_userid.clone(), follow.userid.clone(), departments)
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sim_url = format!("http://{}", listener.local_addr().unwrap());
@@ -59,7 +63,7 @@ async fn synced_app() -> Synced {
         last = message.progress;
     }
     assert_eq!(last.unwrap().state(), SyncState::Succeeded);
-    Synced { app, external_userid, follower }
+    Synced { app, external_userid, follower, follower_departments }
 }
 
 async fn post_csv(app: &TestApp, csv: &str) -> Value {
@@ -91,7 +95,7 @@ async fn get_profile(app: &TestApp, wx_id: &str, caller: Option<(&str, &str, &st
 
 #[tokio::test]
 async fn sync_import_orders_and_read_the_profile() {
-    let Synced { app, external_userid: wx, follower } = synced_app().await;
+    let Synced { app, external_userid: wx, follower, follower_departments } = synced_app().await;
     let mut customers = CustomerServiceClient::new(app.channel().await);
     let tiers = vec![
         LevelTier { level: 1, name: "银卡".into(), min_spend_fen: 10_000 },
@@ -161,6 +165,11 @@ async fn sync_import_orders_and_read_the_profile() {
     assert_eq!(profile["latestOrders"][0]["refundFen"], 4_000);
     assert_eq!(profile["lastPurchaseAt"], "2025-03-12T04:00:00Z");
     assert!(profile["followUsers"].as_array().unwrap().iter().any(|follow| follow["userid"] == follower.as_str()));
+    let stores: Vec<i64> = profile["storeIds"].as_array().unwrap().iter().filter_map(Value::as_i64).collect();
+    assert!(
+        follower_departments.iter().all(|department| stores.contains(department)),
+        "the sync gives the customer the stores (departments) of its follower: {stores:?} ⊇ {follower_departments:?}"
+    );
     assert!(!profile["name"].as_str().unwrap().is_empty());
 
     // The staff member who follows the customer sees it; another (not an operator) gets 403.

@@ -1,10 +1,13 @@
 //! The demo corp lives on after its first sync: the in-process simulator's activity driver pushes encrypted
-//! callbacks to this scrm's own `/wecom/callback`, which accepts them into the inbox.
+//! callbacks to this scrm's own `/wecom/callback`, which accepts them into the inbox, and fills the chat archive,
+//! which the group service follows into the group list's activity columns.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use scrm_kernel::Role;
+use scrm_proto::group::v1::group_service_client::GroupServiceClient;
+use scrm_proto::group::v1::{GroupSortField, ListGroupsRequest, SortDirection};
 use scrm_proto::identity::v1::ListCallbackEventsRequest;
 use scrm_proto::identity::v1::identity_service_client::IdentityServiceClient;
 
@@ -38,4 +41,31 @@ async fn the_demo_corp_pushes_its_changes_to_our_own_callback_url() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("the demo corp's callbacks did not arrive within 30 s; inbox has {seen:?}");
+}
+
+#[tokio::test]
+async fn the_demo_corp_fills_the_group_activity_columns_from_its_chat_archive() {
+    let app = TestApp::spawn_with(&[], |config| {
+        config.wecom.demo = true;
+        config.wecom.demo_activity_rate = 200.0;
+        config.caller.role = Role::Admin;
+    })
+    .await;
+    let mut groups = GroupServiceClient::new(app.channel().await);
+    let busiest = ListGroupsRequest {
+        page_size: 1,
+        sort_by: GroupSortField::Messages30d as i32,
+        sort_direction: SortDirection::Desc as i32,
+        ..ListGroupsRequest::default()
+    };
+    for _ in 0..600 {
+        let page = groups.list_groups(busiest.clone()).await.expect("list_groups").into_inner();
+        if page.groups.first().and_then(|group| group.activity.as_ref()).is_some_and(|activity| {
+            activity.messages_30d > 0 && activity.speakers_30d > 0 && activity.last_message_at.is_some()
+        }) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no group of the demo corp shows messages after 60 s: the chat archive is not followed");
 }

@@ -119,6 +119,27 @@ pub fn with_token<T>(message: T, token: &str) -> tonic::Request<T> {
     request
 }
 
+/// The cluster token tests configure (`config.cluster.token`) to call services straight, as a trusted peer.
+pub const PEER_TOKEN: &str = "peer-secret";
+
+/// A request a trusted peer forwards for `staff_id` with `role` and store scope `stores`, carrying
+/// [`PEER_TOKEN`]: it reaches the service's own permission checks, past the gateway.
+pub fn as_peer<T>(message: T, staff_id: &str, role: Role, stores: &[&str]) -> tonic::Request<T> {
+    let store_ids = stores.iter().map(|store| (*store).to_owned()).collect();
+    let caller = scrm_kernel::Caller { staff_id: staff_id.to_owned(), role, store_ids };
+    let mut request = caller.outgoing(message).expect("the caller fits in metadata");
+    request.metadata_mut().insert("x-scrm-cluster-token", PEER_TOKEN.parse().expect("ASCII"));
+    request
+}
+
+/// The status code of a call that must fail.
+pub fn denied<T: std::fmt::Debug>(result: Result<tonic::Response<T>, tonic::Status>) -> tonic::Code {
+    match result {
+        Ok(answer) => panic!("the call was allowed: {answer:?}"),
+        Err(status) => status.code(),
+    }
+}
+
 /// An HTTP client sending the API `token` as `Authorization: Bearer` on every request.
 pub fn bearer(token: &str) -> reqwest::Client {
     let mut headers = reqwest::header::HeaderMap::new();

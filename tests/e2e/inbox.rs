@@ -7,6 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use scrm_kernel::Role;
+use scrm_proto::group::v1::group_service_client::GroupServiceClient;
+use scrm_proto::group::v1::{GetGroupRequest, get_group_request};
 use scrm_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use scrm_proto::identity::v1::{
     CallbackEvent, CallbackEventState, IngestCallbackEventRequest, ListCallbackEventsRequest,
@@ -106,6 +108,12 @@ async fn member(db: &Db, chat_id: &str, userid: &str) -> Option<(String, bool)> 
     row.map(|(state, left_at)| (state, left_at.is_none()))
 }
 
+/// The group's member count as the group list shows it.
+async fn listed_member_count(channel: Channel, chat_id: &str) -> i32 {
+    let request = GetGroupRequest { key: Some(get_group_request::Key::ChatId(chat_id.into())), ..Default::default() };
+    GroupServiceClient::new(channel).get_group(request).await.unwrap().into_inner().group.unwrap().member_count
+}
+
 async fn inbox(channel: Channel) -> Vec<CallbackEvent> {
     let mut identity = IdentityServiceClient::new(channel);
     identity.list_callback_events(ListCallbackEventsRequest::default()).await.unwrap().into_inner().events
@@ -141,10 +149,12 @@ async fn pushed_callbacks_bring_new_customers_members_and_churn_within_seconds()
     let added = eventually(("e2e_poster".to_owned(), 1), async || follow(&db, &customer, &userid).await).await;
     assert_eq!(added, Some(("e2e_poster".to_owned(), 1)), "the new customer arrives with the way's state");
 
+    let members_before = listed_member_count(channel.clone(), &chat_id).await;
     let joined = sim.scan_join_way(&join_way, &customer).expect("the join way has room");
     assert_eq!(joined, chat_id);
     let member_row = eventually(("e2e_group_qr".to_owned(), true), async || member(&db, &chat_id, &customer).await);
     assert_eq!(member_row.await, Some(("e2e_group_qr".to_owned(), true)), "the member arrives with the way's state");
+    assert_eq!(listed_member_count(channel.clone(), &chat_id).await, members_before + 1, "the list counts the join");
 
     assert!(sim.remove_contact(&userid, &customer, false), "the customer deletes the staff member");
     let churned = eventually(("e2e_poster".to_owned(), 2), async || follow(&db, &customer, &userid).await).await;

@@ -1,9 +1,10 @@
 //! The analytics service (`scrm.analytics.v1.AnalyticsService`): the private-domain dashboard,
-//! lifecycle funnel and KOC board (PR15–PR17). It reads other services only through their
+//! lifecycle funnel and KOC board (PR15–PR17), and the group activity ranking (PR07). It reads other services only through their
 //! contracts.
 
 mod api;
 mod planned;
+mod ranking;
 
 use scrm_kernel::Clients;
 use scrm_kernel::rpc::{PlannedRpcs, PlannedRpcsService};

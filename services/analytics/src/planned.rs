@@ -8,5 +8,4 @@ pub const PLANNED: &[PlannedRpc] = &[
     ("GetDashboard", "PR16 私域运营看板 — not scheduled yet"),
     ("GetLifecycleFunnel", "PR17 用户生命周期分析 — not scheduled yet"),
     ("GetKocBoard", "PR15 KOC收益看板 — not scheduled yet"),
-    ("GetGroupActivityRanking", "PR07 群活排行 — issue #5"),
 ];

@@ -19,11 +19,12 @@ use scrm_proto::group::v1::{
     CreateGroupTagResponse, DeleteGroupTagRequest, DeleteGroupTagResponse, GetAlertRequest, GetAlertResponse,
     GetGroupActivityRequest, GetGroupActivityResponse, GetGroupRequest, GetGroupResponse, GroupChatMember,
     GroupChatSnapshot, GroupMemberDeparture, IngestMessagesRequest, IngestMessagesResponse, ListAlertRulesRequest,
-    ListAlertRulesResponse, ListAlertsRequest, ListAlertsResponse, ListGroupTagsRequest, ListGroupTagsResponse,
-    ListGroupsRequest, ListGroupsResponse, MarkGroupChatsDismissedRequest, MarkGroupChatsDismissedResponse,
-    TagGroupsRequest, TagGroupsResponse, UpdateAlertRuleRequest, UpdateAlertRuleResponse, UpdateGroupTagRequest,
-    UpdateGroupTagResponse, UpsertGroupChatFailure, UpsertGroupChatsRequest, UpsertGroupChatsResponse,
-    UpsertGroupMembersRequest, UpsertGroupMembersResponse,
+    ListAlertRulesResponse, ListAlertsRequest, ListAlertsResponse, ListGroupActivityTotalsRequest,
+    ListGroupActivityTotalsResponse, ListGroupTagsRequest, ListGroupTagsResponse, ListGroupsRequest,
+    ListGroupsResponse, MarkGroupChatsDismissedRequest, MarkGroupChatsDismissedResponse, TagGroupsRequest,
+    TagGroupsResponse, UpdateAlertRuleRequest, UpdateAlertRuleResponse, UpdateGroupTagRequest, UpdateGroupTagResponse,
+    UpsertGroupChatFailure, UpsertGroupChatsRequest, UpsertGroupChatsResponse, UpsertGroupMembersRequest,
+    UpsertGroupMembersResponse,
 };
 use tonic::{Request, Response, Status};
 
@@ -135,6 +136,14 @@ impl GroupService for GroupApi {
     ) -> Result<Response<GetGroupActivityResponse>, Status> {
         let caller = Caller::from_request(&request)?;
         Ok(Response::new(self.activity_for(&caller, request.into_inner()).await?))
+    }
+
+    async fn list_group_activity_totals(
+        &self,
+        request: Request<ListGroupActivityTotalsRequest>,
+    ) -> Result<Response<ListGroupActivityTotalsResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        Ok(Response::new(self.totals_for(&caller, request.into_inner()).await?))
     }
 
     async fn list_alert_rules(

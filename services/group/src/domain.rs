@@ -70,7 +70,7 @@ impl ChatRecord {
 }
 
 /// A member as stored, current (`left_at` unset) or departed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct MemberRecord {
     /// WeCom userid (staff) or external_userid (customer).
     pub userid: String,

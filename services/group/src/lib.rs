@@ -4,11 +4,14 @@
 mod activity;
 mod alerts;
 mod api;
+mod archive;
 mod clock;
 mod domain;
 mod error;
+mod ingest;
 mod listing;
 mod planned;
+mod statistic;
 mod store;
 mod worker;
 
@@ -18,10 +21,13 @@ use std::time::Duration;
 use scrm_kernel::rpc::{PlannedRpcs, PlannedRpcsService};
 use scrm_proto::group::v1::group_service_server::GroupServiceServer;
 use scrm_storage::{Db, ServiceMigrations};
+use scrm_wecom::WeComClient;
 use tower::Layer;
 
+pub use archive::{ArchivePoll, FeedError};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use planned::PLANNED;
+pub use statistic::STATISTIC_INTERVAL;
 pub use worker::{AlertNotifier, EVALUATION_INTERVAL, Evaluation};
 
 /// The group service's schema.
@@ -64,4 +70,28 @@ pub async fn evaluate_alerts(
     notifier: Option<&AlertNotifier>,
 ) -> Result<Evaluation, sqlx::Error> {
     worker::evaluate(&store::GroupStore::new(db.clone()), clock, notifier).await
+}
+
+/// Starts the chat-archive worker: every `interval`, the archive feed is read through `client` from the stored
+/// checkpoint and its group messages are counted, as of the wall clock.
+pub fn follow_chat_archive(db: Db, client: WeComClient, interval: Duration) {
+    archive::spawn(store::GroupStore::new(db), Arc::new(SystemClock), client, interval);
+}
+
+/// Reads the chat archive once from the stored checkpoint until drained, counting its group messages as of
+/// `clock`'s now.
+pub async fn poll_chat_archive(db: &Db, clock: &dyn Clock, client: &WeComClient) -> Result<ArchivePoll, FeedError> {
+    archive::poll(&store::GroupStore::new(db.clone()), clock, client).await
+}
+
+/// Starts the daily statistics worker: every `interval`, WeCom's `groupchat/statistic` figures of each finished
+/// day not fetched yet are stored for every group owner, as of the wall clock.
+pub fn follow_group_statistics(db: Db, client: WeComClient, interval: Duration) {
+    statistic::spawn(store::GroupStore::new(db), Arc::new(SystemClock), client, interval);
+}
+
+/// Fetches WeCom's `groupchat/statistic` figures of every finished day not fetched yet, as of `clock`'s now;
+/// returns the owner-days stored.
+pub async fn fetch_group_statistics(db: &Db, clock: &dyn Clock, client: &WeComClient) -> Result<usize, FeedError> {
+    statistic::fetch(&store::GroupStore::new(db.clone()), clock, client).await
 }

@@ -2,8 +2,11 @@
 
 pub mod activity;
 pub mod alerts;
+pub mod cursor;
 pub mod list;
+pub mod statistic;
 pub mod tags;
+pub mod totals;
 
 use std::future::Future;
 
@@ -96,39 +99,6 @@ impl From<ChatRow> for ChatRecord {
             member_count: row.member_count,
             customer_count: row.customer_count,
             staff_count: row.staff_count,
-        }
-    }
-}
-
-#[derive(Debug, FromRow)]
-struct MemberRow {
-    userid: String,
-    member_type: i32,
-    name: String,
-    group_nickname: String,
-    unionid: String,
-    joined_at: i64,
-    join_scene: i32,
-    inviter_userid: String,
-    state: String,
-    left_at: Option<i64>,
-    quit_scene: i32,
-}
-
-impl From<MemberRow> for MemberRecord {
-    fn from(row: MemberRow) -> Self {
-        MemberRecord {
-            userid: row.userid,
-            member_type: row.member_type,
-            name: row.name,
-            group_nickname: row.group_nickname,
-            unionid: row.unionid,
-            joined_at: row.joined_at,
-            join_scene: row.join_scene,
-            inviter_userid: row.inviter_userid,
-            state: row.state,
-            left_at: row.left_at,
-            quit_scene: row.quit_scene,
         }
     }
 }
@@ -306,12 +276,10 @@ async fn load_chat(
 
 /// Reads every stored member of a group, current and departed.
 async fn load_members(connection: &mut AnyConnection, chat_id: &str) -> Result<Vec<MemberRecord>, sqlx::Error> {
-    let rows: Vec<MemberRow> =
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {MEMBER_COLUMNS} FROM group_member WHERE chat_id = ?")))
-            .bind(chat_id)
-            .fetch_all(&mut *connection)
-            .await?;
-    Ok(rows.into_iter().map(MemberRecord::from).collect())
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {MEMBER_COLUMNS} FROM group_member WHERE chat_id = ?")))
+        .bind(chat_id)
+        .fetch_all(&mut *connection)
+        .await
 }
 
 /// Writes what a merge produced: the group row (inserted when `create`) and the member rows.
@@ -508,15 +476,14 @@ mod tests {
     }
 
     async fn member_row(db: &Db, chat_id: &str, userid: &str) -> MemberRecord {
-        let row: MemberRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {MEMBER_COLUMNS} FROM group_member WHERE chat_id = ? AND userid = ?"
         )))
         .bind(chat_id)
         .bind(userid)
         .fetch_one(db.pool())
         .await
-        .unwrap();
-        row.into()
+        .unwrap()
     }
 
     async fn chat_row(db: &Db, chat_id: &str) -> ChatRecord {

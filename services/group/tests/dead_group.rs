@@ -15,7 +15,9 @@ use scrm_proto::group::v1::{
 };
 use scrm_storage::Dialect;
 use scrm_storage::testing::TestDb;
-use scrm_wecom_sim::{SimConfig, Simulator, World, WorldSize};
+use scrm_wecom_sim::SimConfig;
+
+mod support;
 
 const DAY: i64 = 86_400_000;
 /// 2025-03-03T12:00:00+08:00.
@@ -77,17 +79,9 @@ async fn a_silent_week_raises_the_dead_group_alert_and_a_message_clears_it(diale
     let test_db = TestDb::new(dialect).await;
     let db = test_db.db.clone();
     db.migrate(&scrm_group::MIGRATIONS).await.unwrap();
-    let sim = Simulator::new(SimConfig::default(), World::generate(3, WorldSize::DEMO));
+    let (sim, wecom) = support::served_corp(3).await;
     let owner = sim.with_world(|world| world.staff[0].userid.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let sim_url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(scrm_wecom_sim::serve(listener, sim.clone()));
-    let config = SimConfig::default();
-    let wecom = scrm_wecom::WeComClient::new(
-        scrm_wecom::WeComConfig::new(config.corp_id.clone(), config.corp_secrets[0].clone()).with_api_base(&sim_url),
-    )
-    .unwrap();
-    let notifier = AlertNotifier { client: wecom, agent_id: config.agent_id };
+    let notifier = AlertNotifier { client: wecom, agent_id: SimConfig::default().agent_id };
 
     let clock = Arc::new(ManualClock::at(START));
     let service = scrm_group::service_with_clock(db.clone(), clock.clone(), None, None);

@@ -91,6 +91,12 @@ pub struct IdentityStore {
     db: Db,
 }
 
+/// The department ids of a staff member as stored (`identity_staff.department_ids`, comma-separated); until
+/// departments are flagged as stores, they are the staff member's stores.
+pub fn department_ids(text: &str) -> Vec<i64> {
+    text.split(',').filter_map(|id| id.trim().parse().ok()).collect()
+}
+
 impl IdentityStore {
     /// A store over `db`.
     pub fn new(db: Db) -> Self {
@@ -335,6 +341,11 @@ impl IdentityStore {
         sqlx::query_as("SELECT userid, fingerprint, status FROM identity_staff ORDER BY id")
             .fetch_all(self.db.pool())
             .await
+    }
+
+    /// Userid and WeCom `department` ids (comma-separated) of every stored staff member.
+    pub async fn staff_departments(&self) -> Result<Vec<(String, String)>, sqlx::Error> {
+        sqlx::query_as("SELECT userid, department_ids FROM identity_staff").fetch_all(self.db.pool()).await
     }
 
     /// Writes a staff member as WeCom describes them now: inserts them when new to scrm, rewrites them (by

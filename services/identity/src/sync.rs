@@ -26,7 +26,7 @@ use tokio::sync::{Mutex, watch};
 
 use crate::domain::{Counts, STAFF_STATUS_RESIGNED, fingerprint, percent, progress_message};
 use crate::error::IdentityError;
-use crate::store::{DepartmentRow, IdentityStore, StaffRow, SyncRunRow};
+use crate::store::{DepartmentRow, IdentityStore, StaffRow, SyncRunRow, department_ids};
 
 /// Contacts per `UpsertExternalContacts` call (the customer service accepts at most 200).
 pub const CONTACT_BATCH: usize = 200;
@@ -530,6 +530,14 @@ impl Run {
         Ok(users)
     }
 
+    /// The stores of each staff member: their departments, as read by the staff phase. Until departments
+    /// are flagged as stores (`SetDepartmentStore`), every department counts as one, so a store manager's
+    /// scope is a set of department ids.
+    async fn staff_stores(&self) -> Step<HashMap<String, Vec<i64>>> {
+        let rows = self.store.staff_departments().await.map_err(failed("cannot read the staff's departments"))?;
+        Ok(rows.into_iter().map(|(userid, departments)| (userid, department_ids(&departments))).collect())
+    }
+
     /// Every userid in WeCom's address book, in key order.
     async fn list_staff(&mut self) -> Step<BTreeSet<String>> {
         let mut listed = BTreeSet::new();
@@ -594,6 +602,7 @@ impl Run {
     async fn external_contacts(&mut self) -> Step {
         self.enter(SyncPhase::ExternalContacts).await?;
         let follow_users = self.follow_users().await?;
+        let stores = self.staff_stores().await?;
         let mut contacts: BTreeMap<String, ExternalContactInput> = BTreeMap::new();
         let mut relations = 0;
         for chunk in follow_users.chunks(FOLLOW_USERS_PER_BATCH) {
@@ -606,7 +615,7 @@ impl Run {
                         .entry(contact.external_userid.clone())
                         .or_insert_with(|| contact_input(contact))
                         .follow_user
-                        .push(follow_input(item.follow_info));
+                        .push(follow_input(item.follow_info, &stores));
                 }
                 self.counts.external_contacts.seen = contacts.len() as i64;
                 self.counts.follow_users.seen = relations;
@@ -823,7 +832,9 @@ pub(crate) fn contact_input(contact: scrm_wecom::ExternalContact) -> ExternalCon
     }
 }
 
-fn follow_input(follow: scrm_wecom::FollowInfo) -> FollowUserInput {
+/// A follow relation as the customer service takes it, with the stores of its staff member from `stores`.
+fn follow_input(follow: scrm_wecom::FollowInfo, stores: &HashMap<String, Vec<i64>>) -> FollowUserInput {
+    let store_ids = stores.get(&follow.userid).cloned().unwrap_or_default();
     FollowUserInput {
         userid: follow.userid,
         remark: follow.remark,
@@ -843,7 +854,7 @@ fn follow_input(follow: scrm_wecom::FollowInfo) -> FollowUserInput {
             .filter(|tag_id| !tag_id.is_empty())
             .map(|tag_id| CustomerTag { tag_id, r#type: TagType::Corp as i32, ..CustomerTag::default() })
             .collect(),
-        store_ids: Vec::new(),
+        store_ids,
     }
 }
 

@@ -24,7 +24,7 @@ use scrm_wecom_crypto::event::{
 use tokio::sync::Notify;
 
 use crate::domain::{InboxState, MAX_ATTEMPTS, retry_delay};
-use crate::store::{DepartmentRow, IdentityStore, InboxAttempt, InboxRow};
+use crate::store::{DepartmentRow, IdentityStore, InboxAttempt, InboxRow, department_ids};
 use crate::sync::{SharedSync, contact_input, group_snapshot, known_enum, staff_row, timestamp_now, unix_millis};
 
 /// Events read from the inbox per round.
@@ -193,6 +193,10 @@ impl InboxWorker {
         let mut contact = contact_input(got.external_contact);
         contact.follow_user = got.follow_user.into_iter().map(follow_user_input).collect();
         contact.follow_user_complete = true;
+        for follow in &mut contact.follow_user {
+            let staff = self.store.staff(&follow.userid).await.map_err(|error| format!("identity storage: {error}"))?;
+            follow.store_ids = staff.map(|staff| department_ids(&staff.department_ids)).unwrap_or_default();
+        }
         if let Some(state) = event.state.as_deref().filter(|state| !state.is_empty()) {
             for follow in &mut contact.follow_user {
                 if follow.userid == event.user_id && follow.state.is_empty() {

@@ -54,6 +54,25 @@ async function overview(base, bearer) {
   return response.json();
 }
 
+/** GET of a REST path as the holder of `bearer`, answering its JSON. */
+async function getJson(base, bearer, path) {
+  const response = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${bearer}` } });
+  assert.equal(response.status, 200, `${path} answers 200`);
+  return response.json();
+}
+
+/** A fresh browser tab signed in with an API token, as an integration or a scripted user would be. */
+async function pageWithToken(browser, bearer) {
+  const context = await browser.newContext({
+    locale: "zh-CN",
+    timezoneId: "Asia/Shanghai",
+    extraHTTPHeaders: { authorization: `Bearer ${bearer}` },
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+  return page;
+}
+
 const tests = [];
 const test = (name, body) => tests.push({ name, body });
 
@@ -225,6 +244,94 @@ test("acknowledges a dead-group alert, with its evidence", async ({ page, base }
   await page.screenshot({ path: path.join(screenshots, "15-alerts.png"), fullPage: true });
 });
 
+test("finds a customer and opens the profile", async ({ browser, base, dataDir }) => {
+  const operator = token(dataDir, "operator");
+  const [wanted] = (await getJson(base, operator, "/api/crm/customers?pageSize=1")).customers;
+  assert.ok(wanted, "the synced demo corp has customers");
+  const page = await pageWithToken(browser, operator);
+  try {
+    await page.goto(`${base}/customers`);
+    await page.locator("[data-test=customer-name]").first().waitFor();
+    await page.fill("input[data-test=customer-search]", wanted.name);
+    await page.press("input[data-test=customer-search]", "Enter");
+    await page.locator("[data-test=customer-name]", { hasText: wanted.name }).first().click();
+    await page.waitForURL(/\/customers\/[^/]+$/);
+    await page.locator("[data-test=profile-name]", { hasText: wanted.name }).waitFor();
+    await page.getByText("跟进员工").waitFor();
+    await page.fill("textarea[data-test=note-input]", "e2e：客户想了解春季新品");
+    await page.click("[data-test=note-add]");
+    await page.locator("[data-test=note]", { hasText: "e2e：客户想了解春季新品" }).waitFor();
+    await page.screenshot({ path: path.join(screenshots, "20-customer-profile.png"), fullPage: true });
+  } finally {
+    await page.context().close();
+  }
+});
+
+test("a store manager cannot see another store's data (browser)", async ({ browser, base, dataDir }) => {
+  const operator = token(dataDir, "operator");
+  const { customers } = await getJson(base, operator, "/api/crm/customers?pageSize=100");
+  const profiles = await Promise.all(
+    customers.map((row) => getJson(base, operator, `/api/crm/customers/${encodeURIComponent(row.externalUserid)}`)),
+  );
+  const perStore = new Map();
+  for (const profile of profiles) for (const store of profile.storeIds) perStore.set(store, (perStore.get(store) ?? 0) + 1);
+  const [storeA] = [...perStore.entries()].sort((a, b) => b[1] - a[1])[0];
+  const other = profiles.find((profile) => !profile.storeIds.includes(storeA));
+  assert.ok(other, "some customer belongs to another store");
+
+  const manager = token(dataDir, "store_manager", [storeA]);
+  const visible = (await getJson(base, manager, "/api/crm/customers?pageSize=200")).customers;
+  assert.ok(visible.length > 0, "the manager sees their store's customers");
+  for (const row of visible) {
+    const profile = profiles.find((candidate) => candidate.externalUserid === row.externalUserid)
+      ?? (await getJson(base, operator, `/api/crm/customers/${encodeURIComponent(row.externalUserid)}`));
+    assert.ok(profile.storeIds.includes(storeA), `${row.externalUserid} belongs to store ${storeA}`);
+  }
+  assert.ok(!visible.some((row) => row.externalUserid === other.externalUserid));
+
+  const page = await pageWithToken(browser, manager);
+  try {
+    await page.goto(`${base}/customers`);
+    await page.locator("[data-test=customer-name]").first().waitFor();
+    const shown = await page.locator("[data-test=customer-name]").allTextContents();
+    const names = new Set(visible.map((row) => row.name));
+    assert.ok(shown.length > 0 && shown.every((name) => names.has(name)), "the list shows the manager's customers only");
+    await page.screenshot({ path: path.join(screenshots, "21-store-manager-customers.png") });
+    await page.goto(`${base}/customers/${encodeURIComponent(other.externalUserid)}`);
+    await page.locator("[data-test=forbidden]").getByText("403 无权查看").waitFor();
+    assert.equal(await page.locator("[data-test=customer-profile]").count(), 0);
+    await page.screenshot({ path: path.join(screenshots, "22-store-manager-403.png") });
+  } finally {
+    await page.context().close();
+  }
+});
+
+test("an operator builds the quick-reply library", async ({ browser, base, dataDir }) => {
+  const page = await pageWithToken(browser, token(dataDir, "operator"));
+  try {
+    await page.goto(`${base}/quick-replies`);
+    await page.locator("[data-test=reply-folders]").waitFor();
+    await page.click("[data-test=folder-new]");
+    await page.fill("input[data-test=folder-name]", "e2e 开场白");
+    await page.click("[data-test=folder-save]");
+    await page.locator("[data-test=reply-folders]").getByText("e2e 开场白").waitFor();
+    await page.getByText("这里还没有话术").waitFor();
+    await page.click("[data-test=reply-new]");
+    await page.fill("input[data-test=reply-title]", "问候");
+    await page.fill("textarea[data-test=reply-text]", "您好，我是");
+    await page.click("[data-test='insert-{员工姓名}']");
+    await page.click("[data-test=reply-save]");
+    await page.locator("[data-test=reply-table]").getByText("您好，我是{员工姓名}").waitFor();
+    await page.fill("input[data-test=reply-search]", "问候");
+    await page.press("input[data-test=reply-search]", "Enter");
+    await page.locator("[data-test=reply-table]").getByText("问候").waitFor();
+    await page.locator("[data-test=reply-table] .el-loading-mask").waitFor({ state: "hidden" });
+    await page.screenshot({ path: path.join(screenshots, "23-quick-replies.png") });
+  } finally {
+    await page.context().close();
+  }
+});
+
 mkdirSync(screenshots, { recursive: true });
 const dataDir = mkdtempSync(path.join(tmpdir(), "scrm-e2e-"));
 const port = await freePort();
@@ -237,7 +344,7 @@ page.setDefaultTimeout(20_000);
 let failed = 0;
 for (const { name, body } of tests) {
   try {
-    await body({ page, base, dataDir });
+    await body({ page, browser, base, dataDir });
     console.log(`ok   ${name}`);
   } catch (error) {
     failed++;

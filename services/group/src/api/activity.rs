@@ -1,18 +1,18 @@
-//! Activity (PR07): IngestMessages and GetGroupActivity.
+//! Activity (PR07): IngestMessages, GetGroupActivity (with WeCom's own daily figures) and ListGroupActivityTotals.
 
 use scrm_kernel::{ApiError, Caller, ErrorCode, Role};
 use scrm_proto::group::v1::get_group_activity_request::Subject;
 use scrm_proto::group::v1::{
-    GetGroupActivityRequest, GetGroupActivityResponse, GroupActivityDay, IngestMessagesRequest, IngestMessagesResponse,
-    MessageSenderType,
+    GetGroupActivityRequest, GetGroupActivityResponse, GroupActivityDay, GroupActivityTotals, IngestMessagesRequest,
+    IngestMessagesResponse, ListGroupActivityTotalsRequest, ListGroupActivityTotalsResponse, WecomGroupChatStatistic,
 };
 use tonic::Streaming;
 
 use super::GroupApi;
 use crate::activity::{day_of, day_string, parse_day};
 use crate::error::GroupError;
+use crate::ingest::message_input;
 use crate::listing::GroupFilter;
-use crate::store::activity::MessageInput;
 use crate::store::list::GroupKey;
 
 /// Roles that may feed messages: the chat-archive feeder runs as admin.
@@ -23,6 +23,23 @@ const MAX_MESSAGES_PER_BATCH: usize = 1000;
 const MAX_REJECTION_SAMPLES: usize = 20;
 /// Longest series, in days.
 const MAX_SERIES_DAYS: i64 = 181;
+
+/// The days `start_day` to `end_day` name (YYYY-MM-DD); an empty end is `today`, an empty start 29 days before
+/// the end.
+fn day_range(start_day: &str, end_day: &str, today: i64) -> Result<(i64, i64), ApiError> {
+    let end = match end_day {
+        "" => today,
+        text => parse_day(text).ok_or_else(|| ApiError::invalid("end_day", "end_day is not YYYY-MM-DD"))?,
+    };
+    let start = match start_day {
+        "" => end - 29,
+        text => parse_day(text).ok_or_else(|| ApiError::invalid("start_day", "start_day is not YYYY-MM-DD"))?,
+    };
+    if start > end || end - start >= MAX_SERIES_DAYS {
+        return Err(ApiError::invalid("start_day", "start_day must be on or before end_day, at most 180 days"));
+    }
+    Ok((start, end))
+}
 
 impl GroupApi {
     /// Serves IngestMessages.
@@ -49,41 +66,13 @@ impl GroupApi {
             }
             let mut inputs = Vec::with_capacity(batch.messages.len());
             for message in batch.messages {
-                let problem = if message.msgid.is_empty() {
-                    Some("msgid missing")
-                } else if message.chat_id.is_empty() {
-                    Some("chat_id missing")
-                } else if message.sender.is_empty() {
-                    Some("sender missing")
-                } else if !matches!(message.action.as_str(), "" | "send") {
-                    Some("action is not send")
-                } else if message.msgtime.is_none() {
-                    Some("msgtime missing")
-                } else if message.msgid.chars().count() > 128
-                    || message.chat_id.chars().count() > 64
-                    || message.sender.chars().count() > 64
-                {
-                    Some("an id is too long")
-                } else {
-                    None
-                };
-                if let Some(problem) = problem {
-                    reject(&mut response, format!("msgid {}: {problem}", message.msgid));
-                    continue;
+                let msgid = message.msgid.clone();
+                match message_input(message) {
+                    Ok(input) => inputs.push(input),
+                    Err(problem) => reject(&mut response, format!("msgid {msgid}: {problem}")),
                 }
-                let msgtime = message.msgtime.map_or(0, |time| time.seconds * 1000 + i64::from(time.nanos / 1_000_000));
-                inputs.push(MessageInput {
-                    speaker: message.sender_type != MessageSenderType::Robot as i32,
-                    msgid: message.msgid,
-                    chat_id: message.chat_id,
-                    sender: message.sender,
-                    msgtime,
-                    seq: message.seq,
-                });
             }
-            let now = self.clock.now_millis();
-            let silent_days = crate::alerts::silent_days(&self.store.alert_rules(now).await?);
-            let outcome = self.store.ingest_messages(&inputs, now, silent_days).await?;
+            let outcome = self.store.ingest_messages_now(&inputs, self.clock.now_millis()).await?;
             response.accepted += outcome.accepted;
             response.duplicates += outcome.duplicates;
             for input in inputs.iter().filter(|input| outcome.unknown_chat_ids.contains(&input.chat_id)) {
@@ -101,40 +90,29 @@ impl GroupApi {
         request: GetGroupActivityRequest,
     ) -> Result<GetGroupActivityResponse, GroupError> {
         let today = day_of(self.clock.now_millis());
-        let end = match request.end_day.as_str() {
-            "" => today,
-            text => parse_day(text).ok_or_else(|| ApiError::invalid("end_day", "end_day is not YYYY-MM-DD"))?,
-        };
-        let start = match request.start_day.as_str() {
-            "" => end - 29,
-            text => parse_day(text).ok_or_else(|| ApiError::invalid("start_day", "start_day is not YYYY-MM-DD"))?,
-        };
-        if start > end || end - start >= MAX_SERIES_DAYS {
-            return Err(
-                ApiError::invalid("start_day", "start_day must be on or before end_day, at most 180 days").into()
-            );
-        }
+        let (start, end) = day_range(&request.start_day, &request.end_day, today)?;
         let filter = GroupFilter::all(caller.store_scope());
         let not_found = || ApiError::new(ErrorCode::NotFound, "the group is unknown or outside your scope");
-        let (chat_ids, summary) = match request.subject {
+        let (chat_ids, summary, owner) = match request.subject {
             Some(Subject::ChatId(chat_id)) if !chat_id.is_empty() => {
                 let group = self.store.find_group(&GroupKey::ChatId(chat_id), &filter).await?.ok_or_else(not_found)?;
                 if caller.role == Role::Koc && group.owner_userid != caller.staff_id {
                     return Err(not_found().into());
                 }
                 let summary = super::groups::group_proto(group.clone(), Vec::new()).activity;
-                (vec![group.chat_id], summary)
+                (vec![group.chat_id], summary, group.owner_userid)
             }
             Some(Subject::Owner(owner)) if !owner.is_empty() => {
                 if caller.role == Role::Koc && owner != caller.staff_id {
                     return Err(ApiError::new(ErrorCode::PermissionDenied, "a KOC sees their own groups only").into());
                 }
-                (self.store.chat_ids_of_owner(&owner).await?, None)
+                (self.store.chat_ids_of_owner(&owner).await?, None, owner)
             }
             _ => return Err(ApiError::invalid("subject", "chat_id or owner is required").into()),
         };
         let series = self.store.activity_series(&chat_ids, start, end).await?;
         let member_total = self.store.member_count_of(&chat_ids).await?;
+        let mut wecom = self.store.wecom_statistics(&owner, start, end).await?;
         let mut days = Vec::with_capacity((end - start + 1) as usize);
         let mut members_after = member_total;
         for day in (start..=end).rev() {
@@ -146,7 +124,18 @@ impl GroupApi {
                 joins: figures.joins,
                 leaves: figures.leaves,
                 member_total: if day > today { 0 } else { members_after },
-                wecom: None,
+                wecom: wecom.remove(&day).map(|(data, fetched_at)| WecomGroupChatStatistic {
+                    owner: owner.clone(),
+                    new_chat_cnt: data.new_chat_cnt,
+                    chat_total: data.chat_total,
+                    chat_has_msg: data.chat_has_msg,
+                    new_member_cnt: data.new_member_cnt,
+                    member_total: data.member_total,
+                    member_has_msg: data.member_has_msg,
+                    msg_total: data.msg_total,
+                    migrate_trainee_chat_cnt: data.migrate_trainee_chat_cnt,
+                    fetched_at: Some(super::timestamp(fetched_at)),
+                }),
             });
             if day <= today {
                 members_after = members_after - figures.joins + figures.leaves;
@@ -154,5 +143,40 @@ impl GroupApi {
         }
         days.reverse();
         Ok(GetGroupActivityResponse { days, summary, speakers_approximate: false })
+    }
+}
+
+impl GroupApi {
+    /// Serves ListGroupActivityTotals.
+    pub(super) async fn totals_for(
+        &self,
+        caller: &Caller,
+        request: ListGroupActivityTotalsRequest,
+    ) -> Result<ListGroupActivityTotalsResponse, GroupError> {
+        if request.start_day.is_empty() {
+            return Err(ApiError::invalid("start_day", "start_day is required").into());
+        }
+        if request.end_day.is_empty() {
+            return Err(ApiError::invalid("end_day", "end_day is required").into());
+        }
+        let (start, end) = day_range(&request.start_day, &request.end_day, day_of(self.clock.now_millis()))?;
+        let filter = super::groups::list_filter(caller, &request.filter.unwrap_or_default())?;
+        let totals = self.store.activity_totals(&filter, start, end).await?;
+        let groups = totals
+            .into_iter()
+            .map(|group| GroupActivityTotals {
+                chat_id: group.chat_id,
+                name: group.name,
+                owner: group.owner,
+                store_id: group.store_id,
+                member_count: group.member_count,
+                messages: group.messages,
+                speakers: group.speakers,
+                joins: group.joins,
+                leaves: group.leaves,
+                lurkers: group.lurkers,
+            })
+            .collect();
+        Ok(ListGroupActivityTotalsResponse { groups })
     }
 }

@@ -93,7 +93,7 @@ impl GroupApi {
         let members = members
             .into_iter()
             .map(|member| {
-                let messages = messages_30d.get(&member.userid).copied().unwrap_or(0);
+                let messages = messages_30d.get(&member.member.userid).copied().unwrap_or(0);
                 member_proto(member, &owner, &admin_userids, messages)
             })
             .collect();
@@ -117,7 +117,7 @@ fn check_filter_len(field: &str, len: usize) -> Result<(), ApiError> {
 }
 
 /// The filter a ListGroups request asks for, within the caller's scope.
-fn list_filter(caller: &Caller, request: &ListGroupsRequest) -> Result<GroupFilter, ApiError> {
+pub(super) fn list_filter(caller: &Caller, request: &ListGroupsRequest) -> Result<GroupFilter, ApiError> {
     check_filter_len("owner_userids", request.owner_userids.len())?;
     check_filter_len("store_ids", request.store_ids.len())?;
     check_filter_len("tag_ids", request.tag_ids.len())?;
@@ -201,7 +201,8 @@ pub(super) fn group_proto(row: ListedGroup, tags: Vec<TagRef>) -> Group {
     }
 }
 
-fn member_proto(member: MemberView, owner: &str, admins: &[String], messages_30d: i64) -> GroupMember {
+fn member_proto(view: MemberView, owner: &str, admins: &[String], messages_30d: i64) -> GroupMember {
+    let member = view.member;
     GroupMember {
         is_admin: admins.contains(&member.userid),
         is_owner: member.userid == owner,
@@ -215,7 +216,7 @@ fn member_proto(member: MemberView, owner: &str, admins: &[String], messages_30d
         state: member.state,
         left_at: member.left_at.map(timestamp),
         quit_scene: member.quit_scene,
-        last_message_at: member.last_message_at.map(timestamp),
+        last_message_at: view.last_message_at.map(timestamp),
         messages_30d,
         welcomed: false,
         userid: member.userid,

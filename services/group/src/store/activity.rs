@@ -50,14 +50,21 @@ pub struct DayFigures {
     pub leaves: i64,
 }
 
+/// The clause adding the inserted row's `messages` to an existing row's.
 fn increment_clause(dialect: Dialect, key: &str) -> String {
     match dialect {
-        Dialect::Sqlite => format!("ON CONFLICT ({key}) DO UPDATE SET messages = messages + 1"),
-        Dialect::MySql => "ON DUPLICATE KEY UPDATE messages = messages + 1".to_owned(),
+        Dialect::Sqlite => format!("ON CONFLICT ({key}) DO UPDATE SET messages = messages + excluded.messages"),
+        Dialect::MySql => "ON DUPLICATE KEY UPDATE messages = messages + VALUES(messages)".to_owned(),
     }
 }
 
 impl GroupStore {
+    /// [`GroupStore::ingest_messages`] judged by the dead-group rule in force at `now`.
+    pub async fn ingest_messages_now(&self, messages: &[MessageInput], now: i64) -> Result<IngestOutcome, sqlx::Error> {
+        let silent_days = crate::alerts::silent_days(&self.alert_rules(now).await?);
+        self.ingest_messages(messages, now, silent_days).await
+    }
+
     /// Counts `messages`, each once per msgid, those of unknown groups aside; then refreshes the figures of the
     /// groups touched, as of `now`.
     pub async fn ingest_messages(
@@ -69,23 +76,24 @@ impl GroupStore {
         let mut outcome = IngestOutcome::default();
         let chat_ids: HashSet<&str> = messages.iter().map(|message| message.chat_id.as_str()).collect();
         let mut known: HashSet<String> = HashSet::new();
-        for chat_id in &chat_ids {
-            let found: Option<String> = sqlx::query_scalar("SELECT chat_id FROM group_chat WHERE chat_id = ?")
-                .bind(*chat_id)
-                .fetch_optional(self.db.pool())
-                .await?;
-            match found {
-                Some(chat_id) => known.insert(chat_id),
-                None => outcome.unknown_chat_ids.insert((*chat_id).to_owned()),
-            };
+        if !chat_ids.is_empty() {
+            let mut query = QueryBuilder::new("SELECT chat_id FROM group_chat WHERE chat_id IN (");
+            let mut list = query.separated(", ");
+            for chat_id in &chat_ids {
+                list.push_bind((*chat_id).to_owned());
+            }
+            query.push(")");
+            known.extend(query.build_query_scalar::<String>().fetch_all(self.db.pool()).await?);
         }
+        outcome.unknown_chat_ids =
+            chat_ids.iter().filter(|chat_id| !known.contains(**chat_id)).map(|chat_id| (*chat_id).to_owned()).collect();
         let dialect = self.db.dialect();
         let day_upsert = format!(
-            "INSERT INTO group_activity_day (chat_id, day, messages) VALUES (?, ?, 1) {}",
+            "INSERT INTO group_activity_day (chat_id, day, messages) VALUES (?, ?, ?) {}",
             increment_clause(dialect, "chat_id, day")
         );
         let speaker_upsert = format!(
-            "INSERT INTO group_speaker_day (chat_id, day, userid, messages) VALUES (?, ?, ?, 1) {}",
+            "INSERT INTO group_speaker_day (chat_id, day, userid, messages) VALUES (?, ?, ?, ?) {}",
             increment_clause(dialect, "chat_id, day, userid")
         );
         let insert_message = format!(
@@ -93,7 +101,10 @@ impl GroupStore {
             dialect.insert_ignore()
         );
         let mut tx = self.db.pool().begin().await?;
-        let mut touched: HashSet<&str> = HashSet::new();
+        let mut days: HashMap<(&str, i64), i64> = HashMap::new();
+        let mut chat_last: HashMap<&str, i64> = HashMap::new();
+        let mut speakers: HashMap<(&str, i64, &str), i64> = HashMap::new();
+        let mut member_last: HashMap<(&str, &str), i64> = HashMap::new();
         for message in messages.iter().filter(|message| known.contains(&message.chat_id)) {
             let inserted = sqlx::query(sqlx::AssertSqlSafe(insert_message.clone()))
                 .bind(&message.msgid)
@@ -109,43 +120,58 @@ impl GroupStore {
                 continue;
             }
             outcome.accepted += 1;
-            touched.insert(&message.chat_id);
-            let day = day_of(message.msgtime);
+            let (chat_id, day) = (message.chat_id.as_str(), day_of(message.msgtime));
+            *days.entry((chat_id, day)).or_default() += 1;
+            let last = chat_last.entry(chat_id).or_insert(message.msgtime);
+            *last = (*last).max(message.msgtime);
+            if message.speaker {
+                *speakers.entry((chat_id, day, message.sender.as_str())).or_default() += 1;
+                let last = member_last.entry((chat_id, message.sender.as_str())).or_insert(message.msgtime);
+                *last = (*last).max(message.msgtime);
+            }
+        }
+        for ((chat_id, day), count) in &days {
             sqlx::query(sqlx::AssertSqlSafe(day_upsert.clone()))
-                .bind(&message.chat_id)
-                .bind(day)
+                .bind(*chat_id)
+                .bind(*day)
+                .bind(*count)
                 .execute(&mut *tx)
                 .await?;
+        }
+        for (chat_id, last) in &chat_last {
             sqlx::query(
                 "UPDATE group_chat SET last_message_at = ? WHERE chat_id = ? \
                  AND (last_message_at IS NULL OR last_message_at < ?)",
             )
-            .bind(message.msgtime)
-            .bind(&message.chat_id)
-            .bind(message.msgtime)
+            .bind(*last)
+            .bind(*chat_id)
+            .bind(*last)
             .execute(&mut *tx)
             .await?;
-            if message.speaker {
-                sqlx::query(sqlx::AssertSqlSafe(speaker_upsert.clone()))
-                    .bind(&message.chat_id)
-                    .bind(day)
-                    .bind(&message.sender)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(
-                    "UPDATE group_member SET last_message_at = ? WHERE chat_id = ? AND userid = ? \
-                     AND (last_message_at IS NULL OR last_message_at < ?)",
-                )
-                .bind(message.msgtime)
-                .bind(&message.chat_id)
-                .bind(&message.sender)
-                .bind(message.msgtime)
+        }
+        for ((chat_id, day, sender), count) in &speakers {
+            sqlx::query(sqlx::AssertSqlSafe(speaker_upsert.clone()))
+                .bind(*chat_id)
+                .bind(*day)
+                .bind(*sender)
+                .bind(*count)
                 .execute(&mut *tx)
                 .await?;
-            }
+        }
+        for ((chat_id, sender), last) in &member_last {
+            sqlx::query(
+                "UPDATE group_member SET last_message_at = ? WHERE chat_id = ? AND userid = ? \
+                 AND (last_message_at IS NULL OR last_message_at < ?)",
+            )
+            .bind(*last)
+            .bind(*chat_id)
+            .bind(*sender)
+            .bind(*last)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
-        let touched: Vec<String> = touched.into_iter().map(str::to_owned).collect();
+        let touched: Vec<String> = chat_last.into_keys().map(str::to_owned).collect();
         if !touched.is_empty() {
             self.refresh_activity(now, silent_days, Some(&touched)).await?;
         }

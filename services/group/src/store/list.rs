@@ -6,6 +6,7 @@ use scrm_storage::push_store_filter;
 use sqlx::{Any, FromRow, QueryBuilder};
 
 use super::GroupStore;
+use crate::domain::MemberRecord;
 use crate::listing::{Cursor, GroupFilter, Sort, SortKey, SortValue, like_pattern};
 
 /// A group as the list shows it.
@@ -112,31 +113,12 @@ pub struct TagRef {
     pub category: String,
 }
 
-/// A member as the group detail shows it.
+/// A member as the group detail shows it: as stored, with their last message.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct MemberView {
-    /// WeCom userid or external_userid.
-    pub userid: String,
-    /// `GroupMemberType`.
-    pub member_type: i32,
-    /// Name.
-    pub name: String,
-    /// Nickname in the group.
-    pub group_nickname: String,
-    /// unionid.
-    pub unionid: String,
-    /// Join time, Unix ms.
-    pub joined_at: i64,
-    /// `JoinScene`.
-    pub join_scene: i32,
-    /// Inviter's userid.
-    pub inviter_userid: String,
-    /// Join way state.
-    pub state: String,
-    /// Leave time, Unix ms.
-    pub left_at: Option<i64>,
-    /// `QuitScene`.
-    pub quit_scene: i32,
+    /// The member.
+    #[sqlx(flatten)]
+    pub member: MemberRecord,
     /// Last message, Unix ms.
     pub last_message_at: Option<i64>,
 }
@@ -257,7 +239,7 @@ where
 }
 
 /// Appends `filter`'s conditions to a query over `group_chat c` that already has a WHERE clause.
-fn push_filter(query: &mut QueryBuilder<Any>, filter: &GroupFilter) {
+pub(super) fn push_filter(query: &mut QueryBuilder<Any>, filter: &GroupFilter) {
     if filter.matches_nothing {
         query.push(" AND 1 = 0");
     }
@@ -417,7 +399,7 @@ mod tests {
         assert!(store.find_group(&GroupKey::ChatId("wr1".into()), &scoped).await.unwrap().is_none());
         let members = store.members_of("wr1", false).await.unwrap();
         assert_eq!(members.len(), 3);
-        assert_eq!((members[0].state.as_str(), members[0].join_scene), ("way-1", 3));
+        assert_eq!((members[0].member.state.as_str(), members[0].member.join_scene), ("way-1", 3));
     }
 
     scrm_storage::store_test_suite!(

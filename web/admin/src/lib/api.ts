@@ -4,6 +4,7 @@ import { createClient, ConnectError, Code, type Interceptor } from "@connectrpc/
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
 import { IdentityService } from "../gen/scrm/identity/v1/identity_pb";
 import { AnalyticsService } from "../gen/scrm/analytics/v1/analytics_pb";
+import { CustomerService } from "../gen/scrm/customer/v1/customer_pb";
 import { GroupService } from "../gen/scrm/group/v1/group_pb";
 import { MessagingService } from "../gen/scrm/messaging/v1/messaging_pb";
 
@@ -49,6 +50,9 @@ export const groups = createClient(GroupService, transport);
 /** The messaging service: broadcasts. */
 export const messaging = createClient(MessagingService, transport);
 
+/** The customer service: customers, notes, orders, levels, quick replies. */
+export const customer = createClient(CustomerService, transport);
+
 /** The signed-in caller, as GET /api/auth/me answers. */
 export interface Me {
   displayName: string;
@@ -69,12 +73,12 @@ export class ApiProblem extends Error {
   }
 }
 
-async function rest<T>(method: string, path: string, body?: unknown): Promise<T> {
+async function rest<T>(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<T> {
   const response = await fetch(path, {
     method,
     credentials: "include",
-    headers: { "content-type": "application/json", "x-csrf-token": readCookie("scrm_csrf") },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: { "content-type": contentType, "x-csrf-token": readCookie("scrm_csrf") },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
   });
   const data = await response.json().catch(() => ({}));
   if (!response.ok) throw new ApiProblem(data.message ?? response.statusText, data.code ?? "unknown", data.field);
@@ -99,4 +103,32 @@ export function me() {
 /** Where to send the browser for WeCom sign-in. */
 export function wecomLoginUrl(redirect: string) {
   return rest<{ url: string; state: string }>("GET", `/api/auth/wecom-url?redirect=${encodeURIComponent(redirect)}`);
+}
+
+/** One refused row of an order import. */
+export interface ImportRowProblem {
+  rowNumber: number;
+  orderNo: string;
+  field: string;
+  reason: string;
+}
+
+/** The report of `POST /api/crm/orders/import`. */
+export interface OrderImportReport {
+  received: number;
+  accepted: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+  unmatched: number;
+  errors: ImportRowProblem[];
+  errorsTruncated: boolean;
+  dryRun: boolean;
+}
+
+/** Imports an order CSV (see `/api/openapi.json` for its columns); `dryRun` only checks it. */
+export function importOrders(csv: string, source: string, dryRun: boolean) {
+  const query = `source=${encodeURIComponent(source)}&dryRun=${dryRun}`;
+  return rest<OrderImportReport>("POST", `/api/crm/orders/import?${query}`, csv, "text/csv");
 }

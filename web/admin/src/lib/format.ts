@@ -29,6 +29,21 @@ const FIELD_NAMES: Record<string, string> = {
   current_password: "当前密码",
   display_name: "显示名称",
   "x-csrf-token": "安全校验",
+  external_userid: "客户",
+  content: "内容",
+  title: "标题",
+  query: "搜索词",
+  folder_id: "文件夹",
+  tiers: "等级",
+  body: "CSV 文件",
+  "content.text.text": "回复内容",
+  "content.image.image_url": "图片地址",
+  "content.link.url": "链接",
+  "content.link.title": "卡片标题",
+  "content.miniprogram.appid": "小程序 appid",
+  "content.miniprogram.page": "小程序页面路径",
+  "content.miniprogram.title": "卡片标题",
+  "content.miniprogram.cover_url": "封面图",
 };
 
 const CODE_TEXT: Partial<Record<Code, string>> = {

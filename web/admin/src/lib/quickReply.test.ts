@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import { create } from "@bufbuild/protobuf";
+import { checkDraft, draftOf, emptyDraft, previewOf } from "./quickReply";
+import { QuickReplyContentSchema, QuickReplySchema } from "../gen/scrm/customer/v1/customer_pb";
+
+describe("checkDraft", () => {
+  it("turns a text draft into text content with its keywords", () => {
+    const input = checkDraft({ ...emptyDraft(7n), title: " 开场白 ", text: "{客户昵称}您好", keywords: "问候，开场 欢迎" });
+    expect(input).toMatchObject({ folderId: 7n, title: "开场白", keywords: ["问候", "开场", "欢迎"] });
+    expect(input).toHaveProperty("content.case", "text");
+    expect(input).toHaveProperty("content.value.text", "{客户昵称}您好");
+  });
+
+  it("names the first field at fault", () => {
+    expect(checkDraft({ ...emptyDraft(), title: "x", text: "y" })).toEqual({ field: "folderId", problem: "请选择文件夹" });
+    expect(checkDraft({ ...emptyDraft(1n), text: "y" })).toMatchObject({ field: "title" });
+    expect(checkDraft({ ...emptyDraft(1n), title: "x" })).toMatchObject({ field: "text", problem: "请填写回复内容" });
+    expect(checkDraft({ ...emptyDraft(1n), title: "x", kind: "image", url: "ftp://a" })).toMatchObject({ field: "url" });
+    expect(checkDraft({ ...emptyDraft(1n), title: "x", kind: "link", url: "https://a.cn" })).toMatchObject({ field: "text" });
+    const miniprogram = { ...emptyDraft(1n), title: "x", kind: "miniprogram" as const, appid: "wx1", text: "卡片", coverUrl: "https://c.cn/a.png" };
+    expect(checkDraft({ ...miniprogram, page: "pages/index" })).toMatchObject({ field: "page" });
+    expect(checkDraft({ ...miniprogram, page: "pages/index.html?from=scrm" })).toHaveProperty("content.case", "miniprogram");
+    expect(checkDraft({ ...emptyDraft(1n), title: "x", text: "y", keywords: "1,2,3,4,5,6,7,8,9,10,11" })).toMatchObject({ field: "keywords" });
+  });
+});
+
+describe("draftOf and previewOf", () => {
+  it("round-trips a link reply and previews it", () => {
+    const content = create(QuickReplyContentSchema, {
+      content: { case: "link", value: { url: "https://shop.cn", title: "春季新品", description: "新品上架", coverUrl: "" } },
+    });
+    const reply = create(QuickReplySchema, { folderId: 3n, title: "新品", content, keywords: ["新品"] });
+    const draft = draftOf(reply);
+    expect(draft).toMatchObject({ kind: "link", url: "https://shop.cn", text: "春季新品", folderId: 3n, keywords: "新品" });
+    expect(checkDraft(draft!)).toHaveProperty("content.value.title", "春季新品");
+    expect(previewOf(reply)).toBe("[链接] 春季新品 https://shop.cn");
+  });
+
+  it("leaves coupons to their own feature", () => {
+    const content = create(QuickReplyContentSchema, { content: { case: "coupon", value: { title: "满100减20" } } });
+    const reply = create(QuickReplySchema, { content });
+    expect(draftOf(reply)).toBeNull();
+    expect(previewOf(reply)).toBe("[优惠券] 满100减20");
+  });
+});
