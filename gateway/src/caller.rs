@@ -14,7 +14,7 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use http::{HeaderMap, HeaderValue, Method};
-use scrm_kernel::caller::{CALLER_KEYS, Credential, CredentialKind};
+use scrm_kernel::caller::{CALLER_ID_KEY, CALLER_KEYS, Credential, CredentialKind};
 use scrm_kernel::rpc::CLUSTER_TOKEN_HEADER;
 use scrm_kernel::{ApiError, Caller, Clients, ErrorCode, Role};
 use scrm_proto::identity::v1::{AuthenticateRequest, authenticate_request};
@@ -106,6 +106,11 @@ pub async fn identify_caller(State(policy): State<Arc<CallerPolicy>>, mut reques
     let from_peer = policy.is_cluster_peer(request.headers());
     request.headers_mut().remove(CLUSTER_TOKEN_HEADER);
     if from_peer {
+        if !request.headers().contains_key(CALLER_ID_KEY) {
+            // A peer calling on its own behalf, e.g. resolving a credential or a worker's call: as in one
+            // process, the called service decides whether it needs a caller.
+            return next.run(request).await;
+        }
         let metadata = MetadataMap::from_headers(request.headers().clone());
         return match Caller::from_metadata(&metadata) {
             Ok(caller) => {

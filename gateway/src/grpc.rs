@@ -46,6 +46,22 @@ impl GrpcRoutes {
         self
     }
 
+    /// Routes calls to `name` to `forwarder`, which passes them to the process running that service; the
+    /// service is neither reported by health nor advertised by reflection here.
+    pub fn forward<S>(mut self, name: &'static str, forwarder: S) -> Self
+    where
+        S: Service<http::Request<axum::body::Body>, Response = http::Response<tonic::body::Body>, Error = Infallible>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+    {
+        let forwarder = forwarder.map_response(axum::response::IntoResponse::into_response);
+        self.router = self.router.route_service(&format!("/{name}/{{*method}}"), forwarder);
+        self
+    }
+
     /// The full names of the mounted services.
     pub fn service_names(&self) -> &[&'static str] {
         &self.service_names

@@ -57,10 +57,14 @@ impl Server {
 
         let slots: Vec<_> = ServiceKind::ALL.iter().map(|_| Arc::new(OnceLock::new())).collect();
         let mut channels = Vec::with_capacity(ServiceKind::ALL.len());
+        let mut routes = GrpcRoutes::new();
         for kind in ServiceKind::ALL {
             let channel = match (services.contains(&kind), config.cluster.url_of(kind)) {
                 (false, Some(url)) => {
-                    remote_channel(url, cluster_token.clone()).with_context(|| format!("cluster.{kind}_url"))?
+                    let channel =
+                        remote_channel(url, cluster_token.clone()).with_context(|| format!("cluster.{kind}_url"))?;
+                    routes = routes.forward(kind.grpc_name(), crate::forward::forwarder(channel.clone()));
+                    channel
                 }
                 (local, _) => {
                     if !local {
@@ -74,7 +78,6 @@ impl Server {
         let clients = Clients::new(|kind| channels[index_of(kind)].clone());
 
         let shutdown = CancellationToken::new();
-        let mut routes = GrpcRoutes::new();
         for kind in &services {
             let slot = &slots[index_of(*kind)];
             routes = match kind {

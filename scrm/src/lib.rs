@@ -6,6 +6,7 @@ pub mod cli_token;
 pub mod config;
 mod demo;
 pub mod first_run;
+mod forward;
 pub mod import_cli;
 pub mod reindex;
 pub mod sync_cli;

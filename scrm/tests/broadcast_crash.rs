@@ -2,6 +2,8 @@
 //! restart on the same data, and count the simulator's tasks (the simulator lives in this test process, so
 //! it survives the kill): every group gets exactly one task, none is left out.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{SocketAddr, TcpListener};
 use std::process::{Child, Command, Stdio};
@@ -29,7 +31,7 @@ async fn serve(data_dir: &std::path::Path, address: SocketAddr, sim_url: &str) -
     for (key, _) in std::env::vars().filter(|(key, _)| key.starts_with("SCRM_")) {
         command.env_remove(key);
     }
-    let mut child = command
+    let child = command
         .args(["serve", "--listen", &address.to_string(), "--data-dir"])
         .arg(data_dir)
         // Requests without a credential act as the local operator (`auth.local_caller`, for tests).
@@ -48,16 +50,7 @@ async fn serve(data_dir: &std::path::Path, address: SocketAddr, sim_url: &str) -
         .stderr(Stdio::inherit())
         .spawn()
         .expect("the scrm binary starts");
-    let client = reqwest::Client::new();
-    for _ in 0..300 {
-        if client.get(format!("http://{address}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
-            return child;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    child.kill().ok();
-    child.wait().ok();
-    panic!("scrm did not become healthy");
+    common::healthy(child, address, "scrm", 300).await
 }
 
 /// Counts, per chat id, the group-message tasks the simulator holds.

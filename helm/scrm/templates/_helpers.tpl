@@ -163,6 +163,27 @@ added last and win over the chart's keys.
 {{- with .Values.wecom.apiBase }}
 {{- $_ := set $cfg "SCRM_WECOM_API_BASE" (toString .) }}
 {{- end }}
+{{- with .Values.wecom.agentId }}
+{{- $_ := set $cfg "SCRM_WECOM_AGENT_ID" (toString .) }}
+{{- end }}
+{{- with .Values.wecom.trustedDomain }}
+{{- $_ := set $cfg "SCRM_WECOM_TRUSTED_DOMAIN" (toString .) }}
+{{- end }}
+{{- with .Values.auth.sessionTtlHours }}
+{{- $_ := set $cfg "SCRM_AUTH_SESSION_TTL_HOURS" (toString .) }}
+{{- end }}
+{{- with .Values.auth.defaultStaffRole }}
+{{- $_ := set $cfg "SCRM_AUTH_DEFAULT_STAFF_ROLE" (toString .) }}
+{{- end }}
+{{- with .Values.broadcast.receiveQuotaPerDay }}
+{{- $_ := set $cfg "SCRM_BROADCAST_RECEIVE_QUOTA_PER_DAY" (toString .) }}
+{{- end }}
+{{- with .Values.broadcast.maxChatsPerTask }}
+{{- $_ := set $cfg "SCRM_BROADCAST_MAX_CHATS_PER_TASK" (toString .) }}
+{{- end }}
+{{- with .Values.broadcast.ratePerMinute }}
+{{- $_ := set $cfg "SCRM_BROADCAST_RATE_PER_MINUTE" (toString .) }}
+{{- end }}
 {{- /* perService: where every service lives, SCRM_CLUSTER_<SERVICE>_URL. */}}
 {{- if eq .Values.mode "perService" }}
 {{- range $svc := splitList " " (include "scrm.allServices" .) }}
