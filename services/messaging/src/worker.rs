@@ -529,3 +529,141 @@ pub fn is_transient_failure(error: &WeComError) -> bool {
 fn is_ambiguous_exhaustion(error: &WeComError) -> bool {
     matches!(error, WeComError::RetryBudgetExhausted { last, .. } if last.is_ambiguous())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use scrm_kernel::ApiError;
+    use scrm_storage::Dialect;
+    use scrm_storage::testing::TestDb;
+    use scrm_wecom::WeComConfig;
+    use scrm_wecom_sim::{SimConfig, Simulator, World, WorldSize};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+    use crate::directory::{Resolution, ResolvedGroup};
+    use crate::domain::{ManualClock, TargetGroup};
+    use crate::store::NewBroadcast;
+
+    /// Resolves any targets to a fixed list of groups.
+    #[derive(Debug)]
+    struct FixedGroups(Vec<TargetGroup>);
+
+    #[tonic::async_trait]
+    impl GroupDirectory for FixedGroups {
+        async fn resolve(&self, _caller: &Caller, _targets: &Targets) -> Result<Resolution, ApiError> {
+            let groups = self.0.iter().map(|group| ResolvedGroup { group: group.clone(), dismissed: false }).collect();
+            Ok(Resolution { groups, ..Resolution::default() })
+        }
+    }
+
+    /// Serves a small PNG at any path; returns its base URL and how many times it was fetched.
+    async fn image_server() -> (String, Arc<AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let fetches = Arc::new(AtomicUsize::new(0));
+        let counter = fetches.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                counter.fetch_add(1, Ordering::SeqCst);
+                let mut request = [0_u8; 4096];
+                let _ = socket.read(&mut request).await;
+                let png = b"\x89PNG\r\n\x1a\n-a-small-test-image";
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    png.len()
+                );
+                let _ = socket.write_all(head.as_bytes()).await;
+                let _ = socket.write_all(png).await;
+            }
+        });
+        (url, fetches)
+    }
+
+    #[tokio::test]
+    async fn images_are_uploaded_once_per_broadcast_reused_by_every_owner_and_renewed_after_three_days() {
+        let size = WorldSize { departments: 2, staff: 12, customers: 60, groups: 30 };
+        let sim = Simulator::new(SimConfig::default(), World::generate(3, size));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let sim_url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(scrm_wecom_sim::serve(listener, sim.clone()));
+        let groups: Vec<TargetGroup> = sim.with_world(|world| {
+            world
+                .groups
+                .iter()
+                .filter(|group| !group.dismissed)
+                .enumerate()
+                .map(|(index, group)| TargetGroup {
+                    group_id: i64::try_from(index).unwrap() + 1,
+                    chat_id: group.chat_id.clone(),
+                    name: group.name.clone(),
+                    owner: group.owner.clone(),
+                    owner_name: group.owner.clone(),
+                    member_count: 3,
+                })
+                .collect()
+        });
+        let owners: BTreeSet<&str> = groups.iter().map(|group| group.owner.as_str()).collect();
+        assert!(owners.len() >= 2, "the broadcast spans several owners");
+        let (image_url, fetches) = image_server().await;
+
+        let test_db = TestDb::new(Dialect::Sqlite).await;
+        test_db.db.migrate(&crate::MIGRATIONS).await.unwrap();
+        let clock = ManualClock::new(sim.clock().now_ms());
+        let wecom = WeComClient::new(WeComConfig::new("wwsimcorp0000000001", "sim-secret").with_api_base(&sim_url))
+            .unwrap();
+        let setup = crate::Setup {
+            db: test_db.db.clone(),
+            wecom: Some(wecom),
+            directory: Arc::new(FixedGroups(groups.clone())),
+            config: BroadcastConfig::default(),
+            clock: Arc::new(clock.clone()),
+        };
+        let engine = setup.engine();
+        let image = Attachment::Image { pic_url: format!("{image_url}/banner.png"), media_id: String::new() };
+        let (broadcast, _) = engine
+            .store
+            .insert_broadcast(&NewBroadcast {
+                idempotency_key: "media".to_owned(),
+                name: "海报".to_owned(),
+                targets_json: "{}".to_owned(),
+                msg_type: 2,
+                content: "新品海报".to_owned(),
+                attachments_json: serde_json::to_string(&[image]).unwrap(),
+                scheduled_at: clock.now_ms(),
+                created_at: clock.now_ms(),
+                creator: "admin".to_owned(),
+                quota_per_day: 1,
+            })
+            .await
+            .unwrap();
+
+        engine.tick().await.unwrap();
+        let tasks = engine.store.tasks_of(broadcast.id).await.unwrap();
+        assert_eq!(tasks.len(), owners.len());
+        assert!(tasks.iter().all(|task| task.state() == TaskState::Created), "{tasks:?}");
+        let uploads = || sim.stats().calls.get("media/upload").copied().unwrap_or(0);
+        assert_eq!((uploads(), fetches.load(Ordering::SeqCst)), (1, 1), "one upload serves every owner's task");
+        let first = engine.store.uploaded_media(broadcast.id).await.unwrap();
+        assert!(sim.media_valid(&first[0].1));
+        assert_eq!(sim.group_msg_tasks_per_chat().len(), groups.len());
+
+        let row = engine.store.broadcast(broadcast.id).await.unwrap().unwrap();
+        let reused = engine.prepare(row.clone()).await.unwrap().unwrap();
+        assert_eq!((uploads(), fetches.load(Ordering::SeqCst)), (1, 1), "a fresh upload is reused");
+        assert_eq!(reused.attachments[0].image.as_ref().unwrap().media_id.as_deref(), Some(first[0].1.as_str()));
+
+        sim.advance(Duration::from_millis(u64::try_from(domain::MEDIA_LIFETIME_MS).unwrap()));
+        clock.advance(domain::MEDIA_LIFETIME_MS);
+        assert!(!sim.media_valid(&first[0].1), "WeCom's media expired");
+        let renewed = engine.prepare(row).await.unwrap().unwrap();
+        let media_id = renewed.attachments[0].image.as_ref().unwrap().media_id.clone().unwrap();
+        // (The simulator's access token expired too: the client fetched a new one and called media/upload again.)
+        assert_eq!(fetches.load(Ordering::SeqCst), 2, "media older than 3 days are uploaded again");
+        assert_ne!(media_id, first[0].1);
+        assert!(sim.media_valid(&media_id));
+        assert_eq!(engine.store.uploaded_media(broadcast.id).await.unwrap()[0].1, media_id);
+        test_db.cleanup().await;
+    }
+}
