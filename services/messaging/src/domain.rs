@@ -535,7 +535,8 @@ impl Attachment {
     /// `media/uploadimg`).
     pub fn upload_url(&self) -> Option<&str> {
         match self {
-            Attachment::Image { pic_url, media_id } | Attachment::Miniprogram { pic_url, pic_media_id: media_id, .. }
+            Attachment::Image { pic_url, media_id }
+            | Attachment::Miniprogram { pic_url, pic_media_id: media_id, .. }
                 if media_id.is_empty() && !pic_url.is_empty() =>
             {
                 Some(pic_url)

@@ -35,8 +35,11 @@ impl MediaFailure {
 
 /// Fetches the image at `url` and uploads it; returns its WeCom media id (valid 3 days).
 pub async fn upload_image(http: &reqwest::Client, wecom: &WeComClient, url: &str) -> Result<String, MediaFailure> {
-    let response =
-        http.get(url).send().await.map_err(|error| MediaFailure::fetch(true, format!("cannot fetch {url}: {error}")))?;
+    let response = http
+        .get(url)
+        .send()
+        .await
+        .map_err(|error| MediaFailure::fetch(true, format!("cannot fetch {url}: {error}")))?;
     let status = response.status();
     if !status.is_success() {
         let transient = status.is_server_error() || status.as_u16() == 429;

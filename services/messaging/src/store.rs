@@ -235,12 +235,8 @@ impl MessagingStore {
         let mut query =
             QueryBuilder::<Any>::new(format!("SELECT {BROADCAST_COLUMNS} FROM messaging_broadcast WHERE 1 = 1"));
         if !filter.states.is_empty() {
-            query.push(" AND state IN (");
-            let mut list = query.separated(", ");
-            for state in &filter.states {
-                list.push_bind(*state);
-            }
-            query.push(")");
+            query.push(" AND state");
+            push_in_list(&mut query, &filter.states);
         }
         if let Some(after) = filter.scheduled_after {
             query.push(" AND scheduled_at >= ").push_bind(after);
@@ -372,26 +368,17 @@ impl MessagingStore {
     }
 
     /// Group messages already sent to, or queued for, each of `chat_ids` on corp day `day` by other broadcasts.
-    pub async fn quota_usage(
-        &self,
-        chat_ids: &[String],
-        day: i64,
-    ) -> Result<HashMap<String, i64>, sqlx::Error> {
+    pub async fn quota_usage(&self, chat_ids: &[String], day: i64) -> Result<HashMap<String, i64>, sqlx::Error> {
         let mut usage = HashMap::new();
         for chunk in chat_ids.chunks(ROWS_PER_STATEMENT) {
             let mut query =
                 QueryBuilder::<Any>::new("SELECT chat_id, COUNT(*) FROM messaging_broadcast_group WHERE day = ");
-            query.push_bind(day).push(" AND outcome IN (");
-            let mut list = query.separated(", ");
-            for outcome in [Outcome::Pending, Outcome::AwaitingConfirmation, Outcome::Delivered] {
-                list.push_bind(outcome.code());
-            }
-            query.push(") AND chat_id IN (");
-            let mut list = query.separated(", ");
-            for chat_id in chunk {
-                list.push_bind(chat_id.clone());
-            }
-            query.push(") GROUP BY chat_id");
+            query.push_bind(day).push(" AND outcome");
+            let counted = [Outcome::Pending, Outcome::AwaitingConfirmation, Outcome::Delivered].map(Outcome::code);
+            push_in_list(&mut query, &counted);
+            query.push(" AND chat_id");
+            push_in_list(&mut query, chunk);
+            query.push(" GROUP BY chat_id");
             let rows: Vec<(String, i64)> = query.build_query_as().fetch_all(self.db.pool()).await?;
             usage.extend(rows);
         }
@@ -547,7 +534,8 @@ impl MessagingStore {
         if task_ids.is_empty() {
             return Ok(chats);
         }
-        let mut query = QueryBuilder::<Any>::new("SELECT task_id, chat_id FROM messaging_broadcast_group WHERE task_id");
+        let mut query =
+            QueryBuilder::<Any>::new("SELECT task_id, chat_id FROM messaging_broadcast_group WHERE task_id");
         push_in_list(&mut query, task_ids);
         query.push(" ORDER BY task_id, chat_id");
         let rows: Vec<(i64, String)> = query.build_query_as().fetch_all(self.db.pool()).await?;
@@ -824,20 +812,12 @@ impl MessagingStore {
         ));
         query.push_bind(broadcast_id);
         if !outcomes.is_empty() {
-            query.push(" AND outcome IN (");
-            let mut list = query.separated(", ");
-            for outcome in outcomes {
-                list.push_bind(*outcome);
-            }
-            query.push(")");
+            query.push(" AND outcome");
+            push_in_list(&mut query, outcomes);
         }
         if !owners.is_empty() {
-            query.push(" AND owner IN (");
-            let mut list = query.separated(", ");
-            for owner in owners {
-                list.push_bind(owner.clone());
-            }
-            query.push(")");
+            query.push(" AND owner");
+            push_in_list(&mut query, owners);
         }
         query.push(" ORDER BY owner, group_name, chat_id LIMIT ").push_bind(i64::from(limit));
         query.push(" OFFSET ").push_bind(offset);
@@ -927,7 +907,13 @@ async fn mark_created(
     Ok(())
 }
 
-async fn mark_failed(conn: &mut AnyConnection, id: i64, errcode: i32, errmsg: &str, now: i64) -> Result<(), sqlx::Error> {
+async fn mark_failed(
+    conn: &mut AnyConnection,
+    id: i64,
+    errcode: i32,
+    errmsg: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE messaging_broadcast_task SET state = ?, lease_until = 0, errcode = ?, errmsg = ?, updated_at = ? \
          WHERE id = ?",
@@ -1018,7 +1004,10 @@ mod tests {
         assert!(!chats.contains_key(&task_b.id), "c3 was flagged, so b's task names no group");
         store.mark_sending(&[task_a.id, task_b.id], 1_001).await.unwrap();
         let sending = store.task(task_a.id).await.unwrap().unwrap();
-        assert_eq!((sending.state(), sending.attempts, sending.attempt_started_at), (TaskState::Sending, 1, Some(1_001)));
+        assert_eq!(
+            (sending.state(), sending.attempts, sending.attempt_started_at),
+            (TaskState::Sending, 1, Some(1_001))
+        );
         let created = TaskUpdate::Created { msgid: "msgA".to_owned(), fail_list: vec!["c2".to_owned()] };
         let failed = TaskUpdate::Failed { errcode: 40003, errmsg: "invalid userid".to_owned() };
         store.settle(&[(task_a.id, created), (task_b.id, failed)], 1_002).await.unwrap();
@@ -1067,7 +1056,9 @@ mod tests {
         let (broadcast, _) = store.insert_broadcast(&new_broadcast("m")).await.unwrap();
         let groups = vec![target("a", "c1")];
         let starting = vec![StartingGroup { group: groups[0].clone(), quota_flagged: false, dismissed: false }];
-        assert!(store.start_broadcast(broadcast.id, &starting, &plan_tasks(&groups, 2000), 1_000, 9_000, 3).await.unwrap());
+        assert!(
+            store.start_broadcast(broadcast.id, &starting, &plan_tasks(&groups, 2000), 1_000, 9_000, 3).await.unwrap()
+        );
         let task = store.claim_due_tasks(1_000, 10, 60_000).await.unwrap().remove(0);
         let retry = |counts_attempt| TaskUpdate::Retry {
             state: TaskState::Pending,

@@ -195,11 +195,8 @@ impl Engine {
     /// WeCom), marks the rest `Sending` in one statement, then creates them concurrently under the rate limit.
     async fn work(&self, wecom: &WeComClient, jobs: Vec<Job>) -> Result<Vec<(i64, TaskUpdate)>, MessagingError> {
         let concurrency = self.config.concurrency.max(1);
-        let steps: Vec<Step> = futures::stream::iter(jobs)
-            .map(|job| self.step(wecom, job))
-            .buffer_unordered(concurrency)
-            .collect()
-            .await;
+        let steps: Vec<Step> =
+            futures::stream::iter(jobs).map(|job| self.step(wecom, job)).buffer_unordered(concurrency).collect().await;
         let mut outcomes = Vec::with_capacity(steps.len());
         let mut to_create = Vec::new();
         for step in steps {
@@ -611,8 +608,8 @@ mod tests {
         let test_db = TestDb::new(Dialect::Sqlite).await;
         test_db.db.migrate(&crate::MIGRATIONS).await.unwrap();
         let clock = ManualClock::new(sim.clock().now_ms());
-        let wecom = WeComClient::new(WeComConfig::new("wwsimcorp0000000001", "sim-secret").with_api_base(&sim_url))
-            .unwrap();
+        let wecom =
+            WeComClient::new(WeComConfig::new("wwsimcorp0000000001", "sim-secret").with_api_base(&sim_url)).unwrap();
         let setup = crate::Setup {
             db: test_db.db.clone(),
             wecom: Some(wecom),
