@@ -825,6 +825,6 @@ mod tests {
         assert_eq!(link.upload_url(), None);
         assert!(media_fresh(0, MEDIA_REUSE_MS - 1));
         assert!(!media_fresh(0, MEDIA_REUSE_MS));
-        assert!(MEDIA_REUSE_MS < MEDIA_LIFETIME_MS);
+        assert!(!media_fresh(0, MEDIA_LIFETIME_MS - 1), "never used in the last hour before WeCom expires it");
     }
 }
