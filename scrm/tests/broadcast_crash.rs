@@ -4,18 +4,16 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::net::{SocketAddr, TcpListener};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
 use scrm_proto::group::v1::ListGroupsRequest;
 use scrm_proto::group::v1::group_service_client::GroupServiceClient;
 use scrm_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use scrm_proto::identity::v1::{StartSyncRequest, SyncScope};
-use scrm_wecom::{GetGroupMsgListV2Request, WeComClient, WeComConfig};
 use scrm_wecom_sim::{SimConfig, Simulator, World, WorldSize};
 
 const CORP_ID: &str = "wwsimcorp0000000001";
@@ -51,33 +49,6 @@ async fn serve(data_dir: &std::path::Path, address: SocketAddr, sim_url: &str) -
         .spawn()
         .expect("the scrm binary starts");
     common::healthy(child, address, "scrm", 300).await
-}
-
-/// Counts, per chat id, the group-message tasks the simulator holds.
-async fn tasks_per_chat(sim_url: &str) -> BTreeMap<String, usize> {
-    let wecom = WeComClient::new(WeComConfig::new(CORP_ID, SECRET).with_api_base(sim_url)).unwrap();
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-    let request = GetGroupMsgListV2Request {
-        chat_type: "group".to_owned(),
-        start_time: now - 3_600,
-        end_time: now + 3_600,
-        limit: Some(100),
-        ..GetGroupMsgListV2Request::default()
-    };
-    let mut counts = BTreeMap::new();
-    let mut pages = wecom.get_groupmsg_list_v2_pages(request);
-    while let Some(page) = pages.next().await {
-        for message in page.unwrap() {
-            for task in wecom.get_groupmsg_task_all(&message.msgid, Some(1000)).await.unwrap() {
-                for result in
-                    wecom.get_groupmsg_send_result_all(&message.msgid, &task.userid, Some(1000)).await.unwrap()
-                {
-                    *counts.entry(result.chat_id).or_insert(0) += 1;
-                }
-            }
-        }
-    }
-    counts
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -141,7 +112,7 @@ async fn kill_9_mid_fanout_then_restart_gives_every_group_exactly_one_task() {
     }
     first.kill().expect("kill -9");
     first.wait().unwrap();
-    let at_kill = tasks_per_chat(&sim_url).await;
+    let at_kill = sim.group_msg_tasks_per_chat();
     assert!(
         at_kill.len() < chat_ids.len(),
         "the kill came mid-way ({} of {} groups had a task)",
@@ -172,7 +143,7 @@ async fn kill_9_mid_fanout_then_restart_gives_every_group_exactly_one_task() {
     second.wait().unwrap();
     assert_eq!(report["report"]["tasksCreated"], report["report"]["tasksTotal"], "{report}");
 
-    let counts = tasks_per_chat(&sim_url).await;
+    let counts = sim.group_msg_tasks_per_chat();
     let twice: Vec<_> = counts.iter().filter(|(_, count)| **count > 1).collect();
     assert!(twice.is_empty(), "groups with two tasks: {twice:?}");
     let missing: Vec<_> = chat_ids.iter().filter(|chat_id| !counts.contains_key(*chat_id)).collect();

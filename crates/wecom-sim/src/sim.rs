@@ -351,6 +351,18 @@ impl Simulator {
         self.state.lock().stats.clone()
     }
 
+    /// How many live group-message tasks (`add_msg_template` with `chat_type=group`, not cancelled) name each
+    /// customer group, by `chat_id`: what exactly-once tests and the broadcast bench count.
+    pub fn group_msg_tasks_per_chat(&self) -> BTreeMap<String, usize> {
+        let st = self.state.lock();
+        let mut counts = BTreeMap::new();
+        let group_msgs = st.msgs.iter().filter(|m| m.chat_type == crate::groupmsg::ChatType::Group && !m.cancelled);
+        for recipient in group_msgs.flat_map(|m| &m.tasks).flat_map(|t| &t.recipients) {
+            *counts.entry(recipient.target.clone()).or_insert(0) += 1;
+        }
+        counts
+    }
+
     /// Messages delivered through `message/send`, `webhook/send` and `send_welcome_msg`.
     pub fn delivered(&self) -> Vec<Delivered> {
         self.state.lock().delivered.clone()

@@ -81,19 +81,19 @@ impl MessagingApi {
                 }
             })
             .collect();
-        let targets: Targets = serde_json::from_str(&row.targets_json).unwrap_or_default();
-        let attachments: Vec<Attachment> = serde_json::from_str(&row.attachments_json).unwrap_or_default();
+        let targets: Targets = serde_json::from_str(&row.spec.targets_json).unwrap_or_default();
+        let attachments: Vec<Attachment> = serde_json::from_str(&row.spec.attachments_json).unwrap_or_default();
         Ok(Broadcast {
             id: row.id,
-            name: row.name.clone(),
+            name: row.spec.name.clone(),
             state: row.state,
             targets: Some(proto_targets(&targets)),
-            msg_type: row.msg_type,
-            content: row.content.clone(),
+            msg_type: row.spec.msg_type,
+            content: row.spec.content.clone(),
             attachments: attachments.into_iter().map(proto_attachment).collect(),
-            scheduled_at: Some(timestamp(row.scheduled_at)),
-            created_at: Some(timestamp(row.created_at)),
-            creator: row.creator.clone(),
+            scheduled_at: Some(timestamp(row.spec.scheduled_at)),
+            created_at: Some(timestamp(row.spec.created_at)),
+            creator: row.spec.creator.clone(),
             starts_at: row.starts_at.map(timestamp),
             ends_at: row.ends_at.map(timestamp),
             report: Some(BroadcastReport {
@@ -105,7 +105,7 @@ impl MessagingApi {
                 quota: Some(QuotaLoss {
                     group_count: report.quota,
                     flagged_before_send: report.quota_flagged,
-                    receive_quota_per_day: row.quota_per_day,
+                    receive_quota_per_day: row.spec.quota_per_day,
                 }),
                 errors: Some(ErrorLoss {
                     group_count: report.errors,

@@ -518,6 +518,53 @@ fn splitmix(seed: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// How long a WeCom temporary media id (`media/upload`) stays valid: 3 days.
+pub const MEDIA_LIFETIME_MS: i64 = 3 * DAY_MS;
+/// An uploaded media id is reused while younger than this: an hour short of its lifetime, so no task is created
+/// with a media id about to expire.
+pub const MEDIA_REUSE_MS: i64 = MEDIA_LIFETIME_MS - 3_600_000;
+
+/// Whether media uploaded at `uploaded_at` (Unix ms) may still be used at `now_ms`.
+pub fn media_fresh(uploaded_at: i64, now_ms: i64) -> bool {
+    now_ms - uploaded_at < MEDIA_REUSE_MS
+}
+
+impl Attachment {
+    /// The image URL to upload with `media/upload` before sending: images and mini-program covers given by URL
+    /// only (WeCom takes a mini-program cover by media id alone, and an image `pic_url` only from
+    /// `media/uploadimg`).
+    pub fn upload_url(&self) -> Option<&str> {
+        match self {
+            Attachment::Image { pic_url, media_id }
+            | Attachment::Miniprogram { pic_url, pic_media_id: media_id, .. }
+                if media_id.is_empty() && !pic_url.is_empty() =>
+            {
+                Some(pic_url)
+            }
+            _ => None,
+        }
+    }
+
+    /// This attachment sending the uploaded `media_id` (for an image or a mini-program cover).
+    pub fn with_media_id(self, uploaded: String) -> Self {
+        match self {
+            Attachment::Image { pic_url, .. } => Attachment::Image { pic_url, media_id: uploaded },
+            Attachment::Miniprogram { title, pic_url, appid, page, .. } => {
+                Attachment::Miniprogram { title, pic_url, pic_media_id: uploaded, appid, page }
+            }
+            link => link,
+        }
+    }
+}
+
+/// Token-bucket arithmetic (GCRA): given the theoretical arrival time `tat` of the next call, the time `now`,
+/// the spacing `interval` of the sustained rate and `burst` (how far ahead of the sustained rate calls may
+/// run), returns when the call may start and the new `tat`. Times are in any one unit.
+pub fn bucket_slot(tat: u64, now: u64, interval: u64, burst: u64) -> (u64, u64) {
+    let start = tat.max(now);
+    (start.saturating_sub(burst).max(now), start + interval)
+}
+
 /// Reminder times (Unix ms) stored as a comma-separated list.
 pub fn parse_remind_times(stored: &str) -> Vec<i64> {
     stored.split(',').filter_map(|time| time.parse().ok()).collect()
@@ -743,5 +790,41 @@ mod tests {
         assert_eq!((report.unconfirmed, report.quota, report.quota_flagged, report.errors), (1, 1, 1, 1));
         assert_eq!(report.unconfirmed_owners[0].userid, "b");
         assert_eq!(report.errors_by_code, vec![(40050, String::new(), 1)]);
+    }
+
+    #[test]
+    fn the_bucket_lets_a_burst_through_then_paces_at_the_rate() {
+        // 10 µs spacing, bursts of up to 3 calls (2 intervals ahead).
+        let (mut tat, mut slots) = (0, Vec::new());
+        for _ in 0..5 {
+            let (slot, next) = bucket_slot(tat, 100, 10, 20);
+            slots.push(slot);
+            tat = next;
+        }
+        assert_eq!(slots, vec![100, 100, 100, 110, 120]);
+        let (slot, _) = bucket_slot(tat, 1_000, 10, 20);
+        assert_eq!(slot, 1_000, "a quiet spell refills the bucket");
+    }
+
+    #[test]
+    fn media_is_uploaded_for_urls_and_reused_until_near_expiry() {
+        let image = Attachment::Image { pic_url: "https://cdn/x.png".to_owned(), media_id: String::new() };
+        assert_eq!(image.upload_url(), Some("https://cdn/x.png"));
+        let uploaded = image.with_media_id("m1".to_owned());
+        assert_eq!(uploaded.upload_url(), None);
+        assert_eq!(uploaded, Attachment::Image { pic_url: "https://cdn/x.png".to_owned(), media_id: "m1".to_owned() });
+        let cover = Attachment::Miniprogram {
+            title: "秒杀".to_owned(),
+            pic_url: "https://cdn/c.jpg".to_owned(),
+            pic_media_id: String::new(),
+            appid: "wx1".to_owned(),
+            page: "pages/index".to_owned(),
+        };
+        assert_eq!(cover.upload_url(), Some("https://cdn/c.jpg"));
+        let link = Attachment::Link { title: "t".into(), picurl: "p".into(), desc: String::new(), url: "u".into() };
+        assert_eq!(link.upload_url(), None);
+        assert!(media_fresh(0, MEDIA_REUSE_MS - 1));
+        assert!(!media_fresh(0, MEDIA_REUSE_MS));
+        assert!(!media_fresh(0, MEDIA_LIFETIME_MS - 1), "never used in the last hour before WeCom expires it");
     }
 }

@@ -10,6 +10,7 @@ mod api;
 mod directory;
 mod domain;
 mod error;
+mod media;
 mod planned;
 mod robots;
 mod store;
@@ -79,6 +80,7 @@ impl Setup {
             config: self.config.clone(),
             clock: self.clock.clone(),
             limiter: Arc::new(worker::RateLimiter::new(self.config.rate_per_minute)),
+            http: reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build().unwrap_or_default(),
         }
     }
 }

@@ -2,15 +2,17 @@
 //! results.
 
 use scrm_storage::Db;
-use sqlx::{Any, FromRow, QueryBuilder};
+use std::collections::{BTreeMap, HashMap};
+
+use sqlx::{Any, AnyConnection, FromRow, QueryBuilder};
 
 use crate::domain::{BroadcastState, GroupFigure, Outcome, PlannedTask, TargetGroup, TaskState};
 
 /// Rows per multi-row statement.
 const ROWS_PER_STATEMENT: usize = 500;
 
-/// A broadcast to store.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a broadcast asks for: the stored fields a creation sets.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct NewBroadcast {
     /// Retry key.
     pub idempotency_key: String,
@@ -34,31 +36,16 @@ pub struct NewBroadcast {
     pub quota_per_day: i32,
 }
 
-/// A stored broadcast.
+/// A stored broadcast: what it asks for and where it stands.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct BroadcastRow {
     /// Id.
     pub id: i64,
-    /// Retry key.
-    pub idempotency_key: String,
-    /// Name.
-    pub name: String,
     /// State code.
     pub state: i32,
-    /// Targets as JSON.
-    pub targets_json: String,
-    /// Message type code.
-    pub msg_type: i32,
-    /// Text.
-    pub content: String,
-    /// Attachments as JSON.
-    pub attachments_json: String,
-    /// Send time.
-    pub scheduled_at: i64,
-    /// Creation time.
-    pub created_at: i64,
-    /// Creator.
-    pub creator: String,
+    /// What it asks for.
+    #[sqlx(flatten)]
+    pub spec: NewBroadcast,
     /// Fan-out start.
     pub starts_at: Option<i64>,
     /// End.
@@ -67,8 +54,6 @@ pub struct BroadcastRow {
     pub confirm_deadline: Option<i64>,
     /// Why it failed.
     pub failure_reason: String,
-    /// Receive quota in force.
-    pub quota_per_day: i32,
 }
 
 const BROADCAST_COLUMNS: &str = "id, idempotency_key, name, state, targets_json, msg_type, content, attachments_json, \
@@ -255,12 +240,8 @@ impl MessagingStore {
         let mut query =
             QueryBuilder::<Any>::new(format!("SELECT {BROADCAST_COLUMNS} FROM messaging_broadcast WHERE 1 = 1"));
         if !filter.states.is_empty() {
-            query.push(" AND state IN (");
-            let mut list = query.separated(", ");
-            for state in &filter.states {
-                list.push_bind(*state);
-            }
-            query.push(")");
+            query.push(" AND state");
+            push_in_list(&mut query, &filter.states);
         }
         if let Some(after) = filter.scheduled_after {
             query.push(" AND scheduled_at >= ").push_bind(after);
@@ -348,12 +329,11 @@ impl MessagingStore {
                 .bind(id)
                 .fetch_all(&mut *tx)
                 .await?;
-        let mut task_of = std::collections::HashMap::new();
+        let id_of: HashMap<(&str, i32), i64> =
+            task_ids.iter().map(|(task_id, owner, seq)| ((owner.as_str(), *seq), *task_id)).collect();
+        let mut task_of = HashMap::new();
         for task in tasks {
-            let task_id = task_ids
-                .iter()
-                .find(|(_, owner, seq)| *owner == task.owner && *seq == task.seq)
-                .map(|(task_id, _, _)| *task_id);
+            let task_id = id_of.get(&(task.owner.as_str(), task.seq)).copied();
             for chat_id in &task.chat_ids {
                 task_of.insert(chat_id.as_str(), task_id);
             }
@@ -393,26 +373,17 @@ impl MessagingStore {
     }
 
     /// Group messages already sent to, or queued for, each of `chat_ids` on corp day `day` by other broadcasts.
-    pub async fn quota_usage(
-        &self,
-        chat_ids: &[String],
-        day: i64,
-    ) -> Result<std::collections::HashMap<String, i64>, sqlx::Error> {
-        let mut usage = std::collections::HashMap::new();
+    pub async fn quota_usage(&self, chat_ids: &[String], day: i64) -> Result<HashMap<String, i64>, sqlx::Error> {
+        let mut usage = HashMap::new();
         for chunk in chat_ids.chunks(ROWS_PER_STATEMENT) {
             let mut query =
                 QueryBuilder::<Any>::new("SELECT chat_id, COUNT(*) FROM messaging_broadcast_group WHERE day = ");
-            query.push_bind(day).push(" AND outcome IN (");
-            let mut list = query.separated(", ");
-            for outcome in [Outcome::Pending, Outcome::AwaitingConfirmation, Outcome::Delivered] {
-                list.push_bind(outcome.code());
-            }
-            query.push(") AND chat_id IN (");
-            let mut list = query.separated(", ");
-            for chat_id in chunk {
-                list.push_bind(chat_id.clone());
-            }
-            query.push(") GROUP BY chat_id");
+            query.push_bind(day).push(" AND outcome");
+            let counted = [Outcome::Pending, Outcome::AwaitingConfirmation, Outcome::Delivered].map(Outcome::code);
+            push_in_list(&mut query, &counted);
+            query.push(" AND chat_id");
+            push_in_list(&mut query, chunk);
+            query.push(" GROUP BY chat_id");
             let rows: Vec<(String, i64)> = query.build_query_as().fetch_all(self.db.pool()).await?;
             usage.extend(rows);
         }
@@ -501,8 +472,9 @@ impl MessagingStore {
         Ok(changed > 0)
     }
 
-    /// Leases up to `limit` tasks of fanning-out broadcasts that are due, for `lease_ms`.
+    /// Leases up to `limit` tasks of fanning-out broadcasts that are due, for `lease_ms`, in one transaction.
     pub async fn claim_due_tasks(&self, now: i64, limit: u32, lease_ms: i64) -> Result<Vec<TaskRow>, sqlx::Error> {
+        let mut tx = self.db.pool().begin().await?;
         let candidates: Vec<i64> = sqlx::query_scalar(
             "SELECT t.id FROM messaging_broadcast_task t JOIN messaging_broadcast b ON b.id = t.broadcast_id \
              WHERE t.state IN (?, ?) AND t.next_run_at <= ? AND t.lease_until < ? AND b.state = ? \
@@ -514,24 +486,32 @@ impl MessagingStore {
         .bind(now)
         .bind(BroadcastState::FanningOut.code())
         .bind(i64::from(limit))
-        .fetch_all(self.db.pool())
+        .fetch_all(&mut *tx)
         .await?;
-        let mut claimed = Vec::new();
+        let mut won = Vec::with_capacity(candidates.len());
         for id in candidates {
-            let won =
+            let leased =
                 sqlx::query("UPDATE messaging_broadcast_task SET lease_until = ? WHERE id = ? AND lease_until < ?")
                     .bind(now + lease_ms)
                     .bind(id)
                     .bind(now)
-                    .execute(self.db.pool())
+                    .execute(&mut *tx)
                     .await?
                     .rows_affected();
-            if won > 0
-                && let Some(task) = self.task(id).await?
-            {
-                claimed.push(task);
+            if leased > 0 {
+                won.push(id);
             }
         }
+        let claimed = if won.is_empty() {
+            Vec::new()
+        } else {
+            let mut query =
+                QueryBuilder::<Any>::new(format!("SELECT {TASK_COLUMNS} FROM messaging_broadcast_task WHERE id"));
+            push_in_list(&mut query, &won);
+            query.push(" ORDER BY next_run_at, id");
+            query.build_query_as().fetch_all(&mut *tx).await?
+        };
+        tx.commit().await?;
         Ok(claimed)
     }
 
@@ -553,27 +533,36 @@ impl MessagingStore {
         .await
     }
 
-    /// Chat ids of task `task_id`'s groups, sorted.
-    pub async fn task_chat_ids(&self, task_id: i64) -> Result<Vec<String>, sqlx::Error> {
-        sqlx::query_scalar("SELECT chat_id FROM messaging_broadcast_group WHERE task_id = ? ORDER BY chat_id")
-            .bind(task_id)
-            .fetch_all(self.db.pool())
-            .await
+    /// Chat ids of the groups of each of `task_ids`, sorted, in one query.
+    pub async fn chat_ids_of_tasks(&self, task_ids: &[i64]) -> Result<HashMap<i64, Vec<String>>, sqlx::Error> {
+        let mut chats: HashMap<i64, Vec<String>> = HashMap::new();
+        if task_ids.is_empty() {
+            return Ok(chats);
+        }
+        let mut query =
+            QueryBuilder::<Any>::new("SELECT task_id, chat_id FROM messaging_broadcast_group WHERE task_id");
+        push_in_list(&mut query, task_ids);
+        query.push(" ORDER BY task_id, chat_id");
+        let rows: Vec<(i64, String)> = query.build_query_as().fetch_all(self.db.pool()).await?;
+        for (task_id, chat_id) in rows {
+            chats.entry(task_id).or_default().push(chat_id);
+        }
+        Ok(chats)
     }
 
-    /// Records that an `add_msg_template` call for task `id` starts now: from here until the outcome is
-    /// stored, WeCom may hold a task we do not know of, and recovery must look it up before calling again.
-    pub async fn mark_sending(&self, id: i64, now: i64) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE messaging_broadcast_task SET state = ?, attempts = attempts + 1, attempt_started_at = ?, \
-             updated_at = ? WHERE id = ?",
-        )
-        .bind(TaskState::Sending.code())
-        .bind(now)
-        .bind(now)
-        .bind(id)
-        .execute(self.db.pool())
-        .await?;
+    /// Records that `add_msg_template` calls for tasks `ids` start now, in one statement: from here until the
+    /// outcome is stored, WeCom may hold a task we do not know of, and recovery must look it up before calling
+    /// again.
+    pub async fn mark_sending(&self, ids: &[i64], now: i64) -> Result<(), sqlx::Error> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut query = QueryBuilder::<Any>::new("UPDATE messaging_broadcast_task SET state = ");
+        query.push_bind(TaskState::Sending.code());
+        query.push(", attempts = attempts + 1, attempt_started_at = ").push_bind(now);
+        query.push(", updated_at = ").push_bind(now).push(" WHERE id");
+        push_in_list(&mut query, ids);
+        query.build().execute(self.db.pool()).await?;
         Ok(())
     }
 
@@ -586,99 +575,68 @@ impl MessagingStore {
         Ok(count > 0)
     }
 
-    /// Records WeCom's task `msgid` for task `id`; groups in `fail_list` (WeCom refused them) become errors.
-    pub async fn mark_created(&self, id: i64, msgid: &str, fail_list: &[String], now: i64) -> Result<(), sqlx::Error> {
+    /// Stores the outcomes of a batch of attempts, in one transaction.
+    pub async fn settle(&self, outcomes: &[(i64, TaskUpdate)], now: i64) -> Result<(), sqlx::Error> {
+        if outcomes.is_empty() {
+            return Ok(());
+        }
         let mut tx = self.db.pool().begin().await?;
-        sqlx::query(
-            "UPDATE messaging_broadcast_task SET state = ?, msgid = ?, next_run_at = ?, lease_until = 0, errcode = 0, \
-             errmsg = '', updated_at = ? WHERE id = ?",
-        )
-        .bind(TaskState::Created.code())
-        .bind(msgid)
-        .bind(now)
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE messaging_broadcast_group SET outcome = ?, updated_at = ? WHERE task_id = ? AND outcome = ?",
-        )
-        .bind(Outcome::AwaitingConfirmation.code())
-        .bind(now)
-        .bind(id)
-        .bind(Outcome::Pending.code())
-        .execute(&mut *tx)
-        .await?;
-        for chat_id in fail_list {
-            sqlx::query(
-                "UPDATE messaging_broadcast_group SET outcome = ?, errcode = ?, errmsg = ?, updated_at = ? \
-                 WHERE task_id = ? AND chat_id = ?",
-            )
-            .bind(Outcome::Error.code())
-            .bind(crate::ERRCODE_IN_FAIL_LIST)
-            .bind("WeCom refused the group (fail_list): not owned by the sender or not sendable")
-            .bind(now)
-            .bind(id)
-            .bind(chat_id)
-            .execute(&mut *tx)
-            .await?;
+        for (id, update) in outcomes {
+            match update {
+                TaskUpdate::Created { msgid, fail_list } => mark_created(&mut tx, *id, msgid, fail_list, now).await?,
+                TaskUpdate::Retry { state, next_run_at, errcode, errmsg, counts_attempt } => {
+                    sqlx::query(
+                        "UPDATE messaging_broadcast_task SET state = ?, next_run_at = ?, lease_until = 0, \
+                         attempts = attempts + ?, errcode = ?, errmsg = ?, updated_at = ? WHERE id = ?",
+                    )
+                    .bind(state.code())
+                    .bind(*next_run_at)
+                    .bind(i32::from(*counts_attempt))
+                    .bind(*errcode)
+                    .bind(errmsg)
+                    .bind(now)
+                    .bind(*id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                TaskUpdate::Failed { errcode, errmsg } => mark_failed(&mut tx, *id, *errcode, errmsg, now).await?,
+            }
         }
         tx.commit().await?;
         Ok(())
     }
 
-    /// Puts task `id` back in the queue at `next_run_at` in `state`, with the error that delayed it.
-    pub async fn mark_retry(
-        &self,
-        id: i64,
-        state: TaskState,
-        next_run_at: i64,
-        errcode: i32,
-        errmsg: &str,
-        now: i64,
-    ) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE messaging_broadcast_task SET state = ?, next_run_at = ?, lease_until = 0, errcode = ?, errmsg = ?, \
-             updated_at = ? WHERE id = ?",
+    /// The media broadcast `broadcast_id` uploaded: `(attachment index, media_id, uploaded_at)`.
+    pub async fn uploaded_media(&self, broadcast_id: i64) -> Result<Vec<(i32, String, i64)>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT attachment_index, media_id, uploaded_at FROM messaging_broadcast_media WHERE broadcast_id = ? \
+             ORDER BY attachment_index",
         )
-        .bind(state.code())
-        .bind(next_run_at)
-        .bind(errcode)
-        .bind(errmsg)
-        .bind(now)
-        .bind(id)
-        .execute(self.db.pool())
-        .await?;
-        Ok(())
+        .bind(broadcast_id)
+        .fetch_all(self.db.pool())
+        .await
     }
 
-    /// Gives up on task `id`: it and its open groups fail with `errcode`.
-    pub async fn mark_failed(&self, id: i64, errcode: i32, errmsg: &str, now: i64) -> Result<(), sqlx::Error> {
-        let mut tx = self.db.pool().begin().await?;
-        sqlx::query(
-            "UPDATE messaging_broadcast_task SET state = ?, lease_until = 0, errcode = ?, errmsg = ?, updated_at = ? \
-             WHERE id = ?",
-        )
-        .bind(TaskState::Failed.code())
-        .bind(errcode)
-        .bind(errmsg)
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE messaging_broadcast_group SET outcome = ?, errcode = ?, errmsg = ?, updated_at = ? \
-             WHERE task_id = ? AND outcome = ?",
-        )
-        .bind(Outcome::Error.code())
-        .bind(errcode)
-        .bind(errmsg)
-        .bind(now)
-        .bind(id)
-        .bind(Outcome::Pending.code())
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
+    /// Records that attachment `index` of broadcast `broadcast_id` was uploaded as `media_id` at `uploaded_at`.
+    pub async fn save_media(
+        &self,
+        broadcast_id: i64,
+        index: i32,
+        media_id: &str,
+        uploaded_at: i64,
+    ) -> Result<(), sqlx::Error> {
+        let upsert = format!(
+            "INSERT INTO messaging_broadcast_media (broadcast_id, attachment_index, media_id, uploaded_at) \
+             VALUES (?, ?, ?, ?) {}",
+            self.db.dialect().upsert_clause(&["broadcast_id", "attachment_index"], &["media_id", "uploaded_at"])
+        );
+        sqlx::query(sqlx::AssertSqlSafe(upsert))
+            .bind(broadcast_id)
+            .bind(index)
+            .bind(media_id)
+            .bind(uploaded_at)
+            .execute(self.db.pool())
+            .await?;
         Ok(())
     }
 
@@ -723,23 +681,22 @@ impl MessagingStore {
         next_poll_at: i64,
         now: i64,
     ) -> Result<(), sqlx::Error> {
-        let mut tx = self.db.pool().begin().await?;
+        // Groups confirmed together share a status and a send time: one statement per such set.
+        let mut sets: BTreeMap<(i64, i64), Vec<String>> = BTreeMap::new();
         for (chat_id, status, sent_at) in results {
-            let outcome = Outcome::of_wecom_status(*status);
-            sqlx::query(
-                "UPDATE messaging_broadcast_group SET outcome = ?, status = ?, sent_at = ?, updated_at = ? \
-                 WHERE task_id = ? AND chat_id = ? AND outcome = ? AND status <> ?",
-            )
-            .bind(outcome.code())
-            .bind(i32::try_from(*status + 1).unwrap_or(0))
-            .bind((*sent_at > 0).then_some(*sent_at))
-            .bind(now)
-            .bind(id)
-            .bind(chat_id)
-            .bind(Outcome::AwaitingConfirmation.code())
-            .bind(i32::try_from(*status + 1).unwrap_or(0))
-            .execute(&mut *tx)
-            .await?;
+            sets.entry((*status, *sent_at)).or_default().push(chat_id.clone());
+        }
+        let mut tx = self.db.pool().begin().await?;
+        for ((status, sent_at), chat_ids) in sets {
+            let stored_status = i32::try_from(status + 1).unwrap_or(0);
+            let mut query = QueryBuilder::<Any>::new("UPDATE messaging_broadcast_group SET outcome = ");
+            query.push_bind(Outcome::of_wecom_status(status).code()).push(", status = ").push_bind(stored_status);
+            query.push(", sent_at = ").push_bind((sent_at > 0).then_some(sent_at));
+            query.push(", updated_at = ").push_bind(now).push(" WHERE task_id = ").push_bind(id);
+            query.push(" AND outcome = ").push_bind(Outcome::AwaitingConfirmation.code());
+            query.push(" AND status <> ").push_bind(stored_status).push(" AND chat_id");
+            push_in_list(&mut query, &chat_ids);
+            query.build().execute(&mut *tx).await?;
         }
         let open: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM messaging_broadcast_group WHERE task_id = ? AND outcome = ?")
@@ -860,25 +817,132 @@ impl MessagingStore {
         ));
         query.push_bind(broadcast_id);
         if !outcomes.is_empty() {
-            query.push(" AND outcome IN (");
-            let mut list = query.separated(", ");
-            for outcome in outcomes {
-                list.push_bind(*outcome);
-            }
-            query.push(")");
+            query.push(" AND outcome");
+            push_in_list(&mut query, outcomes);
         }
         if !owners.is_empty() {
-            query.push(" AND owner IN (");
-            let mut list = query.separated(", ");
-            for owner in owners {
-                list.push_bind(owner.clone());
-            }
-            query.push(")");
+            query.push(" AND owner");
+            push_in_list(&mut query, owners);
         }
         query.push(" ORDER BY owner, group_name, chat_id LIMIT ").push_bind(i64::from(limit));
         query.push(" OFFSET ").push_bind(offset);
         query.build_query_as().fetch_all(self.db.pool()).await
     }
+}
+
+/// What an attempt at a task came to, to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskUpdate {
+    /// WeCom created the task `msgid`; groups in `fail_list` (WeCom refused them) become errors.
+    Created {
+        /// WeCom's msgid.
+        msgid: String,
+        /// Chat ids WeCom refused.
+        fail_list: Vec<String>,
+    },
+    /// Back in the queue at `next_run_at`, in `state`, with the error that delayed it.
+    Retry {
+        /// Pending (certainly not created) or Sending (look it up first).
+        state: TaskState,
+        /// When it is next due.
+        next_run_at: i64,
+        /// The error's errcode.
+        errcode: i32,
+        /// The error's message.
+        errmsg: String,
+        /// Whether this counts as an attempt (a failed preparation, before any `add_msg_template` call).
+        counts_attempt: bool,
+    },
+    /// Given up on: the task and its open groups fail with `errcode`.
+    Failed {
+        /// The errcode.
+        errcode: i32,
+        /// The message.
+        errmsg: String,
+    },
+}
+
+/// Appends ` IN (?, ?, ...)` binding `values`.
+fn push_in_list<T>(query: &mut QueryBuilder<Any>, values: &[T])
+where
+    T: for<'t> sqlx::Encode<'t, Any> + sqlx::Type<Any> + Clone,
+{
+    query.push(" IN (");
+    let mut list = query.separated(", ");
+    for value in values {
+        list.push_bind(value.clone());
+    }
+    query.push(")");
+}
+
+async fn mark_created(
+    conn: &mut AnyConnection,
+    id: i64,
+    msgid: &str,
+    fail_list: &[String],
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE messaging_broadcast_task SET state = ?, msgid = ?, next_run_at = ?, lease_until = 0, errcode = 0, \
+         errmsg = '', updated_at = ? WHERE id = ?",
+    )
+    .bind(TaskState::Created.code())
+    .bind(msgid)
+    .bind(now)
+    .bind(now)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE messaging_broadcast_group SET outcome = ?, updated_at = ? WHERE task_id = ? AND outcome = ?")
+        .bind(Outcome::AwaitingConfirmation.code())
+        .bind(now)
+        .bind(id)
+        .bind(Outcome::Pending.code())
+        .execute(&mut *conn)
+        .await?;
+    if fail_list.is_empty() {
+        return Ok(());
+    }
+    let mut query = QueryBuilder::<Any>::new("UPDATE messaging_broadcast_group SET outcome = ");
+    query.push_bind(Outcome::Error.code()).push(", errcode = ").push_bind(crate::ERRCODE_IN_FAIL_LIST);
+    query.push(", errmsg = ").push_bind("WeCom refused the group (fail_list): not owned by the sender or not sendable");
+    query.push(", updated_at = ").push_bind(now).push(" WHERE task_id = ").push_bind(id).push(" AND chat_id");
+    push_in_list(&mut query, fail_list);
+    query.build().execute(&mut *conn).await?;
+    Ok(())
+}
+
+async fn mark_failed(
+    conn: &mut AnyConnection,
+    id: i64,
+    errcode: i32,
+    errmsg: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE messaging_broadcast_task SET state = ?, lease_until = 0, errcode = ?, errmsg = ?, updated_at = ? \
+         WHERE id = ?",
+    )
+    .bind(TaskState::Failed.code())
+    .bind(errcode)
+    .bind(errmsg)
+    .bind(now)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE messaging_broadcast_group SET outcome = ?, errcode = ?, errmsg = ?, updated_at = ? \
+         WHERE task_id = ? AND outcome = ?",
+    )
+    .bind(Outcome::Error.code())
+    .bind(errcode)
+    .bind(errmsg)
+    .bind(now)
+    .bind(id)
+    .bind(Outcome::Pending.code())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -940,11 +1004,19 @@ mod tests {
         assert!(store.claim_due_tasks(1_001, 10, 60_000).await.unwrap().is_empty(), "leased tasks are not claimed");
         let task_a = claimed.iter().find(|task| task.owner == "a").unwrap();
         let task_b = claimed.iter().find(|task| task.owner == "b").unwrap();
-        assert_eq!(store.task_chat_ids(task_a.id).await.unwrap(), vec!["c1", "c2"]);
-        store.mark_sending(task_a.id, 1_001).await.unwrap();
-        store.mark_created(task_a.id, "msgA", &["c2".to_owned()], 1_002).await.unwrap();
+        let chats = store.chat_ids_of_tasks(&[task_a.id, task_b.id]).await.unwrap();
+        assert_eq!(chats[&task_a.id], vec!["c1", "c2"]);
+        assert!(!chats.contains_key(&task_b.id), "c3 was flagged, so b's task names no group");
+        store.mark_sending(&[task_a.id, task_b.id], 1_001).await.unwrap();
+        let sending = store.task(task_a.id).await.unwrap().unwrap();
+        assert_eq!(
+            (sending.state(), sending.attempts, sending.attempt_started_at),
+            (TaskState::Sending, 1, Some(1_001))
+        );
+        let created = TaskUpdate::Created { msgid: "msgA".to_owned(), fail_list: vec!["c2".to_owned()] };
+        let failed = TaskUpdate::Failed { errcode: 40003, errmsg: "invalid userid".to_owned() };
+        store.settle(&[(task_a.id, created), (task_b.id, failed)], 1_002).await.unwrap();
         assert!(store.msgid_known("msgA").await.unwrap());
-        store.mark_failed(task_b.id, 40003, "invalid userid", 1_002).await.unwrap();
         store.finish_fanouts().await.unwrap();
         assert_eq!(
             store.broadcast(first.id).await.unwrap().unwrap().state,
@@ -983,5 +1055,38 @@ mod tests {
         assert_eq!(listed[0].state, BroadcastState::Cancelled.code());
     }
 
-    scrm_storage::store_test_suite!(idempotent_create_and_full_lifecycle, cancel_and_reschedule_only_before_start);
+    async fn retries_count_only_when_asked_and_media_upserts(db: Db) {
+        db.migrate(&crate::MIGRATIONS).await.unwrap();
+        let store = MessagingStore::new(db);
+        let (broadcast, _) = store.insert_broadcast(&new_broadcast("m")).await.unwrap();
+        let groups = vec![target("a", "c1")];
+        let starting = vec![StartingGroup { group: groups[0].clone(), quota_flagged: false, dismissed: false }];
+        assert!(
+            store.start_broadcast(broadcast.id, &starting, &plan_tasks(&groups, 2000), 1_000, 9_000, 3).await.unwrap()
+        );
+        let task = store.claim_due_tasks(1_000, 10, 60_000).await.unwrap().remove(0);
+        let retry = |counts_attempt| TaskUpdate::Retry {
+            state: TaskState::Pending,
+            next_run_at: 2_000,
+            errcode: -1005,
+            errmsg: "cannot fetch".to_owned(),
+            counts_attempt,
+        };
+        store.settle(&[(task.id, retry(true))], 1_001).await.unwrap();
+        store.settle(&[(task.id, retry(false))], 1_002).await.unwrap();
+        let stored = store.task(task.id).await.unwrap().unwrap();
+        assert_eq!((stored.attempts, stored.next_run_at, stored.errcode), (1, 2_000, -1005));
+        assert_eq!(store.claim_due_tasks(2_000, 10, 60_000).await.unwrap().len(), 1, "the lease was released");
+
+        assert!(store.uploaded_media(broadcast.id).await.unwrap().is_empty());
+        store.save_media(broadcast.id, 0, "media-1", 1_000).await.unwrap();
+        store.save_media(broadcast.id, 0, "media-2", 5_000).await.unwrap();
+        assert_eq!(store.uploaded_media(broadcast.id).await.unwrap(), vec![(0, "media-2".to_owned(), 5_000)]);
+    }
+
+    scrm_storage::store_test_suite!(
+        idempotent_create_and_full_lifecycle,
+        cancel_and_reschedule_only_before_start,
+        retries_count_only_when_asked_and_media_upserts
+    );
 }

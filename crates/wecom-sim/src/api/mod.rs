@@ -935,6 +935,28 @@ impl State {
         Ok((text, attachments))
     }
 
+    /// `add_msg_template`'s media: an image names a `media_id` or a `pic_url`, a mini-program its cover's
+    /// `pic_media_id`; a media id must come from `media/upload` and be under 3 days old (40007).
+    fn check_media_ids(&self, attachments: &Value, now_ms: i64) -> Result<(), ApiError> {
+        let valid = |id: &str| self.media.get(id).is_some_and(|m| m.expires_ms > now_ms);
+        for att in attachments.as_array().into_iter().flatten() {
+            let field = |kind: &str, name: &str| att.get(kind).and_then(|v| v.get(name)).and_then(Value::as_str);
+            let media_id = match att.get("msgtype").and_then(Value::as_str) {
+                Some("image") => match (field("image", "media_id"), field("image", "pic_url")) {
+                    (Some(id), _) if !id.is_empty() => id,
+                    (_, Some(url)) if !url.is_empty() => continue,
+                    _ => return Err(invalid("image.media_id")),
+                },
+                Some("miniprogram") => field("miniprogram", "pic_media_id").unwrap_or_default(),
+                _ => continue,
+            };
+            if !valid(media_id) {
+                return Err(err(40007, "invalid media_id"));
+            }
+        }
+        Ok(())
+    }
+
     fn add_msg_template(&mut self, r: &Req) -> R {
         let chat_type = match r.s("chat_type")?.unwrap_or("single") {
             "single" => ChatType::Single,
@@ -943,6 +965,7 @@ impl State {
         };
         let sender = r.s("sender")?.filter(|s| !s.is_empty()).map(str::to_string);
         let (text, attachments) = Self::check_content(r, 9)?;
+        self.check_media_ids(&attachments, r.now_ms)?;
         if let Some(s) = &sender {
             self.user_for_customer_api(s)?;
         }
