@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use scrm_kernel::{ApiError, Caller, ErrorCode, Role};
+use scrm_kernel::{ApiError, Caller, ErrorCode};
 use scrm_proto::group::v1::group_service_server::GroupService;
 use scrm_proto::group::v1::{
     AcknowledgeAlertRequest, AcknowledgeAlertResponse, CountGroupsRequest, CountGroupsResponse, CreateGroupTagRequest,
@@ -32,9 +32,6 @@ use crate::domain::{ChatSnapshot, Departure, MAX_BATCH, MemberInput};
 use crate::error::GroupError;
 use crate::store::{GroupStore, SnapshotChange};
 
-/// Roles that may write WeCom's view of groups: identity's sync and callbacks run as `admin`
-/// ([`Caller::system`]); operators may replay them.
-const SYNC_ROLES: [Role; 2] = [Role::Admin, Role::Operator];
 
 /// Longest WeCom id scrm stores (chat_id, userid, external_userid, unionid, state, member_version).
 const MAX_ID_CHARS: usize = 64;
@@ -88,8 +85,7 @@ impl GroupService for GroupApi {
         &self,
         request: Request<CreateGroupTagRequest>,
     ) -> Result<Response<CreateGroupTagResponse>, Status> {
-        let caller = Caller::from_request(&request)?;
-        Ok(Response::new(self.create_tag_for(&caller, request.into_inner()).await?))
+        Ok(Response::new(self.create_tag_for(request.into_inner()).await?))
     }
 
     async fn list_group_tags(
@@ -104,16 +100,14 @@ impl GroupService for GroupApi {
         &self,
         request: Request<UpdateGroupTagRequest>,
     ) -> Result<Response<UpdateGroupTagResponse>, Status> {
-        let caller = Caller::from_request(&request)?;
-        Ok(Response::new(self.update_tag_for(&caller, request.into_inner()).await?))
+        Ok(Response::new(self.update_tag_for(request.into_inner()).await?))
     }
 
     async fn delete_group_tag(
         &self,
         request: Request<DeleteGroupTagRequest>,
     ) -> Result<Response<DeleteGroupTagResponse>, Status> {
-        let caller = Caller::from_request(&request)?;
-        Ok(Response::new(self.delete_tag_for(&caller, request.into_inner()).await?))
+        Ok(Response::new(self.delete_tag_for(request.into_inner()).await?))
     }
 
     async fn tag_groups(&self, request: Request<TagGroupsRequest>) -> Result<Response<TagGroupsResponse>, Status> {
@@ -125,8 +119,7 @@ impl GroupService for GroupApi {
         &self,
         request: Request<tonic::Streaming<IngestMessagesRequest>>,
     ) -> Result<Response<IngestMessagesResponse>, Status> {
-        let caller = Caller::from_request(&request)?;
-        Ok(Response::new(self.ingest_for(&caller, request.into_inner()).await?))
+        Ok(Response::new(self.ingest_for(request.into_inner()).await?))
     }
 
     async fn get_group_activity(
@@ -149,8 +142,7 @@ impl GroupService for GroupApi {
         &self,
         request: Request<UpdateAlertRuleRequest>,
     ) -> Result<Response<UpdateAlertRuleResponse>, Status> {
-        let caller = Caller::from_request(&request)?;
-        Ok(Response::new(self.update_rule_for(&caller, request.into_inner()).await?))
+        Ok(Response::new(self.update_rule_for(request.into_inner()).await?))
     }
 
     async fn list_alerts(&self, request: Request<ListAlertsRequest>) -> Result<Response<ListAlertsResponse>, Status> {
@@ -175,7 +167,6 @@ impl GroupService for GroupApi {
         &self,
         request: Request<UpsertGroupChatsRequest>,
     ) -> Result<Response<UpsertGroupChatsResponse>, Status> {
-        Caller::from_request(&request)?.require_any(&SYNC_ROLES)?;
         let request = request.into_inner();
         check_batch("group_chats", request.group_chats.len())?;
         if let Some(index) = request.group_chats.iter().position(|snapshot| snapshot.chat_id.is_empty()) {
@@ -218,7 +209,6 @@ impl GroupService for GroupApi {
         &self,
         request: Request<UpsertGroupMembersRequest>,
     ) -> Result<Response<UpsertGroupMembersResponse>, Status> {
-        Caller::from_request(&request)?.require_any(&SYNC_ROLES)?;
         let request = request.into_inner();
         if request.chat_id.is_empty() {
             return Err(ApiError::invalid("chat_id", "chat_id is required").into());
@@ -270,7 +260,6 @@ impl GroupService for GroupApi {
         &self,
         request: Request<MarkGroupChatsDismissedRequest>,
     ) -> Result<Response<MarkGroupChatsDismissedResponse>, Status> {
-        Caller::from_request(&request)?.require_any(&SYNC_ROLES)?;
         let request = request.into_inner();
         check_batch("chat_ids", request.chat_ids.len())?;
         if let Some(index) = request.chat_ids.iter().position(String::is_empty) {
@@ -463,6 +452,7 @@ fn dedup_members(members: Vec<MemberInput>) -> Vec<MemberInput> {
 mod tests {
     use scrm_proto::group::v1::get_group_request::Key;
     use scrm_proto::group::v1::{GroupMemberType, JoinScene};
+    use scrm_kernel::Role;
     use scrm_storage::Db;
 
     use super::*;

@@ -8,6 +8,7 @@ mod clock;
 mod domain;
 mod error;
 mod listing;
+mod permissions;
 mod planned;
 mod store;
 mod worker;
@@ -15,12 +16,12 @@ mod worker;
 use std::sync::Arc;
 use std::time::Duration;
 
-use scrm_kernel::rpc::{PlannedRpcs, PlannedRpcsService};
+use scrm_kernel::permissions::GatedServer;
 use scrm_proto::group::v1::group_service_server::GroupServiceServer;
 use scrm_storage::{Db, ServiceMigrations};
-use tower::Layer;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use permissions::PERMISSIONS;
 pub use planned::PLANNED;
 pub use worker::{AlertNotifier, EVALUATION_INTERVAL, Evaluation};
 
@@ -31,8 +32,9 @@ pub static MIGRATIONS: ServiceMigrations = ServiceMigrations {
     mysql: sqlx::migrate!("../../migrations/mysql/group"),
 };
 
-/// The gRPC service, ready to mount on a server or to call in-process.
-pub type Service = PlannedRpcsService<GroupServiceServer<api::GroupApi>>;
+/// The gRPC service, ready to mount on a server or to call in-process: every built RPC is checked against
+/// [`PERMISSIONS`] before its handler runs.
+pub type Service = GatedServer<GroupServiceServer<api::GroupApi>>;
 
 /// Builds the group service over `db` on the wall clock, and starts its worker: activity figures and alert
 /// rules evaluated every [`EVALUATION_INTERVAL`], new alerts pushed to owners through `notifier` (none: not
@@ -54,7 +56,7 @@ pub fn service_with_clock(
         worker::spawn(store.clone(), clock.clone(), notifier, interval);
     }
     let api = api::GroupApi::new(store, clock);
-    PlannedRpcs::new(scrm_kernel::ServiceKind::Group.grpc_name(), PLANNED).layer(GroupServiceServer::new(api))
+    scrm_kernel::permissions::gate(scrm_kernel::ServiceKind::Group.grpc_name(), PLANNED, PERMISSIONS, GroupServiceServer::new(api))
 }
 
 /// Refreshes activity figures and evaluates the alert rules once, as of `clock`'s now.
