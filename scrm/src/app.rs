@@ -304,7 +304,11 @@ fn corp_binding(config: &Config, demo: bool) -> scrm_identity::CorpBinding {
         encoding_aes_key_set: !wecom.encoding_aes_key.is_empty(),
         public_base_url,
         trusted_domain: wecom.trusted_domain.clone(),
-        wecom_api_base: if wecom.api_base.is_empty() { scrm_wecom::DEFAULT_API_BASE.to_owned() } else { wecom.api_base.clone() },
+        wecom_api_base: if wecom.api_base.is_empty() {
+            scrm_wecom::DEFAULT_API_BASE.to_owned()
+        } else {
+            wecom.api_base.clone()
+        },
         demo_mode: demo,
         timezone: "Asia/Shanghai".to_owned(),
     }

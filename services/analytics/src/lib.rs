@@ -19,5 +19,10 @@ pub type Service = GatedServer<AnalyticsServiceServer<api::AnalyticsApi>>;
 
 /// Builds the analytics service, reaching the other services through `clients`.
 pub fn service(clients: Clients) -> Service {
-    scrm_kernel::permissions::gate(scrm_kernel::ServiceKind::Analytics.grpc_name(), PLANNED, PERMISSIONS, AnalyticsServiceServer::new(api::AnalyticsApi::new(clients)))
+    scrm_kernel::permissions::gate(
+        scrm_kernel::ServiceKind::Analytics.grpc_name(),
+        PLANNED,
+        PERMISSIONS,
+        AnalyticsServiceServer::new(api::AnalyticsApi::new(clients)),
+    )
 }

@@ -19,5 +19,10 @@ pub type Service = GatedServer<CampaignServiceServer<api::CampaignApi>>;
 
 /// Builds the campaign service.
 pub fn service() -> Service {
-    scrm_kernel::permissions::gate(scrm_kernel::ServiceKind::Campaign.grpc_name(), PLANNED, PERMISSIONS, CampaignServiceServer::new(api::CampaignApi))
+    scrm_kernel::permissions::gate(
+        scrm_kernel::ServiceKind::Campaign.grpc_name(),
+        PLANNED,
+        PERMISSIONS,
+        CampaignServiceServer::new(api::CampaignApi),
+    )
 }

@@ -38,7 +38,12 @@ pub fn service(db: Db, clients: Clients, search: SearchIndex) -> Service {
     let store = store::CustomerStore::new(db.clone());
     let quick_replies = quick_replies::QuickReplies::new(db, clients);
     let api = api::CustomerApi::new(store.clone(), quick_replies, search::CustomerSearch::new(search, store));
-    scrm_kernel::permissions::gate(scrm_kernel::ServiceKind::Customer.grpc_name(), PLANNED, PERMISSIONS, CustomerServiceServer::new(api))
+    scrm_kernel::permissions::gate(
+        scrm_kernel::ServiceKind::Customer.grpc_name(),
+        PLANNED,
+        PERMISSIONS,
+        CustomerServiceServer::new(api),
+    )
 }
 
 /// Rebuilds the customer search index `search` from the customer tables in `db` (`scrm reindex` on a stopped

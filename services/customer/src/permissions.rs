@@ -49,3 +49,24 @@ pub const PERMISSIONS: &[RpcAccess] = &[
     ("RenderQuickReply", SIGNED_IN),
     ("RecordQuickReplySent", SIDEBAR),
 ];
+
+#[cfg(test)]
+mod tests {
+    use scrm_kernel::ServiceKind;
+    use scrm_kernel::permissions::Permissions;
+
+    use super::*;
+
+    #[test]
+    fn only_operators_and_admins_write_wecom_and_platform_data() {
+        let permissions = Permissions::new(ServiceKind::Customer.grpc_name(), PERMISSIONS);
+        for method in
+            ["UpsertExternalContacts", "RemoveFollowUser", "UpsertMembers", "ImportOrders", "ReindexCustomers"]
+        {
+            let access = permissions.access_of(&format!("/{}/{method}", ServiceKind::Customer.grpc_name()));
+            for role in Role::ALL {
+                assert_eq!(access.admits(role), matches!(role, Role::Operator | Role::Admin), "{method} by {role}");
+            }
+        }
+    }
+}

@@ -56,7 +56,12 @@ pub fn service_with_clock(
         worker::spawn(store.clone(), clock.clone(), notifier, interval);
     }
     let api = api::GroupApi::new(store, clock);
-    scrm_kernel::permissions::gate(scrm_kernel::ServiceKind::Group.grpc_name(), PLANNED, PERMISSIONS, GroupServiceServer::new(api))
+    scrm_kernel::permissions::gate(
+        scrm_kernel::ServiceKind::Group.grpc_name(),
+        PLANNED,
+        PERMISSIONS,
+        GroupServiceServer::new(api),
+    )
 }
 
 /// Refreshes activity figures and evaluates the alert rules once, as of `clock`'s now.

@@ -46,3 +46,28 @@ pub const PERMISSIONS: &[RpcAccess] = &[
     ("GetAlert", SIGNED_IN),
     ("AcknowledgeAlert", SIGNED_IN),
 ];
+
+#[cfg(test)]
+mod tests {
+    use scrm_kernel::ServiceKind;
+    use scrm_kernel::permissions::Permissions;
+
+    use super::*;
+
+    fn admitted(method: &str, role: Role) -> bool {
+        let permissions = Permissions::new(ServiceKind::Group.grpc_name(), PERMISSIONS);
+        permissions.access_of(&format!("/{}/{method}", ServiceKind::Group.grpc_name())).admits(role)
+    }
+
+    #[test]
+    fn only_operators_and_admins_write_wecom_data_and_store_managers_also_tag() {
+        for role in Role::ALL {
+            let writer = matches!(role, Role::Operator | Role::Admin);
+            for method in ["UpsertGroupChats", "UpsertGroupMembers", "MarkGroupChatsDismissed", "IngestMessages"] {
+                assert_eq!(admitted(method, role), writer, "{method} by {role}");
+            }
+            assert_eq!(admitted("CreateGroupTag", role), writer || role == Role::StoreManager, "tags by {role}");
+            assert!(admitted("ListGroups", role), "every role lists the groups it may see");
+        }
+    }
+}

@@ -20,7 +20,7 @@ use scrm_wecom_crypto::event::CallbackEvent as WecomEvent;
 use tonic::codegen::BoxStream;
 use tonic::{Request, Response, Status};
 
-use crate::auth::{Auth, AuditChange};
+use crate::auth::{AuditChange, Auth};
 use crate::corp::Corp;
 use crate::domain::{Counts, InboxState, MAX_DEDUP_KEY_LEN, progress_message};
 use crate::error::IdentityError;
@@ -29,7 +29,6 @@ use crate::org::Org;
 use crate::store::{IdentityStore, InboxFilter, InboxRow, NewInboxEvent, SyncRunRow};
 use crate::sync::{CancelOutcome, SharedSync, progress_stream};
 use crate::worker::InboxWorker;
-
 
 /// The identity service's gRPC handlers.
 #[derive(Debug)]

@@ -137,14 +137,18 @@ impl Failure {
 fn hint(failure: &Failure, errcode: i64) -> String {
     let text = match (failure, errcode) {
         (Failure::NotConfigured, _) => "尚未配置企业微信：请设置企业ID（wecom.corp_id）和应用Secret（wecom.secret）。",
-        (Failure::WeCom(WeComError::Api { .. }), 40013) => "企业ID不正确：请核对 wecom.corp_id（企业微信管理后台 → 我的企业）。",
+        (Failure::WeCom(WeComError::Api { .. }), 40013) => {
+            "企业ID不正确：请核对 wecom.corp_id（企业微信管理后台 → 我的企业）。"
+        }
         (Failure::WeCom(WeComError::Api { .. }), 40001 | 40091) => {
             "应用Secret不正确：请核对 wecom.secret（应用管理 → 自建应用 → Secret）。"
         }
         (Failure::WeCom(WeComError::Api { .. }), 48002 | 48009) => {
             "应用没有客户联系接口权限：请在 客户联系 → API 中把该应用加入可调用应用。"
         }
-        (Failure::WeCom(WeComError::Api { .. }), 60020) => "服务器IP不在应用的企业可信IP中：请在应用设置中添加本服务器的出口IP。",
+        (Failure::WeCom(WeComError::Api { .. }), 60020) => {
+            "服务器IP不在应用的企业可信IP中：请在应用设置中添加本服务器的出口IP。"
+        }
         (Failure::WeCom(WeComError::Api { .. }), _) => "企业微信拒绝了请求：请按错误码查阅企业微信文档。",
         (Failure::WeCom(_), _) => "无法连接企业微信接口：请检查网络和 wecom.api_base 设置。",
     };

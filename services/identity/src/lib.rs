@@ -56,7 +56,8 @@ pub fn service(
     corp: CorpBinding,
 ) -> Service {
     let name = scrm_kernel::ServiceKind::Identity.grpc_name();
-    let default_role = auth.default_staff_role.map_or(scrm_proto::identity::v1::Role::Unspecified, |role| role.to_proto());
+    let default_role =
+        auth.default_staff_role.map_or(scrm_proto::identity::v1::Role::Unspecified, |role| role.to_proto());
     let corp = corp::Corp::new(corp, wecom.clone(), default_role);
     let auth = auth::Auth::new(db.clone(), wecom.clone(), auth);
     let org = org::Org::new(db.clone());

@@ -88,5 +88,10 @@ impl Setup {
 pub fn service(setup: Setup, shutdown: CancellationToken) -> Service {
     let engine = setup.engine();
     tokio::spawn(engine.clone().run(shutdown));
-    scrm_kernel::permissions::gate(scrm_kernel::ServiceKind::Messaging.grpc_name(), PLANNED, PERMISSIONS, MessagingServiceServer::new(api::MessagingApi::new(engine)))
+    scrm_kernel::permissions::gate(
+        scrm_kernel::ServiceKind::Messaging.grpc_name(),
+        PLANNED,
+        PERMISSIONS,
+        MessagingServiceServer::new(api::MessagingApi::new(engine)),
+    )
 }

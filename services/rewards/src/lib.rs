@@ -19,5 +19,10 @@ pub type Service = GatedServer<RewardsServiceServer<api::RewardsApi>>;
 
 /// Builds the rewards service.
 pub fn service() -> Service {
-    scrm_kernel::permissions::gate(scrm_kernel::ServiceKind::Rewards.grpc_name(), PLANNED, PERMISSIONS, RewardsServiceServer::new(api::RewardsApi))
+    scrm_kernel::permissions::gate(
+        scrm_kernel::ServiceKind::Rewards.grpc_name(),
+        PLANNED,
+        PERMISSIONS,
+        RewardsServiceServer::new(api::RewardsApi),
+    )
 }

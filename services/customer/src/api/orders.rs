@@ -181,10 +181,7 @@ impl CustomerApi {
     }
 
     /// UpsertMembers: bad records are reported, good ones applied.
-    pub(crate) async fn members(
-        &self,
-        request: UpsertMembersRequest,
-    ) -> Result<UpsertMembersResponse, CustomerError> {
+    pub(crate) async fn members(&self, request: UpsertMembersRequest) -> Result<UpsertMembersResponse, CustomerError> {
         if request.members.len() > MAX_MEMBERS_PER_CALL {
             return Err(ApiError::invalid("members", format!("at most {MAX_MEMBERS_PER_CALL} members per call")).into());
         }

@@ -57,7 +57,8 @@ impl<'a> OrgView<'a> {
     pub fn store(&self, id: i64) -> Option<pb::Store> {
         let node = self.tree.node(id).filter(|_| self.tree.is_store(id))?;
         let row = self.stores.get(&id)?;
-        let staff_count = self.tree.subtree(id).iter().map(|department| self.direct_staff.get(department).unwrap_or(&0)).sum();
+        let staff_count =
+            self.tree.subtree(id).iter().map(|department| self.direct_staff.get(department).unwrap_or(&0)).sum();
         Some(pb::Store {
             store_id: id,
             name: node.name.clone(),

@@ -73,7 +73,12 @@ impl Org {
         let departments = records.iter().map(|record| (record.id, record.updated_at)).collect();
         let nodes = records
             .into_iter()
-            .map(|record| Node { id: record.id, parent_id: record.parent_id, order: record.sort_order, name: record.name })
+            .map(|record| Node {
+                id: record.id,
+                parent_id: record.parent_id,
+                order: record.sort_order,
+                name: record.name,
+            })
             .collect();
         let tree = OrgTree::new(nodes, flagged.collect::<Vec<_>>());
         let staff = if with_staff { self.store.all_staff().await? } else { Vec::new() };
@@ -175,7 +180,13 @@ impl Org {
                 let message = format!("门店编码 {code} 已被部门 {owner} 使用");
                 return Err(ApiError::new(ErrorCode::AlreadyExists, message).with_field("store_code").into());
             }
-            StoreRow { department_id: id, is_store: 1, store_code: Some(code).filter(|code| !code.is_empty()), address, updated_at: now }
+            StoreRow {
+                department_id: id,
+                is_store: 1,
+                store_code: Some(code).filter(|code| !code.is_empty()),
+                address,
+                updated_at: now,
+            }
         } else {
             let kept = before.clone().unwrap_or(StoreRow {
                 department_id: id,

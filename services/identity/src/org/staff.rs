@@ -67,7 +67,9 @@ impl StaffQuery {
             && self.store_id.is_none_or(|store| stores.contains(&store))
             && (!self.external_contact_only || staff.external_contact_enabled == 1)
             && (self.text.is_empty()
-                || [&staff.name, &staff.alias, &staff.userid].iter().any(|field| field.to_lowercase().contains(&self.text)))
+                || [&staff.name, &staff.alias, &staff.userid]
+                    .iter()
+                    .any(|field| field.to_lowercase().contains(&self.text)))
     }
 }
 

@@ -109,9 +109,7 @@ impl OrgStore {
 
     /// The scrm users linked to WeCom members.
     pub async fn linked_users(&self) -> Result<Vec<LinkedUser>, sqlx::Error> {
-        sqlx::query_as("SELECT id, userid FROM identity_user WHERE userid IS NOT NULL")
-            .fetch_all(self.db.pool())
-            .await
+        sqlx::query_as("SELECT id, userid FROM identity_user WHERE userid IS NOT NULL").fetch_all(self.db.pool()).await
     }
 
     /// The department other than `department_id` whose store uses `store_code`, if any.

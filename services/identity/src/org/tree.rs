@@ -120,8 +120,13 @@ mod tests {
 
     /// 总部(1) → 华东区(2) → 徐汇店(3, store), 静安店(4, store); 总部 → 华南区(5).
     fn tree() -> OrgTree {
-        let nodes =
-            vec![node(1, 0, "总部"), node(2, 1, "华东区"), node(3, 2, "徐汇店"), node(4, 2, "静安店"), node(5, 1, "华南区")];
+        let nodes = vec![
+            node(1, 0, "总部"),
+            node(2, 1, "华东区"),
+            node(3, 2, "徐汇店"),
+            node(4, 2, "静安店"),
+            node(5, 1, "华南区"),
+        ];
         OrgTree::new(nodes, [3, 4, 99])
     }
 
