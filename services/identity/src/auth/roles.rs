@@ -59,6 +59,7 @@ pub fn permissions_of(role: Role) -> &'static [&'static str] {
         Role::Operator => &[
             "overview.read",
             "org.read",
+            "org.write",
             "sync.run",
             "settings.read",
             "customer.read",
@@ -74,6 +75,7 @@ pub fn permissions_of(role: Role) -> &'static [&'static str] {
         Role::Admin => &[
             "overview.read",
             "org.read",
+            "org.write",
             "sync.run",
             "settings.read",
             "settings.write",
