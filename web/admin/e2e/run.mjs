@@ -105,11 +105,11 @@ test("the settings page shows the WeCom corp without secrets and checks the conn
   await page.getByText("页面不显示明文").first().waitFor();
   await page.click("[data-test=check-connection]");
   await page.locator("[data-test=connection-result]").getByText("连接正常").waitFor({ timeout: 20_000 });
-  await page.screenshot({ path: path.join(screenshots, "08-settings.png") });
+  await page.screenshot({ path: path.join(screenshots, "08-settings.png"), fullPage: true });
 });
 
 test("the org structure page maps a department to a store and searches the staff", async ({ page, base }) => {
-  await page.goto(`${base}/org/structure`);
+  await page.goto(`${base}/structure`);
   await page.locator("[data-test=edit-store]").first().click();
   await page.locator(".el-dialog .el-switch").click();
   await page.fill("input[name=store_code]", "E2E001");
