@@ -94,6 +94,7 @@ impl Server {
                             trusted_domain: config.wecom.trusted_domain.clone(),
                         },
                         auth_settings(&config, demo.is_some())?,
+                        corp_binding(&config, demo.is_some()),
                     ),
                 ),
                 ServiceKind::Customer => {
@@ -296,6 +297,32 @@ fn auth_settings(config: &Config, demo: bool) -> anyhow::Result<scrm_identity::A
         wecom_login,
         ..scrm_identity::AuthSettings::default()
     })
+}
+
+/// The corp binding the settings page shows; secrets only as "is set" flags.
+fn corp_binding(config: &Config, demo: bool) -> scrm_identity::CorpBinding {
+    let wecom = &config.wecom;
+    let public_base_url = if wecom.public_base_url.is_empty() && demo {
+        format!("http://{}", config.server.listen)
+    } else {
+        wecom.public_base_url.trim_end_matches('/').to_owned()
+    };
+    scrm_identity::CorpBinding {
+        corp_id: wecom.corp_id.clone(),
+        agentid: wecom.agent_id,
+        secret_set: !wecom.secret.is_empty(),
+        callback_token_set: !wecom.callback_token.is_empty(),
+        encoding_aes_key_set: !wecom.encoding_aes_key.is_empty(),
+        public_base_url,
+        trusted_domain: wecom.trusted_domain.clone(),
+        wecom_api_base: if wecom.api_base.is_empty() {
+            scrm_wecom::DEFAULT_API_BASE.to_owned()
+        } else {
+            wecom.api_base.clone()
+        },
+        demo_mode: demo,
+        timezone: "Asia/Shanghai".to_owned(),
+    }
 }
 
 /// The WeCom API client for sync: `None` unless `wecom.corp_id` and `wecom.secret` are set; an empty

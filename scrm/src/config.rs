@@ -263,6 +263,10 @@ pub struct WeComConfig {
     /// The app's trusted domain (可信域名) the sidebar is served under; pages elsewhere are not signed.
     /// Empty: any host.
     pub trusted_domain: String,
+    /// The externally reachable base URL of this deployment (scheme and host, e.g. `https://scrm.example.com`):
+    /// the settings page derives the callback URL, sidebar URL and trusted domain to paste into WeCom's
+    /// console from it. Empty: unknown, except in demo mode, where the listening address stands in.
+    pub public_base_url: String,
     /// How lively the demo corp is once synced: the rate of the simulator's activity driver (customers
     /// adding and deleting staff, group joins and leaves, messages, orders), pushed to this process's own
     /// `/wecom/callback`. 1 is gentle (a change every ten seconds or so); 0 keeps the demo corp still.
@@ -284,6 +288,7 @@ impl Default for WeComConfig {
             agent_id: 0,
             demo: true,
             trusted_domain: String::new(),
+            public_base_url: String::new(),
             demo_activity_rate: 1.0,
             chat_archive_poll_secs: 0,
         }

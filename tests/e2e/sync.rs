@@ -20,13 +20,14 @@ use tonic::transport::Channel;
 use crate::harness::TestApp;
 
 /// What the DEMO world holds, as the sync should see it.
-struct Expected {
-    staff: i64,
+pub(crate) struct Expected {
+    /// Staff who have not resigned.
+    pub staff: i64,
     customers: i64,
     groups: i64,
 }
 
-async fn simulator() -> (Arc<Simulator>, String, Expected) {
+pub(crate) async fn simulator() -> (Arc<Simulator>, String, Expected) {
     simulator_with(SimConfig::default()).await
 }
 
@@ -55,7 +56,7 @@ async fn simulator_with(config: SimConfig) -> (Arc<Simulator>, String, Expected)
     (sim, url, expected)
 }
 
-async fn app_on(sim_url: &str) -> TestApp {
+pub(crate) async fn app_on(sim_url: &str) -> TestApp {
     let sim_url = sim_url.to_owned();
     TestApp::spawn_with(&[], move |config| {
         config.wecom.api_base = sim_url;
@@ -67,7 +68,7 @@ async fn app_on(sim_url: &str) -> TestApp {
 }
 
 /// Runs StartSync and reads its stream to the end.
-async fn sync(channel: Channel) -> Vec<SyncProgress> {
+pub(crate) async fn sync(channel: Channel) -> Vec<SyncProgress> {
     let mut identity = IdentityServiceClient::new(channel);
     let mut stream = identity
         .start_sync(StartSyncRequest { scope: SyncScope::Full as i32 })

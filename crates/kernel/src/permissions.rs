@@ -10,8 +10,8 @@ use tonic::metadata::MetadataMap;
 use tower::Layer;
 
 use crate::caller::{Caller, Role};
-use crate::error::ApiError;
-use crate::rpc::{GatedService, RequestGate};
+use crate::error::{ApiError, ErrorCode};
+use crate::rpc::{GatedService, PlannedRpc, PlannedRpcs, PlannedRpcsService, RequestGate};
 
 /// Who may call a method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +22,16 @@ pub enum Access {
     SignedIn,
     /// Signed-in callers with one of these roles.
     Roles(&'static [Role]),
+}
+
+impl Access {
+    /// Whether a signed-in caller with `role` passes.
+    pub fn admits(self, role: Role) -> bool {
+        match self {
+            Access::Public | Access::SignedIn => true,
+            Access::Roles(roles) => roles.contains(&role),
+        }
+    }
 }
 
 /// One row of a permission table: a method name and who may call it.
@@ -49,12 +59,27 @@ impl Permissions {
         self.table.iter().find(|(name, _)| *name == method).map_or(Access::SignedIn, |(_, access)| *access)
     }
 
-    /// Checks a call to `path` by the caller in `metadata`.
+    /// Checks a call to `path` by the caller in `metadata`; a refusal names the method and the roles it needs.
     pub fn check(&self, path: &str, metadata: &MetadataMap) -> Result<(), ApiError> {
-        match self.access_of(path) {
-            Access::Public => Ok(()),
-            Access::SignedIn => Caller::from_metadata(metadata).map(drop),
-            Access::Roles(roles) => Caller::from_metadata(metadata)?.require_any(roles),
+        let access = self.access_of(path);
+        if access == Access::Public {
+            return Ok(());
+        }
+        let caller = Caller::from_metadata(metadata)?;
+        match access {
+            Access::Roles(roles) if !roles.contains(&caller.role) => {
+                let allowed: Vec<&str> = roles.iter().map(|role| role.as_str()).collect();
+                Err(ApiError::new(
+                    ErrorCode::PermissionDenied,
+                    format!(
+                        "role `{}` lacks the permission `{}`, held by: {}",
+                        caller.role,
+                        path.trim_start_matches('/'),
+                        allowed.join(", ")
+                    ),
+                ))
+            }
+            _ => Ok(()),
         }
     }
 }
@@ -76,10 +101,23 @@ impl<S> Layer<S> for Permissions {
 /// The service made by [`Permissions`].
 pub type PermissionsService<S> = GatedService<Permissions, S>;
 
+/// A generated server as every service serves it: planned RPCs answer UNIMPLEMENTED, the others pass the
+/// permission table first.
+pub type GatedServer<S> = PlannedRpcsService<PermissionsService<S>>;
+
+/// Wraps the generated `server` of the service named `service` in its planned-RPC and permission layers.
+pub fn gate<S>(
+    service: &'static str,
+    planned: &'static [PlannedRpc],
+    permissions: &'static [RpcAccess],
+    server: S,
+) -> GatedServer<S> {
+    PlannedRpcs::new(service, planned).layer(Permissions::new(service, permissions).layer(server))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::ErrorCode;
 
     const TABLE: &[RpcAccess] = &[
         ("Login", Access::Public),
@@ -121,7 +159,11 @@ mod tests {
             assert_eq!(permissions().check(path, &as_role(role)).unwrap_err().code, ErrorCode::PermissionDenied);
         }
         let token = "/scrm.identity.v1.IdentityService/CreateApiToken";
-        assert_eq!(permissions().check(token, &as_role(Role::Operator)).unwrap_err().code, ErrorCode::PermissionDenied);
+        let refusal = permissions().check(token, &as_role(Role::Operator)).unwrap_err();
+        assert_eq!(refusal.code, ErrorCode::PermissionDenied);
+        assert!(refusal.message.contains("scrm.identity.v1.IdentityService/CreateApiToken"), "{}", refusal.message);
+        assert!(Access::Roles(&[Role::Admin]).admits(Role::Admin));
+        assert!(!Access::Roles(&[Role::Admin]).admits(Role::Koc));
     }
 
     #[test]

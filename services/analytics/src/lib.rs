@@ -3,21 +3,27 @@
 //! contracts.
 
 mod api;
+mod permissions;
 mod planned;
 mod ranking;
 
 use scrm_kernel::Clients;
-use scrm_kernel::rpc::{PlannedRpcs, PlannedRpcsService};
+use scrm_kernel::permissions::GatedServer;
 use scrm_proto::analytics::v1::analytics_service_server::AnalyticsServiceServer;
-use tower::Layer;
 
+pub use permissions::PERMISSIONS;
 pub use planned::PLANNED;
 
-/// The gRPC service, ready to mount on a server or to call in-process.
-pub type Service = PlannedRpcsService<AnalyticsServiceServer<api::AnalyticsApi>>;
+/// The gRPC service, ready to mount on a server or to call in-process: every built RPC is checked against
+/// [`PERMISSIONS`] before its handler runs.
+pub type Service = GatedServer<AnalyticsServiceServer<api::AnalyticsApi>>;
 
 /// Builds the analytics service, reaching the other services through `clients`.
 pub fn service(clients: Clients) -> Service {
-    PlannedRpcs::new(scrm_kernel::ServiceKind::Analytics.grpc_name(), PLANNED)
-        .layer(AnalyticsServiceServer::new(api::AnalyticsApi::new(clients)))
+    scrm_kernel::permissions::gate(
+        scrm_kernel::ServiceKind::Analytics.grpc_name(),
+        PLANNED,
+        PERMISSIONS,
+        AnalyticsServiceServer::new(api::AnalyticsApi::new(clients)),
+    )
 }

@@ -4,19 +4,25 @@
 //! build it (see [`PLANNED`]) until that feature lands.
 
 mod api;
+mod permissions;
 mod planned;
 
-use scrm_kernel::rpc::{PlannedRpcs, PlannedRpcsService};
+use scrm_kernel::permissions::GatedServer;
 use scrm_proto::campaign::v1::campaign_service_server::CampaignServiceServer;
-use tower::Layer;
 
+pub use permissions::PERMISSIONS;
 pub use planned::PLANNED;
 
-/// The gRPC service, ready to mount on a server or to call in-process.
-pub type Service = PlannedRpcsService<CampaignServiceServer<api::CampaignApi>>;
+/// The gRPC service, ready to mount on a server or to call in-process: every built RPC is checked against
+/// [`PERMISSIONS`] before its handler runs.
+pub type Service = GatedServer<CampaignServiceServer<api::CampaignApi>>;
 
 /// Builds the campaign service.
 pub fn service() -> Service {
-    PlannedRpcs::new(scrm_kernel::ServiceKind::Campaign.grpc_name(), PLANNED)
-        .layer(CampaignServiceServer::new(api::CampaignApi))
+    scrm_kernel::permissions::gate(
+        scrm_kernel::ServiceKind::Campaign.grpc_name(),
+        PLANNED,
+        PERMISSIONS,
+        CampaignServiceServer::new(api::CampaignApi),
+    )
 }

@@ -5,17 +5,18 @@ mod api;
 mod domain;
 mod error;
 pub mod order_csv;
+mod permissions;
 mod planned;
 mod quick_replies;
 mod search;
 mod store;
 
 use scrm_kernel::Clients;
-use scrm_kernel::rpc::{PlannedRpcs, PlannedRpcsService};
+use scrm_kernel::permissions::GatedServer;
 use scrm_proto::customer::v1::customer_service_server::CustomerServiceServer;
 use scrm_storage::{Db, ServiceMigrations};
-use tower::Layer;
 
+pub use permissions::PERMISSIONS;
 pub use planned::PLANNED;
 pub use scrm_search::SearchIndex;
 pub use search::ReindexSummary;
@@ -27,8 +28,9 @@ pub static MIGRATIONS: ServiceMigrations = ServiceMigrations {
     mysql: sqlx::migrate!("../../migrations/mysql/customer"),
 };
 
-/// The gRPC service, ready to mount on a server or to call in-process.
-pub type Service = PlannedRpcsService<CustomerServiceServer<api::CustomerApi>>;
+/// The gRPC service, ready to mount on a server or to call in-process: every built RPC is checked against
+/// [`PERMISSIONS`] before its handler runs.
+pub type Service = GatedServer<CustomerServiceServer<api::CustomerApi>>;
 
 /// Builds the customer service over `db`, keeping the customer search index `search` up to date; `clients`
 /// reach identity (staff names) and rewards (coupons); `wecom` receives tag write-backs (`None` when WeCom is
@@ -37,7 +39,12 @@ pub fn service(db: Db, clients: Clients, search: SearchIndex, wecom: Option<scrm
     let store = store::CustomerStore::new(db.clone());
     let quick_replies = quick_replies::QuickReplies::new(db, clients);
     let api = api::CustomerApi::new(store.clone(), quick_replies, search::CustomerSearch::new(search, store), wecom);
-    PlannedRpcs::new(scrm_kernel::ServiceKind::Customer.grpc_name(), PLANNED).layer(CustomerServiceServer::new(api))
+    scrm_kernel::permissions::gate(
+        scrm_kernel::ServiceKind::Customer.grpc_name(),
+        PLANNED,
+        PERMISSIONS,
+        CustomerServiceServer::new(api),
+    )
 }
 
 /// Rebuilds the customer search index `search` from the customer tables in `db` (`scrm reindex` on a stopped

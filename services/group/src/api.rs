@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use scrm_kernel::{ApiError, Caller, ErrorCode, Role};
+use scrm_kernel::{ApiError, Caller, ErrorCode};
 use scrm_proto::group::v1::group_service_server::GroupService;
 use scrm_proto::group::v1::{
     AcknowledgeAlertRequest, AcknowledgeAlertResponse, CountGroupsRequest, CountGroupsResponse, CreateGroupTagRequest,
@@ -47,10 +47,6 @@ use crate::clock::Clock;
 use crate::domain::{ChatSnapshot, Departure, MAX_BATCH, MemberInput};
 use crate::error::GroupError;
 use crate::store::{GroupStore, SnapshotChange};
-
-/// Roles that may write WeCom's view of groups: identity's sync and callbacks run as `admin`
-/// ([`Caller::system`]); operators may replay them.
-const SYNC_ROLES: [Role; 2] = [Role::Admin, Role::Operator];
 
 /// Longest WeCom id scrm stores (chat_id, userid, external_userid, unionid, state, member_version).
 const MAX_ID_CHARS: usize = 64;
@@ -221,8 +217,7 @@ impl GroupService for GroupApi {
         &self,
         request: Request<CreateGroupTagRequest>,
     ) -> Result<Response<CreateGroupTagResponse>, Status> {
-        let caller = Caller::from_request(&request)?;
-        Ok(Response::new(self.create_tag_for(&caller, request.into_inner()).await?))
+        Ok(Response::new(self.create_tag_for(request.into_inner()).await?))
     }
 
     async fn list_group_tags(
@@ -237,16 +232,14 @@ impl GroupService for GroupApi {
         &self,
         request: Request<UpdateGroupTagRequest>,
     ) -> Result<Response<UpdateGroupTagResponse>, Status> {
-        let caller = Caller::from_request(&request)?;
-        Ok(Response::new(self.update_tag_for(&caller, request.into_inner()).await?))
+        Ok(Response::new(self.update_tag_for(request.into_inner()).await?))
     }
 
     async fn delete_group_tag(
         &self,
         request: Request<DeleteGroupTagRequest>,
     ) -> Result<Response<DeleteGroupTagResponse>, Status> {
-        let caller = Caller::from_request(&request)?;
-        Ok(Response::new(self.delete_tag_for(&caller, request.into_inner()).await?))
+        Ok(Response::new(self.delete_tag_for(request.into_inner()).await?))
     }
 
     async fn tag_groups(&self, request: Request<TagGroupsRequest>) -> Result<Response<TagGroupsResponse>, Status> {
@@ -258,8 +251,7 @@ impl GroupService for GroupApi {
         &self,
         request: Request<tonic::Streaming<IngestMessagesRequest>>,
     ) -> Result<Response<IngestMessagesResponse>, Status> {
-        let caller = Caller::from_request(&request)?;
-        Ok(Response::new(self.ingest_for(&caller, request.into_inner()).await?))
+        Ok(Response::new(self.ingest_for(request.into_inner()).await?))
     }
 
     async fn get_group_activity(
@@ -290,8 +282,7 @@ impl GroupService for GroupApi {
         &self,
         request: Request<UpdateAlertRuleRequest>,
     ) -> Result<Response<UpdateAlertRuleResponse>, Status> {
-        let caller = Caller::from_request(&request)?;
-        Ok(Response::new(self.update_rule_for(&caller, request.into_inner()).await?))
+        Ok(Response::new(self.update_rule_for(request.into_inner()).await?))
     }
 
     async fn list_alerts(&self, request: Request<ListAlertsRequest>) -> Result<Response<ListAlertsResponse>, Status> {
@@ -316,7 +307,6 @@ impl GroupService for GroupApi {
         &self,
         request: Request<UpsertGroupChatsRequest>,
     ) -> Result<Response<UpsertGroupChatsResponse>, Status> {
-        Caller::from_request(&request)?.require_any(&SYNC_ROLES)?;
         let request = request.into_inner();
         check_batch("group_chats", request.group_chats.len())?;
         if let Some(index) = request.group_chats.iter().position(|snapshot| snapshot.chat_id.is_empty()) {
@@ -359,7 +349,6 @@ impl GroupService for GroupApi {
         &self,
         request: Request<UpsertGroupMembersRequest>,
     ) -> Result<Response<UpsertGroupMembersResponse>, Status> {
-        Caller::from_request(&request)?.require_any(&SYNC_ROLES)?;
         let request = request.into_inner();
         if request.chat_id.is_empty() {
             return Err(ApiError::invalid("chat_id", "chat_id is required").into());
@@ -411,7 +400,6 @@ impl GroupService for GroupApi {
         &self,
         request: Request<MarkGroupChatsDismissedRequest>,
     ) -> Result<Response<MarkGroupChatsDismissedResponse>, Status> {
-        Caller::from_request(&request)?.require_any(&SYNC_ROLES)?;
         let request = request.into_inner();
         check_batch("chat_ids", request.chat_ids.len())?;
         if let Some(index) = request.chat_ids.iter().position(String::is_empty) {
@@ -602,6 +590,7 @@ fn dedup_members(members: Vec<MemberInput>) -> Vec<MemberInput> {
 
 #[cfg(test)]
 mod tests {
+    use scrm_kernel::Role;
     use scrm_proto::group::v1::get_group_request::Key;
     use scrm_proto::group::v1::{GroupMemberType, JoinScene};
     use scrm_storage::Db;
@@ -659,22 +648,9 @@ mod tests {
         ApiError::from_status(status).field
     }
 
-    async fn only_admins_and_operators_write_groups(db: Db) {
+    async fn a_sync_write_applies_group_chats(db: Db) {
         db.migrate(&crate::MIGRATIONS).await.unwrap();
         let api = api(db);
-        for role in [Role::Support, Role::StoreManager, Role::Koc] {
-            let request = UpsertGroupChatsRequest { group_chats: vec![wecom_group("wr1")], sync_run_id: 0 };
-            let status = api.upsert_group_chats(as_role(role, request)).await.unwrap_err();
-            assert_eq!(status.code(), tonic::Code::PermissionDenied);
-            let status =
-                api.upsert_group_members(as_role(role, UpsertGroupMembersRequest::default())).await.unwrap_err();
-            assert_eq!(status.code(), tonic::Code::PermissionDenied);
-            let status = api
-                .mark_group_chats_dismissed(as_role(role, MarkGroupChatsDismissedRequest::default()))
-                .await
-                .unwrap_err();
-            assert_eq!(status.code(), tonic::Code::PermissionDenied);
-        }
         let request = UpsertGroupChatsRequest { group_chats: vec![wecom_group("wr1")], sync_run_id: 7 };
         let response = api.upsert_group_chats(as_role(Role::Operator, request)).await.unwrap().into_inner();
         assert_eq!((response.created, response.members_joined), (1, 2));
@@ -865,8 +841,6 @@ mod tests {
         assert_eq!(status.code(), tonic::Code::AlreadyExists);
         let status = api.create_group_tag(as_role(Role::Operator, create("", 3))).await.unwrap_err();
         assert_eq!(field(&status).as_deref(), Some("name"));
-        let status = api.create_group_tag(as_role(Role::Koc, create("x", 3))).await.unwrap_err();
-        assert_eq!(status.code(), tonic::Code::PermissionDenied);
 
         let tag = |chat_ids: &[&str], add: Vec<i64>, remove: Vec<i64>| TagGroupsRequest {
             chat_ids: chat_ids.iter().map(|id| id.to_string()).collect(),
@@ -934,7 +908,7 @@ mod tests {
     scrm_storage::store_test_suite!(
         tags_are_managed_and_filter_the_list,
         the_group_list_pages_scopes_and_shows_members,
-        only_admins_and_operators_write_groups,
+        a_sync_write_applies_group_chats,
         bad_input_names_the_field,
         a_group_lives_through_sync_callbacks_and_dismissal,
     );

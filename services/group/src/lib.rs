@@ -10,6 +10,7 @@ mod domain;
 mod error;
 mod ingest;
 mod listing;
+mod permissions;
 mod planned;
 mod statistic;
 mod store;
@@ -21,15 +22,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use scrm_kernel::Clients;
-use scrm_kernel::rpc::{PlannedRpcs, PlannedRpcsService};
+use scrm_kernel::permissions::GatedServer;
 use scrm_proto::group::v1::group_service_server::GroupServiceServer;
 use scrm_storage::{Db, ServiceMigrations};
 use scrm_wecom::WeComClient;
 use tokio::sync::Notify;
-use tower::Layer;
 
 pub use archive::{ArchivePoll, FeedError};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use permissions::PERMISSIONS;
 pub use planned::PLANNED;
 pub use statistic::STATISTIC_INTERVAL;
 pub use worker::{AlertNotifier, EVALUATION_INTERVAL, Evaluation};
@@ -41,8 +42,9 @@ pub static MIGRATIONS: ServiceMigrations = ServiceMigrations {
     mysql: sqlx::migrate!("../../migrations/mysql/group"),
 };
 
-/// The gRPC service, ready to mount on a server or to call in-process.
-pub type Service = PlannedRpcsService<GroupServiceServer<api::GroupApi>>;
+/// The gRPC service, ready to mount on a server or to call in-process: every built RPC is checked against
+/// [`PERMISSIONS`] before its handler runs.
+pub type Service = GatedServer<GroupServiceServer<api::GroupApi>>;
 
 /// What join ways and welcomes reach outside the service.
 #[derive(Clone, Default)]
@@ -99,7 +101,12 @@ fn build(
         tokio::spawn(welcome_worker.run());
     }
     let api = api::GroupApi::new(store, clock, welcomes.wecom, wake);
-    PlannedRpcs::new(scrm_kernel::ServiceKind::Group.grpc_name(), PLANNED).layer(GroupServiceServer::new(api))
+    scrm_kernel::permissions::gate(
+        scrm_kernel::ServiceKind::Group.grpc_name(),
+        PLANNED,
+        PERMISSIONS,
+        GroupServiceServer::new(api),
+    )
 }
 
 /// Refreshes activity figures and evaluates the alert rules once, as of `clock`'s now.

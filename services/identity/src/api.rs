@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures::StreamExt;
 use scrm_kernel::paging::{BeforeId, page_size};
-use scrm_kernel::{ApiError, Caller, ErrorCode, Role};
+use scrm_kernel::{ApiError, Caller, ErrorCode};
 use scrm_proto::identity::v1 as pb;
 use scrm_proto::identity::v1::identity_service_server::IdentityService;
 use scrm_proto::identity::v1::{
@@ -20,16 +20,15 @@ use scrm_wecom_crypto::event::CallbackEvent as WecomEvent;
 use tonic::codegen::BoxStream;
 use tonic::{Request, Response, Status};
 
-use crate::auth::Auth;
+use crate::auth::{AuditChange, Auth};
+use crate::corp::Corp;
 use crate::domain::{Counts, InboxState, MAX_DEDUP_KEY_LEN, progress_message};
 use crate::error::IdentityError;
 use crate::jssdk::JsSdk;
+use crate::org::Org;
 use crate::store::{IdentityStore, InboxFilter, InboxRow, NewInboxEvent, SyncRunRow};
 use crate::sync::{CancelOutcome, SharedSync, progress_stream};
 use crate::worker::InboxWorker;
-
-/// Roles that may start a sync.
-const SYNC_ROLES: &[Role] = &[Role::Operator, Role::Admin];
 
 /// The identity service's gRPC handlers.
 #[derive(Debug)]
@@ -40,6 +39,8 @@ pub struct IdentityApi {
     background: tokio::task::AbortHandle,
     jssdk: Arc<JsSdk>,
     auth: Auth,
+    org: Org,
+    corp: Corp,
 }
 
 impl Drop for IdentityApi {
@@ -51,16 +52,16 @@ impl Drop for IdentityApi {
 impl IdentityApi {
     /// Handlers over `store`, running syncs with `sync` and waking `worker` for new callback events;
     /// `background` (the worker's task) is stopped when the handlers are dropped; `jssdk` signs the JS-SDK;
-    /// `auth` signs people in.
+    /// `auth` signs people in; `org` reads the org; `corp` is the WeCom corp binding.
     pub fn new(
         store: IdentityStore,
         sync: SharedSync,
-        worker: InboxWorker,
-        background: tokio::task::AbortHandle,
+        (worker, background): (InboxWorker, tokio::task::AbortHandle),
         jssdk: Arc<JsSdk>,
         auth: Auth,
+        (org, corp): (Org, Corp),
     ) -> Self {
-        IdentityApi { store, sync, worker, background, jssdk, auth }
+        IdentityApi { store, sync, worker, background, jssdk, auth, org, corp }
     }
 
     async fn run(&self, id: i64) -> Result<SyncRunRow, Status> {
@@ -71,11 +72,95 @@ impl IdentityApi {
 
 #[tonic::async_trait]
 impl IdentityService for IdentityApi {
+    async fn get_corp_settings(
+        &self,
+        _request: Request<pb::GetCorpSettingsRequest>,
+    ) -> Result<Response<pb::GetCorpSettingsResponse>, Status> {
+        Ok(Response::new(self.corp.settings()))
+    }
+
+    async fn check_corp_connection(
+        &self,
+        _request: Request<pb::CheckCorpConnectionRequest>,
+    ) -> Result<Response<pb::CheckCorpConnectionResponse>, Status> {
+        Ok(Response::new(self.corp.check().await))
+    }
+
+    async fn list_departments(
+        &self,
+        request: Request<pb::ListDepartmentsRequest>,
+    ) -> Result<Response<pb::ListDepartmentsResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        Ok(Response::new(self.org.list_departments(&caller, request.into_inner()).await?))
+    }
+
+    async fn get_department(
+        &self,
+        request: Request<pb::GetDepartmentRequest>,
+    ) -> Result<Response<pb::GetDepartmentResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        Ok(Response::new(self.org.get_department(&caller, request.into_inner()).await?))
+    }
+
+    async fn list_stores(
+        &self,
+        request: Request<pb::ListStoresRequest>,
+    ) -> Result<Response<pb::ListStoresResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        Ok(Response::new(self.org.list_stores(&caller, request.into_inner()).await?))
+    }
+
+    async fn set_department_store(
+        &self,
+        request: Request<pb::SetDepartmentStoreRequest>,
+    ) -> Result<Response<pb::SetDepartmentStoreResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        let metadata = request.metadata().clone();
+        let now = unix_millis(SystemTime::now());
+        let (response, change) = self.org.set_department_store(&caller, request.into_inner(), now).await?;
+        let entry = AuditChange {
+            action: "identity.store.set",
+            resource_type: "department",
+            resource_id: change.department_id.to_string(),
+            summary: change.summary,
+            before_json: change.before_json,
+            after_json: change.after_json,
+        };
+        self.auth.record_change(&metadata, entry).await;
+        Ok(Response::new(response))
+    }
+
+    async fn list_staff(
+        &self,
+        request: Request<pb::ListStaffRequest>,
+    ) -> Result<Response<pb::ListStaffResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        Ok(Response::new(self.org.list_staff(&caller, request.into_inner()).await?))
+    }
+
+    async fn get_staff(&self, request: Request<pb::GetStaffRequest>) -> Result<Response<pb::GetStaffResponse>, Status> {
+        Ok(Response::new(self.org.get_staff(request.into_inner()).await?))
+    }
+
+    async fn batch_get_staff(
+        &self,
+        request: Request<pb::BatchGetStaffRequest>,
+    ) -> Result<Response<pb::BatchGetStaffResponse>, Status> {
+        Ok(Response::new(self.org.batch_get_staff(request.into_inner()).await?))
+    }
+
+    async fn count_staff(
+        &self,
+        request: Request<pb::CountStaffRequest>,
+    ) -> Result<Response<pb::CountStaffResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        Ok(Response::new(self.org.count_staff(&caller, request.into_inner()).await?))
+    }
+
     async fn get_js_sdk_signatures(
         &self,
         request: Request<pb::GetJsSdkSignaturesRequest>,
     ) -> Result<Response<pb::GetJsSdkSignaturesResponse>, Status> {
-        Caller::from_request(&request)?;
         Ok(Response::new(self.jssdk.signatures(&request.get_ref().url).await?))
     }
 
@@ -200,7 +285,6 @@ impl IdentityService for IdentityApi {
         &self,
         request: Request<IngestCallbackEventRequest>,
     ) -> Result<Response<IngestCallbackEventResponse>, Status> {
-        Caller::from_request(&request)?.require_any(&[Role::Admin])?;
         let request = request.into_inner();
         let event = inbox_event(request)?;
         let (id, duplicate) = self.store.insert_inbox_event(&event).await.map_err(IdentityError::from)?;
@@ -217,7 +301,6 @@ impl IdentityService for IdentityApi {
         &self,
         request: Request<ListCallbackEventsRequest>,
     ) -> Result<Response<ListCallbackEventsResponse>, Status> {
-        Caller::from_request(&request)?.require_any(&[Role::Admin])?;
         let request = request.into_inner();
         let limit = page_size(request.page_size)?;
         let before = BeforeId::parse(&request.page_token)?.map(|BeforeId(id)| id);
@@ -238,7 +321,6 @@ impl IdentityService for IdentityApi {
         &self,
         request: Request<ReprocessCallbackEventRequest>,
     ) -> Result<Response<ReprocessCallbackEventResponse>, Status> {
-        Caller::from_request(&request)?.require_any(&[Role::Admin])?;
         let id = request.into_inner().id;
         let row = self.store.requeue_inbox_event(id).await.map_err(IdentityError::from)?;
         let row = row.ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no callback event with id {id}")))?;
@@ -250,7 +332,6 @@ impl IdentityService for IdentityApi {
         &self,
         request: Request<StartSyncRequest>,
     ) -> Result<Response<BoxStream<StartSyncResponse>>, Status> {
-        Caller::from_request(&request)?.require_any(SYNC_ROLES)?;
         let scope = match request.into_inner().scope() {
             SyncScope::Unspecified => SyncScope::Full,
             scope => scope,
@@ -282,7 +363,6 @@ impl IdentityService for IdentityApi {
         &self,
         request: Request<CancelSyncRunRequest>,
     ) -> Result<Response<CancelSyncRunResponse>, Status> {
-        Caller::from_request(&request)?.require_any(SYNC_ROLES)?;
         let id = request.into_inner().sync_run_id;
         if id <= 0 {
             return Err(ApiError::invalid("sync_run_id", "sync_run_id must be a run's id").into());

@@ -3,9 +3,11 @@
 
 mod api;
 mod auth;
+mod corp;
 mod domain;
 mod error;
 mod jssdk;
+mod org;
 mod planned;
 mod store;
 mod sync;
@@ -14,17 +16,16 @@ mod worker;
 use std::sync::Arc;
 
 use scrm_kernel::Clients;
-use scrm_kernel::permissions::{Permissions, PermissionsService};
-use scrm_kernel::rpc::{PlannedRpcs, PlannedRpcsService};
+use scrm_kernel::permissions::GatedServer;
 use scrm_proto::identity::v1::identity_service_server::IdentityServiceServer;
 use scrm_storage::{Db, ServiceMigrations};
 use scrm_wecom::WeComClient;
-use tower::Layer;
 
 pub use auth::{
     AuthSettings, FirstAdmin, IssuedToken, PERMISSIONS, WecomLogin, create_api_token, ensure_first_admin,
     list_api_tokens, revoke_api_token,
 };
+pub use corp::CorpBinding;
 pub use jssdk::JsSdkSettings;
 pub use planned::PLANNED;
 
@@ -37,12 +38,12 @@ pub static MIGRATIONS: ServiceMigrations = ServiceMigrations {
 
 /// The gRPC service, ready to mount on a server or to call in-process: every built RPC is checked against
 /// [`PERMISSIONS`] before its handler runs.
-pub type Service = PlannedRpcsService<PermissionsService<IdentityServiceServer<api::IdentityApi>>>;
+pub type Service = GatedServer<IdentityServiceServer<api::IdentityApi>>;
 
 /// Builds the identity service over `db`. `wecom` reads the corp for sync, callback processing, WeCom sign-in and
 /// JS-SDK tickets (`None`: not configured, and `StartSync` / `GetJsSdkSignatures` answer FAILED_PRECONDITION);
 /// `clients` reach the customer and group services it writes to; `jssdk` names the app the sidebar's JS-SDK
-/// is signed for; `auth` sets sessions and WeCom sign-in.
+/// is signed for; `auth` sets sessions and WeCom sign-in; `corp` is the corp binding the settings page shows.
 ///
 /// Must be called inside a Tokio runtime: it starts the background worker that resumes an interrupted sync
 /// run and processes the callback inbox. The worker stops when the service is dropped.
@@ -52,9 +53,14 @@ pub fn service(
     clients: Clients,
     jssdk: JsSdkSettings,
     auth: AuthSettings,
+    corp: CorpBinding,
 ) -> Service {
     let name = scrm_kernel::ServiceKind::Identity.grpc_name();
+    let default_role =
+        auth.default_staff_role.map_or(scrm_proto::identity::v1::Role::Unspecified, |role| role.to_proto());
+    let corp = corp::Corp::new(corp, wecom.clone(), default_role);
     let auth = auth::Auth::new(db.clone(), wecom.clone(), auth);
+    let org = org::Org::new(db.clone());
     let store = store::IdentityStore::new(db);
     let jssdk = Arc::new(jssdk::JsSdk::new(wecom.clone(), jssdk));
     // Callback processing gets its own client (same token), so a sync run's call counters are its own.
@@ -63,7 +69,6 @@ pub fn service(
     let sync = Arc::new(sync::SyncManager::new(store.clone(), wecom, clients.clone()));
     let worker = worker::InboxWorker::new(store.clone(), worker_wecom, clients);
     let background = tokio::spawn(worker.clone().run(sync.clone()));
-    let api = api::IdentityApi::new(store, sync, worker, background.abort_handle(), jssdk, auth);
-    let server = Permissions::new(name, PERMISSIONS).layer(IdentityServiceServer::new(api));
-    PlannedRpcs::new(name, PLANNED).layer(server)
+    let api = api::IdentityApi::new(store, sync, (worker, background.abort_handle()), jssdk, auth, (org, corp));
+    scrm_kernel::permissions::gate(name, PLANNED, PERMISSIONS, IdentityServiceServer::new(api))
 }

@@ -5,16 +5,6 @@ use scrm_kernel::rpc::PlannedRpc;
 
 /// Planned RPCs: method name and the feature that will build it.
 pub const PLANNED: &[PlannedRpc] = &[
-    ("GetCorpSettings", "PR01 企业微信授权与同步 — issue #3"),
     ("UpdateCorpSettings", "PR01 企业微信授权与同步 — issue #3"),
     ("RotateCallbackKeys", "PR01 企业微信授权与同步 — issue #3"),
-    ("CheckCorpConnection", "PR01 企业微信授权与同步 — issue #3"),
-    ("ListDepartments", "PR01 企业微信授权与同步 — issue #3"),
-    ("GetDepartment", "PR01 企业微信授权与同步 — issue #3"),
-    ("ListStores", "PR01 企业微信授权与同步 — issue #3"),
-    ("SetDepartmentStore", "PR01 企业微信授权与同步 — issue #3"),
-    ("ListStaff", "PR01 企业微信授权与同步 — issue #3"),
-    ("GetStaff", "PR01 企业微信授权与同步 — issue #3"),
-    ("BatchGetStaff", "PR01 企业微信授权与同步 — issue #3"),
-    ("CountStaff", "PR01 企业微信授权与同步 — issue #3"),
 ];

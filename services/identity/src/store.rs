@@ -287,7 +287,7 @@ pub struct SyncRunRow {
     pub resume_count: i32,
 }
 
-const STAFF_COLUMNS: &str = "userid, name, department_ids, main_department, position, mobile, gender, email, avatar, \
+pub(crate) const STAFF_COLUMNS: &str = "userid, name, department_ids, main_department, position, mobile, gender, email, avatar, \
      alias, status, external_contact_enabled, fingerprint, resigned_at";
 const SYNC_RUN_COLUMNS: &str = "id, scope, trigger_kind, state, phase, counts, api_calls, rate_limited_calls, \
      started_at, finished_at, error_message, checkpoint, resume_count";

@@ -2,7 +2,7 @@
 //! written here answer through [`crate::PLANNED`].
 
 use scrm_kernel::paging::{BeforeId, page_size};
-use scrm_kernel::{ApiError, Caller, ErrorCode, Role};
+use scrm_kernel::{ApiError, Caller, ErrorCode};
 use scrm_proto::messaging::v1::messaging_service_server::MessagingService;
 use scrm_proto::messaging::v1::{
     Broadcast, BroadcastAttachment, BroadcastGroupResult, BroadcastReport, BroadcastTargetFilter, BroadcastTargets,
@@ -28,8 +28,6 @@ use crate::robots::Robots;
 use crate::store::{BroadcastFilter, BroadcastRow, GroupRow, NewBroadcast, TaskRow};
 use crate::worker::Engine;
 
-/// Roles that may create and manage broadcasts.
-const BROADCAST_ROLES: &[Role] = &[Role::Operator, Role::Admin, Role::StoreManager];
 /// Groups listed in a preview.
 const PREVIEW_GROUPS: usize = 200;
 /// Longest idempotency key.
@@ -244,7 +242,6 @@ impl MessagingService for MessagingApi {
         request: Request<CreateBroadcastRequest>,
     ) -> Result<Response<CreateBroadcastResponse>, Status> {
         let caller = Caller::from_request(&request)?;
-        caller.require_any(BROADCAST_ROLES)?;
         let request = request.into_inner();
         let key = request.idempotency_key.trim().to_owned();
         if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY_LEN {
@@ -286,7 +283,6 @@ impl MessagingService for MessagingApi {
         request: Request<PreviewBroadcastRequest>,
     ) -> Result<Response<PreviewBroadcastResponse>, Status> {
         let caller = Caller::from_request(&request)?;
-        caller.require_any(BROADCAST_ROLES)?;
         let request = request.into_inner();
         let draft =
             Draft::new(request.targets, request.msg_type, request.content, request.attachments, request.scheduled_at)?;
@@ -414,7 +410,6 @@ impl MessagingService for MessagingApi {
         &self,
         request: Request<CancelBroadcastRequest>,
     ) -> Result<Response<CancelBroadcastResponse>, Status> {
-        Caller::from_request(&request)?.require_any(BROADCAST_ROLES)?;
         let request = request.into_inner();
         let row = self.row(request.id).await?;
         let now = self.engine.clock.now_ms();
@@ -451,7 +446,6 @@ impl MessagingService for MessagingApi {
         &self,
         request: Request<RescheduleBroadcastRequest>,
     ) -> Result<Response<RescheduleBroadcastResponse>, Status> {
-        Caller::from_request(&request)?.require_any(BROADCAST_ROLES)?;
         let request = request.into_inner();
         let row = self.row(request.id).await?;
         let Some(at) = request.scheduled_at else {
@@ -504,7 +498,6 @@ impl MessagingService for MessagingApi {
         &self,
         request: Request<RemindOwnersRequest>,
     ) -> Result<Response<RemindOwnersResponse>, Status> {
-        Caller::from_request(&request)?.require_any(BROADCAST_ROLES)?;
         let request = request.into_inner();
         let row = self.row(request.broadcast_id).await?;
         if !matches!(

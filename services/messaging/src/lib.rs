@@ -11,6 +11,7 @@ mod directory;
 mod domain;
 mod error;
 mod media;
+mod permissions;
 mod planned;
 mod robots;
 mod store;
@@ -19,15 +20,15 @@ mod worker;
 use std::sync::Arc;
 
 use scrm_kernel::Clients;
-use scrm_kernel::rpc::{PlannedRpcs, PlannedRpcsService};
+use scrm_kernel::permissions::GatedServer;
 use scrm_proto::messaging::v1::messaging_service_server::MessagingServiceServer;
 use scrm_storage::{Db, ServiceMigrations};
 use scrm_wecom::WeComClient;
 use tokio_util::sync::CancellationToken;
-use tower::Layer;
 
 pub use directory::{GroupDirectory, GroupServiceDirectory, Resolution, ResolvedGroup};
 pub use domain::{BroadcastConfig, Clock, ManualClock, SystemClock, TargetGroup, Targets};
+pub use permissions::PERMISSIONS;
 pub use planned::PLANNED;
 pub use worker::Engine;
 
@@ -41,8 +42,9 @@ pub static MIGRATIONS: ServiceMigrations = ServiceMigrations {
     mysql: sqlx::migrate!("../../migrations/mysql/messaging"),
 };
 
-/// The gRPC service, ready to mount on a server or to call in-process.
-pub type Service = PlannedRpcsService<MessagingServiceServer<api::MessagingApi>>;
+/// The gRPC service, ready to mount on a server or to call in-process: every built RPC is checked against
+/// [`PERMISSIONS`] before its handler runs.
+pub type Service = GatedServer<MessagingServiceServer<api::MessagingApi>>;
 
 /// What the messaging service runs on.
 #[derive(Debug, Clone)]
@@ -89,6 +91,10 @@ impl Setup {
 pub fn service(setup: Setup, shutdown: CancellationToken) -> Service {
     let engine = setup.engine();
     tokio::spawn(engine.clone().run(shutdown));
-    PlannedRpcs::new(scrm_kernel::ServiceKind::Messaging.grpc_name(), PLANNED)
-        .layer(MessagingServiceServer::new(api::MessagingApi::new(engine)))
+    scrm_kernel::permissions::gate(
+        scrm_kernel::ServiceKind::Messaging.grpc_name(),
+        PLANNED,
+        PERMISSIONS,
+        MessagingServiceServer::new(api::MessagingApi::new(engine)),
+    )
 }

@@ -4,19 +4,25 @@
 //! build it (see [`PLANNED`]) until that feature lands.
 
 mod api;
+mod permissions;
 mod planned;
 
-use scrm_kernel::rpc::{PlannedRpcs, PlannedRpcsService};
+use scrm_kernel::permissions::GatedServer;
 use scrm_proto::rewards::v1::rewards_service_server::RewardsServiceServer;
-use tower::Layer;
 
+pub use permissions::PERMISSIONS;
 pub use planned::PLANNED;
 
-/// The gRPC service, ready to mount on a server or to call in-process.
-pub type Service = PlannedRpcsService<RewardsServiceServer<api::RewardsApi>>;
+/// The gRPC service, ready to mount on a server or to call in-process: every built RPC is checked against
+/// [`PERMISSIONS`] before its handler runs.
+pub type Service = GatedServer<RewardsServiceServer<api::RewardsApi>>;
 
 /// Builds the rewards service.
 pub fn service() -> Service {
-    PlannedRpcs::new(scrm_kernel::ServiceKind::Rewards.grpc_name(), PLANNED)
-        .layer(RewardsServiceServer::new(api::RewardsApi))
+    scrm_kernel::permissions::gate(
+        scrm_kernel::ServiceKind::Rewards.grpc_name(),
+        PLANNED,
+        PERMISSIONS,
+        RewardsServiceServer::new(api::RewardsApi),
+    )
 }

@@ -117,6 +117,35 @@ test("an API token shows in the tokens page and the audit log records the sync",
   await page.screenshot({ path: path.join(screenshots, "05-audit.png") });
 });
 
+test("the settings page shows the WeCom corp without secrets and checks the connection", async ({ page, base }) => {
+  await page.goto(`${base}/settings`);
+  await page.getByText("回调 URL").waitFor();
+  await page.getByText("/wecom/callback").first().waitFor();
+  await page.getByText("页面不显示明文").first().waitFor();
+  await page.click("[data-test=check-connection]");
+  await page.locator("[data-test=connection-result]").getByText("连接正常").waitFor({ timeout: 20_000 });
+  await page.screenshot({ path: path.join(screenshots, "08-settings.png"), fullPage: true });
+});
+
+test("the org structure page maps a department to a store and searches the staff", async ({ page, base }) => {
+  await page.goto(`${base}/structure`);
+  await page.locator("[data-test=edit-store]").first().click();
+  await page.locator(".el-dialog .el-switch").click();
+  await page.fill("input[name=store_code]", "E2E001");
+  await page.fill("input[name=address]", "上海市徐汇区");
+  await page.click("[data-test=save-store]");
+  await page.getByText("门店 · E2E001").waitFor();
+  const total = await page.locator("[data-test=staff-total]").textContent();
+  assert.match(total, /共 [1-9]\d* 人/);
+  const firstUserid = (await page.locator("[data-test=staff-table] .el-table__row td").first().textContent()).trim();
+  await page.fill("input[name=staff-query]", firstUserid);
+  await page.press("input[name=staff-query]", "Enter");
+  await page.locator("[data-test=staff-total]").getByText("共 1 人").waitFor();
+  await page.screenshot({ path: path.join(screenshots, "09-org-structure.png") });
+  await page.goto(`${base}/audit`);
+  await page.getByText("identity.store.set").first().waitFor();
+});
+
 test("staff sign in with WeCom through the simulator's authorize page", async ({ page, base }) => {
   await page.click("text=退出登录");
   await page.waitForURL(/\/login/);

@@ -13,6 +13,7 @@ export const router = createRouter({
       children: [
         { path: "", name: "overview", component: () => import("./views/OverviewView.vue") },
         { path: "org", name: "org", component: () => import("./views/OrgView.vue") },
+        { path: "structure", name: "structure", component: () => import("./views/OrgStructureView.vue") },
         { path: "settings", name: "settings", component: () => import("./views/SettingsView.vue") },
         { path: "users", name: "users", component: () => import("./views/UsersView.vue") },
         { path: "tokens", name: "tokens", component: () => import("./views/TokensView.vue") },

@@ -89,10 +89,8 @@ impl CustomerApi {
     /// follows the new tiers as soon as they are stored.
     pub(crate) async fn update_tiers(
         &self,
-        caller: &Caller,
         request: UpdateLevelTiersRequest,
     ) -> Result<UpdateLevelTiersResponse, CustomerError> {
-        caller.require_any(&[Role::Operator, Role::Admin])?;
         let tiers: Vec<Tier> = request
             .tiers
             .into_iter()

@@ -314,7 +314,7 @@ mod tests {
                 LevelTier { level: 2, name: "金卡".into(), min_spend_fen: 50_000 },
             ],
         };
-        api.update_tiers(&admin, tiers).await.unwrap();
+        api.update_tiers(tiers).await.unwrap();
         (api, test_db)
     }
 

@@ -1,7 +1,7 @@
 //! Group tags (群标签): CreateGroupTag, ListGroupTags, UpdateGroupTag, DeleteGroupTag and TagGroups.
 
 use scrm_kernel::paging::page_size;
-use scrm_kernel::{ApiError, Caller, ErrorCode, Role};
+use scrm_kernel::{ApiError, Caller, ErrorCode};
 use scrm_proto::group::v1::{
     CreateGroupTagRequest, CreateGroupTagResponse, DeleteGroupTagRequest, DeleteGroupTagResponse, GroupTag,
     ListGroupTagsRequest, ListGroupTagsResponse, TagGroupsRequest, TagGroupsResponse, UpdateGroupTagRequest,
@@ -13,8 +13,6 @@ use crate::domain::MAX_BATCH;
 use crate::error::GroupError;
 use crate::store::tags::{TagCursor, TagFields, TagRecord, TagWriteError};
 
-/// Roles that manage group tags and tag groups.
-const TAG_ROLES: [Role; 3] = [Role::Admin, Role::Operator, Role::StoreManager];
 /// Longest tag name or category, in characters.
 const MAX_TAG_CHARS: usize = 30;
 
@@ -33,10 +31,8 @@ impl GroupApi {
     /// Serves CreateGroupTag.
     pub(super) async fn create_tag_for(
         &self,
-        caller: &Caller,
         request: CreateGroupTagRequest,
     ) -> Result<CreateGroupTagResponse, GroupError> {
-        caller.require_any(&TAG_ROLES)?;
         let fields = tag_fields(request.name, request.category, request.sort_order)?;
         let tag = self.store.create_tag(&fields, now_millis()).await?;
         Ok(CreateGroupTagResponse { tag: Some(tag_proto(tag)) })
@@ -68,10 +64,8 @@ impl GroupApi {
     /// Serves UpdateGroupTag.
     pub(super) async fn update_tag_for(
         &self,
-        caller: &Caller,
         request: UpdateGroupTagRequest,
     ) -> Result<UpdateGroupTagResponse, GroupError> {
-        caller.require_any(&TAG_ROLES)?;
         let tag = request.tag.ok_or_else(|| ApiError::invalid("tag", "tag is required"))?;
         let not_found = || ApiError::new(ErrorCode::NotFound, format!("group tag {} does not exist", tag.id));
         let stored = self.store.tag(tag.id).await?.ok_or_else(not_found)?;
@@ -92,10 +86,8 @@ impl GroupApi {
     /// Serves DeleteGroupTag.
     pub(super) async fn delete_tag_for(
         &self,
-        caller: &Caller,
         request: DeleteGroupTagRequest,
     ) -> Result<DeleteGroupTagResponse, GroupError> {
-        caller.require_any(&TAG_ROLES)?;
         let groups_untagged =
             self.store.delete_tag(request.id).await?.ok_or_else(|| {
                 ApiError::new(ErrorCode::NotFound, format!("group tag {} does not exist", request.id))
@@ -109,7 +101,6 @@ impl GroupApi {
         caller: &Caller,
         request: TagGroupsRequest,
     ) -> Result<TagGroupsResponse, GroupError> {
-        caller.require_any(&TAG_ROLES)?;
         if request.chat_ids.is_empty() || request.chat_ids.len() > MAX_BATCH {
             return Err(ApiError::invalid("chat_ids", format!("chat_ids must hold 1 to {MAX_BATCH} groups")).into());
         }

@@ -97,6 +97,23 @@ impl std::fmt::Debug for AuthSettings {
     }
 }
 
+/// A change to record in the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AuditChange {
+    /// Dotted action name, e.g. `identity.store.set`.
+    pub action: &'static str,
+    /// Kind of resource changed.
+    pub resource_type: &'static str,
+    /// Id of the resource changed.
+    pub resource_id: String,
+    /// One-line Chinese summary.
+    pub summary: String,
+    /// JSON before the change.
+    pub before_json: String,
+    /// JSON after the change.
+    pub after_json: String,
+}
+
 /// The sign-in half of the identity service.
 #[derive(Debug, Clone)]
 pub struct Auth {
@@ -230,6 +247,21 @@ impl Auth {
             .user(id)
             .await?
             .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no user with id {id}")).into())
+    }
+
+    /// Records a change made elsewhere in the identity service by the caller in `metadata`.
+    pub(crate) async fn record_change(&self, metadata: &tonic::metadata::MetadataMap, change: AuditChange) {
+        let entry = AuditRow {
+            service: "identity".into(),
+            action: change.action.into(),
+            resource_type: change.resource_type.into(),
+            resource_id: change.resource_id,
+            summary: change.summary,
+            before_json: change.before_json,
+            after_json: change.after_json,
+            ..AuditRow::default()
+        };
+        self.audit(metadata, entry).await;
     }
 
     /// Appends an audit entry made by the caller in `metadata` (best effort: a failure is logged).

@@ -5,31 +5,52 @@ use scrm_kernel::Role;
 use scrm_kernel::permissions::{Access, RpcAccess};
 use scrm_proto::identity::v1::RoleInfo;
 
-const ADMIN: &[Role] = &[Role::Admin];
-const ADMIN_OR_OPERATOR: &[Role] = &[Role::Admin, Role::Operator];
+const ADMIN: Access = Access::Roles(&[Role::Admin]);
+const ADMIN_OR_OPERATOR: Access = Access::Roles(&[Role::Admin, Role::Operator]);
+/// Reads of the org and of one's own account and sessions (scoped in the handlers).
+const SIGNED_IN: Access = Access::SignedIn;
 
-/// Who may call each `IdentityService` method; methods not listed need a signed-in caller of any role.
+/// Who may call each `IdentityService` method.
 pub const PERMISSIONS: &[RpcAccess] = &[
     ("Login", Access::Public),
     ("GetWecomLoginUrl", Access::Public),
     ("Authenticate", Access::Public),
-    ("GetCorpSettings", Access::Roles(ADMIN_OR_OPERATOR)),
-    ("UpdateCorpSettings", Access::Roles(ADMIN)),
-    ("RotateCallbackKeys", Access::Roles(ADMIN)),
-    ("CheckCorpConnection", Access::Roles(ADMIN)),
-    ("SetDepartmentStore", Access::Roles(ADMIN_OR_OPERATOR)),
-    ("StartSync", Access::Roles(ADMIN_OR_OPERATOR)),
-    ("CancelSyncRun", Access::Roles(ADMIN_OR_OPERATOR)),
-    ("IngestCallbackEvent", Access::Roles(ADMIN)),
-    ("ListCallbackEvents", Access::Roles(ADMIN)),
-    ("ReprocessCallbackEvent", Access::Roles(ADMIN)),
-    ("ListUsers", Access::Roles(ADMIN)),
-    ("CreateUser", Access::Roles(ADMIN)),
-    ("UpdateUser", Access::Roles(ADMIN)),
-    ("CreateApiToken", Access::Roles(ADMIN)),
-    ("ListApiTokens", Access::Roles(ADMIN)),
-    ("RevokeApiToken", Access::Roles(ADMIN)),
-    ("ListAuditLog", Access::Roles(ADMIN)),
+    ("GetCorpSettings", ADMIN_OR_OPERATOR),
+    ("UpdateCorpSettings", ADMIN),
+    ("RotateCallbackKeys", ADMIN),
+    ("CheckCorpConnection", ADMIN),
+    ("ListDepartments", SIGNED_IN),
+    ("GetDepartment", SIGNED_IN),
+    ("ListStores", SIGNED_IN),
+    ("SetDepartmentStore", ADMIN_OR_OPERATOR),
+    ("ListStaff", SIGNED_IN),
+    ("GetStaff", SIGNED_IN),
+    ("BatchGetStaff", SIGNED_IN),
+    ("CountStaff", SIGNED_IN),
+    ("StartSync", ADMIN_OR_OPERATOR),
+    ("WatchSyncRun", SIGNED_IN),
+    ("CancelSyncRun", ADMIN_OR_OPERATOR),
+    ("GetSyncRun", SIGNED_IN),
+    ("ListSyncRuns", SIGNED_IN),
+    ("IngestCallbackEvent", ADMIN),
+    ("ListCallbackEvents", ADMIN),
+    ("ReprocessCallbackEvent", ADMIN),
+    ("ListRoles", SIGNED_IN),
+    ("ListUsers", ADMIN),
+    ("GetUser", SIGNED_IN),
+    ("CreateUser", ADMIN),
+    ("UpdateUser", ADMIN),
+    ("SetUserPassword", SIGNED_IN),
+    ("Logout", SIGNED_IN),
+    ("GetCurrentUser", SIGNED_IN),
+    ("ListSessions", SIGNED_IN),
+    ("RevokeSession", SIGNED_IN),
+    ("CreateApiToken", ADMIN),
+    ("ListApiTokens", ADMIN),
+    ("RevokeApiToken", ADMIN),
+    ("ListAuditLog", ADMIN),
+    ("RecordAuditEntry", SIGNED_IN),
+    ("GetJsSdkSignatures", SIGNED_IN),
 ];
 
 /// The permission names a role holds; the web admin shows the pages they unlock.
@@ -38,6 +59,7 @@ pub fn permissions_of(role: Role) -> &'static [&'static str] {
         Role::Operator => &[
             "overview.read",
             "org.read",
+            "org.write",
             "sync.run",
             "settings.read",
             "customer.read",
@@ -53,6 +75,7 @@ pub fn permissions_of(role: Role) -> &'static [&'static str] {
         Role::Admin => &[
             "overview.read",
             "org.read",
+            "org.write",
             "sync.run",
             "settings.read",
             "settings.write",

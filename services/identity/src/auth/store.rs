@@ -1,7 +1,8 @@
 //! The tables of sign-in: users, sessions, API tokens, the audit log and WeCom sign-in states.
 
 use scrm_storage::Db;
-use sqlx::{FromRow, QueryBuilder};
+use sqlx::any::AnyRow;
+use sqlx::{Any, FromRow, QueryBuilder};
 
 /// A stored user.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
@@ -162,6 +163,29 @@ const TOKEN_COLUMNS: &str =
 const AUDIT_COLUMNS: &str = "id, idempotency_key, occurred_at, actor_user_id, actor_name, actor_role, \
      credential_kind, service, action, resource_type, resource_id, summary, before_json, after_json, request_id, ip";
 
+/// A sign-in table read one row at a time: its row type, name and columns.
+trait Table: for<'r> FromRow<'r, AnyRow> + Send + Unpin {
+    /// The table's name.
+    const NAME: &'static str;
+    /// The columns the row type reads.
+    const COLUMNS: &'static str;
+}
+
+impl Table for UserRow {
+    const NAME: &'static str = "identity_user";
+    const COLUMNS: &'static str = USER_COLUMNS;
+}
+
+impl Table for SessionRow {
+    const NAME: &'static str = "identity_session";
+    const COLUMNS: &'static str = SESSION_COLUMNS;
+}
+
+impl Table for ApiTokenRow {
+    const NAME: &'static str = "identity_api_token";
+    const COLUMNS: &'static str = TOKEN_COLUMNS;
+}
+
 /// Reads and writes the sign-in tables.
 #[derive(Debug, Clone)]
 pub struct AuthStore {
@@ -172,6 +196,27 @@ impl AuthStore {
     /// A store over `db`.
     pub fn new(db: Db) -> Self {
         AuthStore { db }
+    }
+
+    /// The row of table `T` whose `column` (a unique key) equals `value`.
+    async fn row_where<T, V>(&self, column: &'static str, value: V) -> Result<Option<T>, sqlx::Error>
+    where
+        T: Table,
+        V: for<'q> sqlx::Encode<'q, Any> + sqlx::Type<Any> + Send + 'static,
+    {
+        let query = format!("SELECT {} FROM {} WHERE {column} = ?", T::COLUMNS, T::NAME);
+        sqlx::query_as(sqlx::AssertSqlSafe(query)).bind(value).fetch_optional(self.db.pool()).await
+    }
+
+    /// The row of table `T` just inserted under `token_hash`.
+    async fn inserted<T: Table>(&self, token_hash: &str) -> Result<T, sqlx::Error> {
+        self.row_where("token_hash", token_hash.to_owned()).await?.ok_or(sqlx::Error::RowNotFound)
+    }
+
+    /// Revokes row `id` of table `T` unless it already is.
+    async fn revoke<T: Table>(&self, id: i64, now: i64) -> Result<(), sqlx::Error> {
+        let update = format!("UPDATE {} SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", T::NAME);
+        sqlx::query(sqlx::AssertSqlSafe(update)).bind(now).bind(id).execute(self.db.pool()).await.map(drop)
     }
 
     /// How many users exist.
@@ -233,14 +278,12 @@ impl AuthStore {
     }
 
     async fn user_by(&self, column: &'static str, value: &str) -> Result<Option<UserRow>, sqlx::Error> {
-        let query = format!("SELECT {USER_COLUMNS} FROM identity_user WHERE {column} = ?");
-        sqlx::query_as(sqlx::AssertSqlSafe(query)).bind(value.to_owned()).fetch_optional(self.db.pool()).await
+        self.row_where(column, value.to_owned()).await
     }
 
     /// One user by id.
     pub async fn user(&self, id: i64) -> Result<Option<UserRow>, sqlx::Error> {
-        let query = format!("SELECT {USER_COLUMNS} FROM identity_user WHERE id = ?");
-        sqlx::query_as(sqlx::AssertSqlSafe(query)).bind(id).fetch_optional(self.db.pool()).await
+        self.row_where("id", id).await
     }
 
     /// Users matching the filters, ordered by display name then id, `offset` rows skipped.
@@ -307,20 +350,17 @@ impl AuthStore {
         .bind(session.expires_at)
         .execute(self.db.pool())
         .await?;
-        let query = format!("SELECT {SESSION_COLUMNS} FROM identity_session WHERE token_hash = ?");
-        sqlx::query_as(sqlx::AssertSqlSafe(query)).bind(token_hash).fetch_one(self.db.pool()).await
+        self.inserted(token_hash).await
     }
 
     /// The session stored under this token digest, revoked or not.
     pub async fn session_by_hash(&self, token_hash: &str) -> Result<Option<SessionRow>, sqlx::Error> {
-        let query = format!("SELECT {SESSION_COLUMNS} FROM identity_session WHERE token_hash = ?");
-        sqlx::query_as(sqlx::AssertSqlSafe(query)).bind(token_hash).fetch_optional(self.db.pool()).await
+        self.row_where("token_hash", token_hash.to_owned()).await
     }
 
     /// One session by id.
     pub async fn session(&self, id: i64) -> Result<Option<SessionRow>, sqlx::Error> {
-        let query = format!("SELECT {SESSION_COLUMNS} FROM identity_session WHERE id = ?");
-        sqlx::query_as(sqlx::AssertSqlSafe(query)).bind(id).fetch_optional(self.db.pool()).await
+        self.row_where("id", id).await
     }
 
     /// Records a use of a session and slides its expiry.
@@ -357,12 +397,7 @@ impl AuthStore {
 
     /// Revokes one session; revoking twice changes nothing.
     pub async fn revoke_session(&self, id: i64, now: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE identity_session SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
-            .bind(now)
-            .bind(id)
-            .execute(self.db.pool())
-            .await
-            .map(drop)
+        self.revoke::<SessionRow>(id, now).await
     }
 
     /// Revokes every open session of a user except `keep` (0 keeps none).
@@ -392,20 +427,17 @@ impl AuthStore {
         .bind(token.expires_at)
         .execute(self.db.pool())
         .await?;
-        let query = format!("SELECT {TOKEN_COLUMNS} FROM identity_api_token WHERE token_hash = ?");
-        sqlx::query_as(sqlx::AssertSqlSafe(query)).bind(token_hash).fetch_one(self.db.pool()).await
+        self.inserted(token_hash).await
     }
 
     /// The API token stored under this digest, revoked or not.
     pub async fn api_token_by_hash(&self, token_hash: &str) -> Result<Option<ApiTokenRow>, sqlx::Error> {
-        let query = format!("SELECT {TOKEN_COLUMNS} FROM identity_api_token WHERE token_hash = ?");
-        sqlx::query_as(sqlx::AssertSqlSafe(query)).bind(token_hash).fetch_optional(self.db.pool()).await
+        self.row_where("token_hash", token_hash.to_owned()).await
     }
 
     /// One API token by id.
     pub async fn api_token(&self, id: i64) -> Result<Option<ApiTokenRow>, sqlx::Error> {
-        let query = format!("SELECT {TOKEN_COLUMNS} FROM identity_api_token WHERE id = ?");
-        sqlx::query_as(sqlx::AssertSqlSafe(query)).bind(id).fetch_optional(self.db.pool()).await
+        self.row_where("id", id).await
     }
 
     /// API tokens newest first with ids below `before`; revoked and expired ones only when asked.
@@ -439,11 +471,7 @@ impl AuthStore {
 
     /// Revokes an API token; revoking twice keeps the first time.
     pub async fn revoke_api_token(&self, id: i64, now: i64) -> Result<Option<ApiTokenRow>, sqlx::Error> {
-        sqlx::query("UPDATE identity_api_token SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
-            .bind(now)
-            .bind(id)
-            .execute(self.db.pool())
-            .await?;
+        self.revoke::<ApiTokenRow>(id, now).await?;
         self.api_token(id).await
     }
 
