@@ -16,29 +16,45 @@ use serde_json::Value;
 
 use crate::harness::{TestApp, http};
 
-/// A synced customer of the simulated corp and the staff member following them.
+/// A synced customer of the simulated corp, the staff member following them, and the chat_ids of the groups
+/// the customer is in, latest join first.
 struct Synced {
     app: TestApp,
     external_userid: String,
     follower: String,
+    groups: Vec<String>,
 }
 
 async fn synced_app() -> Synced {
     let sim = Simulator::new(SimConfig::default(), World::generate(11, WorldSize::DEMO));
-    let (external_userid, follower) = sim.with_world(|world| {
+    let (external_userid, follower, groups) = sim.with_world(|world| {
         let active: HashSet<&str> = world
             .staff
             .iter()
             .filter(|staff| staff.customer_contact && staff.status == 1)
             .map(|staff| staff.userid.as_str())
             .collect();
+        let joined = |external_userid: &str| {
+            let mut groups: Vec<(i64, &str)> = world
+                .groups
+                .iter()
+                .filter(|group| !group.dismissed)
+                .filter_map(|group| {
+                    let member = group.members.iter().find(|member| member.userid == external_userid)?;
+                    Some((member.join_time, group.chat_id.as_str()))
+                })
+                .collect();
+            groups.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+            groups.into_iter().map(|(_, chat_id)| chat_id.to_owned()).collect::<Vec<_>>()
+        };
         let customer = world
             .customers
             .iter()
-            .find(|customer| customer.follow.iter().any(|follow| active.contains(follow.userid.as_str())))
-            .expect("the demo corp has a followed customer");
+            .filter(|customer| customer.follow.iter().any(|follow| active.contains(follow.userid.as_str())))
+            .find(|customer| !joined(&customer.external_userid).is_empty())
+            .expect("the demo corp has a followed customer in a group");
         let follow = customer.follow.iter().find(|follow| active.contains(follow.userid.as_str())).unwrap();
-        (customer.external_userid.clone(), follow.userid.clone())
+        (customer.external_userid.clone(), follow.userid.clone(), joined(&customer.external_userid))
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sim_url = format!("http://{}", listener.local_addr().unwrap());
@@ -59,7 +75,7 @@ async fn synced_app() -> Synced {
         last = message.progress;
     }
     assert_eq!(last.unwrap().state(), SyncState::Succeeded);
-    Synced { app, external_userid, follower }
+    Synced { app, external_userid, follower, groups }
 }
 
 async fn post_csv(app: &TestApp, csv: &str) -> Value {
@@ -91,7 +107,7 @@ async fn get_profile(app: &TestApp, wx_id: &str, caller: Option<(&str, &str, &st
 
 #[tokio::test]
 async fn sync_import_orders_and_read_the_profile() {
-    let Synced { app, external_userid: wx, follower } = synced_app().await;
+    let Synced { app, external_userid: wx, follower, groups } = synced_app().await;
     let mut customers = CustomerServiceClient::new(app.channel().await);
     let tiers = vec![
         LevelTier { level: 1, name: "银卡".into(), min_spend_fen: 10_000 },
@@ -162,6 +178,11 @@ async fn sync_import_orders_and_read_the_profile() {
     assert_eq!(profile["lastPurchaseAt"], "2025-03-12T04:00:00Z");
     assert!(profile["followUsers"].as_array().unwrap().iter().any(|follow| follow["userid"] == follower.as_str()));
     assert!(!profile["name"].as_str().unwrap().is_empty());
+    // Groups joined come from the group service.
+    let joined: Vec<&str> =
+        profile["groups"].as_array().unwrap().iter().map(|group| group["chatId"].as_str().unwrap()).collect();
+    assert_eq!(joined, groups);
+    assert!(profile["groups"][0]["joinedAt"].is_string(), "{profile}");
 
     // The staff member who follows the customer sees it; another (not an operator) gets 403.
     let (status, _) = get_profile(&app, &wx, Some((&follower, "koc", ""))).await;

@@ -8,6 +8,7 @@ mod profile;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use scrm_kernel::rpc::RpcChannel;
 use scrm_kernel::{ApiError, Caller, Role};
 use scrm_proto::customer::v1;
 use scrm_proto::customer::v1::customer_service_server::CustomerService;
@@ -21,6 +22,7 @@ use scrm_proto::customer::v1::{
     SearchCustomersRequest, SearchCustomersResponse, UpdateLevelTiersRequest, UpdateLevelTiersResponse,
     UpsertExternalContactsRequest, UpsertExternalContactsResponse, UpsertMembersRequest, UpsertMembersResponse,
 };
+use scrm_proto::group::v1::group_service_client::GroupServiceClient;
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::domain::{
@@ -37,17 +39,33 @@ const WECOM_WRITERS: &[Role] = &[Role::Admin, Role::Operator];
 const REINDEXERS: &[Role] = &[Role::Admin, Role::Operator];
 
 /// The customer service's gRPC handlers.
-#[derive(Debug)]
 pub struct CustomerApi {
     store: CustomerStore,
     quick_replies: QuickReplies,
     search: CustomerSearch,
+    groups: GroupServiceClient<RpcChannel>,
 }
 
 impl CustomerApi {
-    /// Handlers over `store`, with the quick-reply library's handlers, keeping `search` in step with every write.
-    pub fn new(store: CustomerStore, quick_replies: QuickReplies, search: CustomerSearch) -> Self {
-        CustomerApi { store, quick_replies, search }
+    /// Handlers over `store`, with the quick-reply library's handlers, keeping `search` in step with every write;
+    /// a profile's groups come from the group service through `groups`.
+    pub fn new(
+        store: CustomerStore,
+        quick_replies: QuickReplies,
+        search: CustomerSearch,
+        groups: GroupServiceClient<RpcChannel>,
+    ) -> Self {
+        CustomerApi { store, quick_replies, search, groups }
+    }
+}
+
+impl std::fmt::Debug for CustomerApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CustomerApi")
+            .field("store", &self.store)
+            .field("quick_replies", &self.quick_replies)
+            .field("search", &self.search)
+            .finish_non_exhaustive()
     }
 }
 

@@ -31,11 +31,13 @@ pub static MIGRATIONS: ServiceMigrations = ServiceMigrations {
 pub type Service = PlannedRpcsService<CustomerServiceServer<api::CustomerApi>>;
 
 /// Builds the customer service over `db`, keeping the customer search index `search` up to date; `clients`
-/// reach identity (staff names) and rewards (coupons).
+/// reach identity (staff names), rewards (coupons) and group (the groups a customer is in).
 pub fn service(db: Db, clients: Clients, search: SearchIndex) -> Service {
     let store = store::CustomerStore::new(db.clone());
+    let groups = clients.group.clone();
     let quick_replies = quick_replies::QuickReplies::new(db, clients);
-    let api = api::CustomerApi::new(store.clone(), quick_replies, search::CustomerSearch::new(search, store));
+    let search = search::CustomerSearch::new(search, store.clone());
+    let api = api::CustomerApi::new(store, quick_replies, search, groups);
     PlannedRpcs::new(scrm_kernel::ServiceKind::Customer.grpc_name(), PLANNED).layer(CustomerServiceServer::new(api))
 }
 

@@ -20,10 +20,11 @@ use scrm_proto::group::v1::{
     GetGroupActivityRequest, GetGroupActivityResponse, GetGroupRequest, GetGroupResponse, GroupChatMember,
     GroupChatSnapshot, GroupMemberDeparture, IngestMessagesRequest, IngestMessagesResponse, ListAlertRulesRequest,
     ListAlertRulesResponse, ListAlertsRequest, ListAlertsResponse, ListGroupTagsRequest, ListGroupTagsResponse,
-    ListGroupsRequest, ListGroupsResponse, MarkGroupChatsDismissedRequest, MarkGroupChatsDismissedResponse,
-    TagGroupsRequest, TagGroupsResponse, UpdateAlertRuleRequest, UpdateAlertRuleResponse, UpdateGroupTagRequest,
-    UpdateGroupTagResponse, UpsertGroupChatFailure, UpsertGroupChatsRequest, UpsertGroupChatsResponse,
-    UpsertGroupMembersRequest, UpsertGroupMembersResponse,
+    ListGroupsRequest, ListGroupsResponse, ListMemberGroupsRequest, ListMemberGroupsResponse,
+    MarkGroupChatsDismissedRequest, MarkGroupChatsDismissedResponse, TagGroupsRequest, TagGroupsResponse,
+    UpdateAlertRuleRequest, UpdateAlertRuleResponse, UpdateGroupTagRequest, UpdateGroupTagResponse,
+    UpsertGroupChatFailure, UpsertGroupChatsRequest, UpsertGroupChatsResponse, UpsertGroupMembersRequest,
+    UpsertGroupMembersResponse,
 };
 use tonic::{Request, Response, Status};
 
@@ -82,6 +83,14 @@ impl GroupService for GroupApi {
     async fn get_group(&self, request: Request<GetGroupRequest>) -> Result<Response<GetGroupResponse>, Status> {
         let caller = Caller::from_request(&request)?;
         Ok(Response::new(self.get_group_for(&caller, request.into_inner()).await?))
+    }
+
+    async fn list_member_groups(
+        &self,
+        request: Request<ListMemberGroupsRequest>,
+    ) -> Result<Response<ListMemberGroupsResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        Ok(Response::new(self.member_groups_for(&caller, request.into_inner()).await?))
     }
 
     async fn create_group_tag(
