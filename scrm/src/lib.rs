@@ -9,6 +9,7 @@ pub mod first_run;
 pub mod import_cli;
 pub mod reindex;
 pub mod sync_cli;
+pub mod sync_tally;
 pub mod telemetry;
 pub mod token_cli;
 
