@@ -112,6 +112,119 @@ test("staff sign in with WeCom through the simulator's authorize page", async ({
   await page.screenshot({ path: path.join(screenshots, "07-wecom-signed-in.png") });
 });
 
+/** A time `offsetMs` from now as the date picker shows it in the browser's timezone (Asia/Shanghai). */
+function pickerTime(offsetMs) {
+  return new Date(Date.now() + offsetMs).toLocaleString("sv-SE", { timeZone: "Asia/Shanghai", hour12: false });
+}
+
+// The tests below run as the operator signed in through WeCom above (the admin has no group permissions).
+test("browses the group list, sorts it and opens a group's members and activity", async ({ page, base }) => {
+  await page.goto(`${base}/groups`);
+  const rows = page.locator("[data-test=group-table] .el-table__body-wrapper tbody tr");
+  await rows.first().waitFor();
+  assert.match(await page.locator("[data-test=group-total]").textContent(), /共 [1-9]\d* 个社群/);
+  await page.locator("th", { hasText: "成员" }).first().locator(".caret-wrapper .descending").click();
+  // The server sorts: wait until the rendered page is in descending member order.
+  await page.waitForFunction(() => {
+    const counts = [...document.querySelectorAll("[data-test=group-table] .el-table__body-wrapper tbody tr")].map((tr) =>
+      Number(tr.querySelectorAll("td")[4].textContent),
+    );
+    return counts.length > 1 && counts.every((count, index) => index === 0 || counts[index - 1] >= count) && counts[0] > counts[counts.length - 1];
+  });
+  await page.screenshot({ path: path.join(screenshots, "08-group-list.png"), fullPage: true });
+  await rows.first().locator("a").click();
+  await page.waitForURL(/\/groups\/\d+$/);
+  await page.locator("[data-test=member-table] tbody tr").first().waitFor();
+  await page.locator("[data-test=activity-chart] canvas, .el-empty").first().waitFor();
+  // Tag the group with a tag typed as a new name: it is created, then carried by the group.
+  await page.locator(".tags .el-select").click();
+  await page.keyboard.type("高潜转化群");
+  await page.keyboard.press("Enter");
+  await page.keyboard.press("Escape");
+  await page.click("[data-test=save-tags]");
+  await page.getByText("标签已保存").waitFor();
+  await page.screenshot({ path: path.join(screenshots, "09-group-detail.png"), fullPage: true });
+  await page.click("text=返回");
+  await page.locator("[data-test=group-table] .el-tag", { hasText: "高潜转化群" }).waitFor();
+});
+
+test("tunes an alert rule and lists the alerts", async ({ page, base }) => {
+  await page.goto(`${base}/alerts/rules`);
+  const deadGroup = page.locator("[data-test=rule-1]");
+  await deadGroup.locator(".el-input-number input").first().fill("5");
+  await page.click("[data-test=save-rule-1]");
+  await page.getByText("预警规则已保存").waitFor();
+  await page.reload();
+  assert.equal(await page.locator("[data-test=rule-1] .el-input-number input").first().inputValue(), "5");
+  await page.screenshot({ path: path.join(screenshots, "14-alert-rules.png"), fullPage: true });
+});
+
+test("composes and schedules a broadcast and sees its delivery report", async ({ page, base }) => {
+  await page.goto(`${base}/groups`);
+  const rows = page.locator("[data-test=group-table] .el-table__body-wrapper tbody tr");
+  await rows.nth(1).waitFor();
+  await rows.nth(0).locator(".el-checkbox").click();
+  await rows.nth(1).locator(".el-checkbox").click();
+  await page.click("[data-test=broadcast-selected]");
+  await page.waitForURL(/\/broadcasts\/new\?groups=/);
+  await page.locator("[data-test=compose-form] .el-select .el-tag").nth(1).waitFor();
+  await page.fill("[data-test=broadcast-content]", "周末会员日：全场 8 折，群内回复「报名」锁定名额");
+  await page.locator("[data-test=bubble-text]").getByText("周末会员日").waitFor();
+  // A time in the past is refused before anything is sent, naming the field.
+  const time = page.getByPlaceholder("选择发送时间");
+  await time.fill(pickerTime(-3_600_000));
+  await time.press("Enter");
+  await page.click("[data-test=create-broadcast]");
+  await page.locator("[data-test=form-problems]").getByText("「发送时间」发送时间已过").waitFor();
+  // The earliest sensible time: a few seconds ahead (the server takes any future time up to 30 days).
+  await time.fill(pickerTime(30_000));
+  await time.press("Enter");
+  await page.click("[data-test=run-preview]");
+  await page.locator("[data-test=preview-groups]").getByText("2", { exact: true }).waitFor();
+  await page.screenshot({ path: path.join(screenshots, "10-broadcast-compose.png"), fullPage: true });
+  await page.click("[data-test=create-broadcast]");
+  await page.waitForURL(/\/broadcasts\/\d+$/);
+  await page.locator("[data-test=broadcast-state]").getByText("待发送").waitFor();
+  await page.screenshot({ path: path.join(screenshots, "11-broadcast-scheduled.png"), fullPage: true });
+  // Demo owners confirm their task 5 s after it is created; results are fetched every few seconds.
+  await page.locator("[data-test=broadcast-state]").getByText("已完成").waitFor({ timeout: 120_000 });
+  assert.equal((await page.locator("[data-test=delivered] .el-statistic__number").textContent()).trim(), "2 / 2");
+  await page.locator("[data-test=group-results] tbody tr").nth(1).getByText("已送达").waitFor();
+  await page.locator("[data-test=delivery-chart] canvas").waitFor();
+  await page.screenshot({ path: path.join(screenshots, "12-broadcast-report.png"), fullPage: true });
+  // WeCom lets a group receive one group message a day (the demo's quota): a second one today is flagged.
+  const ids = await page.locator("[data-test=group-results] tbody a").evaluateAll((links) => links.map((link) => link.getAttribute("href").split("/").pop()));
+  await page.goto(`${base}/broadcasts/new?groups=${ids.join(",")}`);
+  await page.locator("[data-test=compose-form] .el-select .el-tag").nth(1).waitFor();
+  await page.fill("[data-test=broadcast-content]", "再提醒一次：周末会员日");
+  await page.click("[data-test=send-now]");
+  await page.click("[data-test=run-preview]");
+  await page.locator("[data-test=quota-flagged]").getByText("2 个群当天已达企业微信接收上限").waitFor();
+  await page.screenshot({ path: path.join(screenshots, "12b-broadcast-quota-flagged.png"), fullPage: true });
+  await page.goto(`${base}/broadcasts`);
+  await page.locator("[data-test=broadcast-table] tbody tr").first().getByText("已完成").waitFor();
+  await page.goto(`${base}/`);
+  await page.locator("[data-test=band-chart] canvas").waitFor();
+  await page.screenshot({ path: path.join(screenshots, "13-overview-groups.png"), fullPage: true });
+});
+
+test("acknowledges a dead-group alert, with its evidence", async ({ page, base }) => {
+  // The demo's groups never had a message; the rules run every minute, so the first alerts come within one.
+  const rows = page.locator("[data-test=alert-table] .el-table__body-wrapper tbody tr");
+  let raised = false;
+  for (let attempt = 0; attempt < 30 && !raised; attempt++) {
+    await page.goto(`${base}/alerts`);
+    raised = await rows.first().waitFor({ timeout: 5_000 }).then(() => true, () => false);
+  }
+  assert.ok(raised, "dead-group alerts were raised");
+  await rows.first().getByText("从未有人发言").first().waitFor();
+  await rows.first().locator("[data-test=acknowledge]").click();
+  await page.locator(".el-message-box input").fill("已联系群主，周末办活动");
+  await page.locator(".el-message-box").getByRole("button", { name: "确定" }).click();
+  await rows.first().getByText("已处理：已联系群主，周末办活动").waitFor();
+  await page.screenshot({ path: path.join(screenshots, "15-alerts.png"), fullPage: true });
+});
+
 mkdirSync(screenshots, { recursive: true });
 const dataDir = mkdtempSync(path.join(tmpdir(), "scrm-e2e-"));
 const port = await freePort();

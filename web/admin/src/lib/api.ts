@@ -4,6 +4,8 @@ import { createClient, ConnectError, Code, type Interceptor } from "@connectrpc/
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
 import { IdentityService } from "../gen/scrm/identity/v1/identity_pb";
 import { AnalyticsService } from "../gen/scrm/analytics/v1/analytics_pb";
+import { GroupService } from "../gen/scrm/group/v1/group_pb";
+import { MessagingService } from "../gen/scrm/messaging/v1/messaging_pb";
 
 /** Reads a cookie the page may see (the CSRF token; the session cookie is HttpOnly). */
 export function readCookie(name: string): string {
@@ -42,6 +44,10 @@ const transport = createGrpcWebTransport({
 export const identity = createClient(IdentityService, transport);
 /** The analytics service: overview numbers. */
 export const analytics = createClient(AnalyticsService, transport);
+/** The group service: groups, tags, activity, alerts. */
+export const groups = createClient(GroupService, transport);
+/** The messaging service: broadcasts. */
+export const messaging = createClient(MessagingService, transport);
 
 /** The signed-in caller, as GET /api/auth/me answers. */
 export interface Me {
