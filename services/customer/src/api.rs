@@ -476,7 +476,8 @@ impl CustomerApi {
     pub(crate) fn for_tests(db: &scrm_storage::Db) -> Self {
         let store = CustomerStore::new(db.clone());
         let search = CustomerSearch::new(scrm_search::SearchIndex::in_ram().unwrap(), store.clone());
-        CustomerApi::new(store, crate::quick_replies::tests::unwired(db), search)
+        let groups = GroupServiceClient::new(scrm_kernel::rpc::RpcChannel::late(std::sync::Arc::default()));
+        CustomerApi::new(store, crate::quick_replies::tests::unwired(db), search, groups)
     }
 }
 

@@ -157,18 +157,23 @@ impl CustomerApi {
         Ok((notes, count))
     }
 
-    /// The groups the customer is in, as far as the group service lets `caller` see them.
+    /// The groups the customer is in, as far as the group service lets `caller` see them. The profile is still
+    /// served, without groups, when the group service cannot answer (logged as a warning).
     async fn joined_groups(&self, caller: &Caller, external_userid: &str) -> Result<Vec<JoinedGroup>, CustomerError> {
         let request = caller.outgoing(ListMemberGroupsRequest { userid: external_userid.to_owned() })?;
-        let response = self.groups.clone().list_member_groups(request).await.map_err(|status| {
-            let error = ApiError::from_status(&status);
-            tracing::warn!(%error, "the customer's groups could not be read");
-            error
-        })?;
-        let groups = response.into_inner().groups.into_iter();
-        Ok(groups
-            .map(|group| JoinedGroup { chat_id: group.chat_id, name: group.name, joined_at: group.joined_at })
-            .collect())
+        match self.groups.clone().list_member_groups(request).await {
+            Ok(response) => Ok(response
+                .into_inner()
+                .groups
+                .into_iter()
+                .map(|group| JoinedGroup { chat_id: group.chat_id, name: group.name, joined_at: group.joined_at })
+                .collect()),
+            Err(status) => {
+                let error = ApiError::from_status(&status);
+                tracing::warn!(%error, external_userid, "the customer's groups could not be read");
+                Ok(Vec::new())
+            }
+        }
     }
 }
 
