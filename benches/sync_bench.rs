@@ -7,61 +7,16 @@
 //! Run on demand (it takes minutes): `cargo run --release -p scrm-benches --bin sync_bench`.
 //! `--demo` syncs the 500-customer demo corp instead, for a quick look.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
+use scrm::sync_tally::Tally;
 use scrm::{Config, Server};
 use scrm_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use scrm_proto::identity::v1::{StartSyncRequest, SyncEntityCounts, SyncProgress, SyncScope, SyncState};
 use scrm_wecom_sim::{SimConfig, Simulator, World, WorldSize};
 use tonic::transport::Channel;
-
-/// What the database must hold after a sync of `world`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Tally {
-    departments: i64,
-    staff: i64,
-    customers: i64,
-    follow_users: i64,
-    groups: i64,
-    members: i64,
-}
-
-fn expected(world: &World) -> Tally {
-    let follow_users: HashSet<&str> = world
-        .staff
-        .iter()
-        .filter(|staff| staff.customer_contact && staff.status == 1)
-        .map(|staff| staff.userid.as_str())
-        .collect();
-    let followed = |customer: &&scrm_wecom_sim::Customer| {
-        customer.follow.iter().filter(|follow| follow_users.contains(follow.userid.as_str())).count() as i64
-    };
-    let groups = world.groups.iter().filter(|group| !group.dismissed);
-    Tally {
-        departments: world.departments.len() as i64,
-        staff: world.staff.iter().filter(|staff| staff.status != 5).count() as i64,
-        customers: world.customers.iter().filter(|customer| followed(customer) > 0).count() as i64,
-        follow_users: world.customers.iter().map(|customer| followed(&customer)).sum(),
-        groups: groups.clone().count() as i64,
-        members: groups.map(|group| group.members.len() as i64).sum(),
-    }
-}
-
-async fn stored(db: &scrm_storage::Db) -> anyhow::Result<Tally> {
-    let count = async |sql: &str| -> anyhow::Result<i64> {
-        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).fetch_one(db.pool()).await?)
-    };
-    Ok(Tally {
-        departments: count("SELECT COUNT(*) FROM identity_department").await?,
-        staff: count("SELECT COUNT(*) FROM identity_staff WHERE status <> 5").await?,
-        customers: count("SELECT COUNT(*) FROM customer_contact").await?,
-        follow_users: count("SELECT COUNT(*) FROM customer_follow_user WHERE status = 1").await?,
-        groups: count("SELECT COUNT(*) FROM group_chat WHERE dismissed_at IS NULL").await?,
-        members: count("SELECT COUNT(*) FROM group_member WHERE left_at IS NULL").await?,
-    })
-}
 
 /// Runs one full sync, printing a progress line every few seconds; returns the last progress message.
 async fn sync(channel: Channel) -> anyhow::Result<(SyncProgress, Duration)> {
@@ -139,7 +94,7 @@ async fn main() -> anyhow::Result<()> {
     let generated = Instant::now();
     let sim_config = SimConfig::default();
     let world = World::generate(sim_config.seed, size);
-    let expected = expected(&world);
+    let expected = Tally::expected(&world);
     println!("world {size:?} generated in {:.1} s: expecting {expected:?}", generated.elapsed().as_secs_f64());
     let sim = Simulator::new(sim_config.clone(), world);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -167,7 +122,7 @@ async fn main() -> anyhow::Result<()> {
     let lost = after.errcodes.get(&45009).copied().unwrap_or(0) - before.errcodes.get(&45009).copied().unwrap_or(0);
     println!("  the simulator answered 45009 {lost} times");
     ensure!(first.state() == SyncState::Succeeded, "the first sync did not succeed: {}", first.error_message);
-    let tally = stored(&db).await?;
+    let tally = Tally::stored(&db).await?;
     println!("  database: {tally:?}");
     ensure!(tally == expected, "the database differs from the world: {tally:?} != {expected:?}");
 
@@ -177,7 +132,7 @@ async fn main() -> anyhow::Result<()> {
     print_run("second sync", &second, wall, &calls_between(&before.calls, &after.calls));
     ensure!(second.state() == SyncState::Succeeded, "the second sync did not succeed: {}", second.error_message);
     ensure!(changed_nothing(&second), "the second sync changed something");
-    let again = stored(&db).await?;
+    let again = Tally::stored(&db).await?;
     ensure!(again == expected, "the database changed in the second sync: {again:?}");
     println!("second sync changed nothing; the database still matches the world");
     server.stop().await?;

@@ -10,6 +10,7 @@ mod forward;
 pub mod import_cli;
 pub mod reindex;
 pub mod sync_cli;
+pub mod sync_tally;
 pub mod telemetry;
 pub mod token_cli;
 

@@ -2,13 +2,13 @@
 //! the database ends up holding exactly the simulated corp — nothing lost, nothing duplicated — and a second
 //! run changes nothing.
 
-use std::collections::HashSet;
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
+use scrm::sync_tally::Tally;
 use scrm_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use scrm_proto::identity::v1::{GetSyncRunRequest, StartSyncRequest, SyncPhase, SyncProgress, SyncScope, SyncState};
 use scrm_wecom_sim::{Faults, SimConfig, Simulator, World, WorldSize};
@@ -19,52 +19,11 @@ const SIZE: WorldSize = WorldSize { departments: 12, staff: 100, customers: 2_00
 /// Latency the simulator adds to every call.
 const LATENCY_MS: u64 = 30;
 
-/// Row counts the database holds for a corp.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Tally {
-    departments: i64,
-    staff: i64,
-    customers: i64,
-    follow_users: i64,
-    groups: i64,
-    members: i64,
-}
-
-fn expected(world: &World) -> Tally {
-    let follow_users: HashSet<&str> = world
-        .staff
-        .iter()
-        .filter(|staff| staff.customer_contact && staff.status == 1)
-        .map(|staff| staff.userid.as_str())
-        .collect();
-    let followed = |customer: &scrm_wecom_sim::Customer| {
-        customer.follow.iter().filter(|follow| follow_users.contains(follow.userid.as_str())).count() as i64
-    };
-    let groups = world.groups.iter().filter(|group| !group.dismissed);
-    Tally {
-        departments: world.departments.len() as i64,
-        staff: world.staff.iter().filter(|staff| staff.status != 5).count() as i64,
-        customers: world.customers.iter().filter(|customer| followed(customer) > 0).count() as i64,
-        follow_users: world.customers.iter().map(followed).sum(),
-        groups: groups.clone().count() as i64,
-        members: groups.map(|group| group.members.len() as i64).sum(),
-    }
-}
-
+/// The synced row counts in the database of `data_dir`.
 async fn stored(data_dir: &Path) -> Tally {
     let config = scrm::Config { data_dir: data_dir.to_path_buf(), ..scrm::Config::default() };
     let db = scrm::app::open_database(&config).await.expect("the database opens");
-    let count = async |sql: &str| -> i64 {
-        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).fetch_one(db.pool()).await.expect("a count")
-    };
-    let tally = Tally {
-        departments: count("SELECT COUNT(*) FROM identity_department").await,
-        staff: count("SELECT COUNT(*) FROM identity_staff WHERE status <> 5").await,
-        customers: count("SELECT COUNT(*) FROM customer_contact").await,
-        follow_users: count("SELECT COUNT(*) FROM customer_follow_user WHERE status = 1").await,
-        groups: count("SELECT COUNT(*) FROM group_chat WHERE dismissed_at IS NULL").await,
-        members: count("SELECT COUNT(*) FROM group_member WHERE left_at IS NULL").await,
-    };
+    let tally = Tally::stored(&db).await.expect("the rows are counted");
     db.pool().close().await;
     tally
 }
@@ -126,7 +85,7 @@ async fn finished_run(channel: Channel, id: i64) -> scrm_proto::identity::v1::Sy
 async fn a_sync_killed_mid_way_resumes_after_restart_with_nothing_lost_or_duplicated() {
     let config = SimConfig { faults: Faults { latency_ms: LATENCY_MS, ..Faults::default() }, ..SimConfig::default() };
     let world = World::generate(config.seed, SIZE);
-    let expected = expected(&world);
+    let expected = Tally::expected(&world);
     let sim: Arc<Simulator> = Simulator::new(config, world);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sim_url = format!("http://{}", listener.local_addr().unwrap());

@@ -29,27 +29,43 @@ pub(crate) struct Synced {
     pub(crate) follower: String,
     /// The follower's departments, which count as their stores.
     pub(crate) follower_departments: Vec<i64>,
+    /// The chat_ids of the groups the customer is in, latest join first.
+    pub(crate) groups: Vec<String>,
 }
 
 /// scrm (local caller: operator; cluster token `peer-secret`) after a full sync of a simulated corp.
 pub(crate) async fn synced_app() -> Synced {
     let sim = Simulator::new(SimConfig::default(), World::generate(11, WorldSize::DEMO));
-    let (external_userid, follower, follower_departments) = sim.with_world(|world| {
+    let (external_userid, follower, follower_departments, groups) = sim.with_world(|world| {
         let active: HashSet<&str> = world
             .staff
             .iter()
             .filter(|staff| staff.customer_contact && staff.status == 1)
             .map(|staff| staff.userid.as_str())
             .collect();
+        let joined = |external_userid: &str| {
+            let mut groups: Vec<(i64, &str)> = world
+                .groups
+                .iter()
+                .filter(|group| !group.dismissed)
+                .filter_map(|group| {
+                    let member = group.members.iter().find(|member| member.userid == external_userid)?;
+                    Some((member.join_time, group.chat_id.as_str()))
+                })
+                .collect();
+            groups.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+            groups.into_iter().map(|(_, chat_id)| chat_id.to_owned()).collect::<Vec<_>>()
+        };
         let customer = world
             .customers
             .iter()
-            .find(|customer| customer.follow.iter().any(|follow| active.contains(follow.userid.as_str())))
-            .expect("the demo corp has a followed customer");
+            .filter(|customer| customer.follow.iter().any(|follow| active.contains(follow.userid.as_str())))
+            .find(|customer| !joined(&customer.external_userid).is_empty())
+            .expect("the demo corp has a followed customer in a group");
         let follow = customer.follow.iter().find(|follow| active.contains(follow.userid.as_str())).unwrap();
         let staff = world.staff.iter().find(|staff| staff.userid == follow.userid).unwrap();
         let departments = staff.department.iter().map(|id| i64::from(*id)).collect();
-        (customer.external_userid.clone(), follow.userid.clone(), departments)
+        (customer.external_userid.clone(), follow.userid.clone(), departments, joined(&customer.external_userid))
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sim_url = format!("http://{}", listener.local_addr().unwrap());
@@ -70,7 +86,7 @@ pub(crate) async fn synced_app() -> Synced {
         last = message.progress;
     }
     assert_eq!(last.unwrap().state(), SyncState::Succeeded);
-    Synced { app, sim, external_userid, follower, follower_departments }
+    Synced { app, sim, external_userid, follower, follower_departments, groups }
 }
 
 async fn post_csv(app: &TestApp, csv: &str) -> Value {
@@ -102,7 +118,7 @@ async fn get_profile(app: &TestApp, wx_id: &str, caller: Option<(&str, &str, &st
 
 #[tokio::test]
 async fn sync_import_orders_and_read_the_profile() {
-    let Synced { app, external_userid: wx, follower, follower_departments, .. } = synced_app().await;
+    let Synced { app, external_userid: wx, follower, follower_departments, groups, .. } = synced_app().await;
     let mut customers = CustomerServiceClient::new(app.channel().await);
     let tiers = vec![
         LevelTier { level: 1, name: "银卡".into(), min_spend_fen: 10_000 },
@@ -178,6 +194,11 @@ async fn sync_import_orders_and_read_the_profile() {
         "the sync gives the customer the stores (departments) of its follower: {stores:?} ⊇ {follower_departments:?}"
     );
     assert!(!profile["name"].as_str().unwrap().is_empty());
+    // Groups joined come from the group service.
+    let joined: Vec<&str> =
+        profile["groups"].as_array().unwrap().iter().map(|group| group["chatId"].as_str().unwrap()).collect();
+    assert_eq!(joined, groups);
+    assert!(profile["groups"][0]["joinedAt"].is_string(), "{profile}");
 
     // The staff member who follows the customer sees it; another (not an operator) gets 403.
     let (status, _) = get_profile(&app, &wx, Some((&follower, "koc", ""))).await;

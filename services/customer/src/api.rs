@@ -9,6 +9,7 @@ mod tags;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use scrm_kernel::rpc::RpcChannel;
 use scrm_kernel::{ApiError, Caller};
 use scrm_proto::customer::v1;
 use scrm_proto::customer::v1::customer_service_server::CustomerService;
@@ -22,6 +23,7 @@ use scrm_proto::customer::v1::{
     SearchCustomersRequest, SearchCustomersResponse, UpdateLevelTiersRequest, UpdateLevelTiersResponse,
     UpsertExternalContactsRequest, UpsertExternalContactsResponse, UpsertMembersRequest, UpsertMembersResponse,
 };
+use scrm_proto::group::v1::group_service_client::GroupServiceClient;
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::domain::{
@@ -33,24 +35,36 @@ use crate::search::CustomerSearch;
 use crate::store::CustomerStore;
 
 /// The customer service's gRPC handlers.
-#[derive(Debug)]
 pub struct CustomerApi {
     store: CustomerStore,
     quick_replies: QuickReplies,
     search: CustomerSearch,
     wecom: Option<scrm_wecom::WeComClient>,
+    groups: GroupServiceClient<RpcChannel>,
 }
 
 impl CustomerApi {
-    /// Handlers over `store`, with the quick-reply library's handlers, keeping `search` in step with every write
-    /// and writing tags back to WeCom through `wecom` (tag writes fail while it is `None`).
+    /// Handlers over `store`, with the quick-reply library's handlers, keeping `search` in step with every write,
+    /// writing tags back to WeCom through `wecom` (tag writes fail while it is `None`); a profile's groups come
+    /// from the group service through `groups`.
     pub fn new(
         store: CustomerStore,
         quick_replies: QuickReplies,
         search: CustomerSearch,
         wecom: Option<scrm_wecom::WeComClient>,
+        groups: GroupServiceClient<RpcChannel>,
     ) -> Self {
-        CustomerApi { store, quick_replies, search, wecom }
+        CustomerApi { store, quick_replies, search, wecom, groups }
+    }
+}
+
+impl std::fmt::Debug for CustomerApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CustomerApi")
+            .field("store", &self.store)
+            .field("quick_replies", &self.quick_replies)
+            .field("search", &self.search)
+            .finish_non_exhaustive()
     }
 }
 
@@ -524,7 +538,8 @@ impl CustomerApi {
     pub(crate) fn for_tests(db: &scrm_storage::Db) -> Self {
         let store = CustomerStore::new(db.clone());
         let search = CustomerSearch::new(scrm_search::SearchIndex::in_ram().unwrap(), store.clone());
-        CustomerApi::new(store, crate::quick_replies::tests::unwired(db), search, None)
+        let groups = GroupServiceClient::new(scrm_kernel::rpc::RpcChannel::late(std::sync::Arc::default()));
+        CustomerApi::new(store, crate::quick_replies::tests::unwired(db), search, None, groups)
     }
 }
 

@@ -33,12 +33,14 @@ pub static MIGRATIONS: ServiceMigrations = ServiceMigrations {
 pub type Service = GatedServer<CustomerServiceServer<api::CustomerApi>>;
 
 /// Builds the customer service over `db`, keeping the customer search index `search` up to date; `clients`
-/// reach identity (staff names) and rewards (coupons); `wecom` receives tag write-backs (`None` when WeCom is
-/// not configured: tag writes then fail with FAILED_PRECONDITION).
+/// reach identity (staff names), rewards (coupons) and group (the groups a customer is in); `wecom` receives
+/// tag write-backs (`None` when WeCom is not configured: tag writes then fail with FAILED_PRECONDITION).
 pub fn service(db: Db, clients: Clients, search: SearchIndex, wecom: Option<scrm_wecom::WeComClient>) -> Service {
     let store = store::CustomerStore::new(db.clone());
+    let groups = clients.group.clone();
     let quick_replies = quick_replies::QuickReplies::new(db, clients);
-    let api = api::CustomerApi::new(store.clone(), quick_replies, search::CustomerSearch::new(search, store), wecom);
+    let search = search::CustomerSearch::new(search, store.clone());
+    let api = api::CustomerApi::new(store, quick_replies, search, wecom, groups);
     scrm_kernel::permissions::gate(
         scrm_kernel::ServiceKind::Customer.grpc_name(),
         PLANNED,

@@ -24,10 +24,10 @@ use scrm_proto::group::v1::{
     GroupChatSnapshot, GroupMemberDeparture, IngestMessagesRequest, IngestMessagesResponse, ListAlertRulesRequest,
     ListAlertRulesResponse, ListAlertsRequest, ListAlertsResponse, ListGroupActivityTotalsRequest,
     ListGroupActivityTotalsResponse, ListGroupTagsRequest, ListGroupTagsResponse, ListGroupsRequest,
-    ListGroupsResponse, MarkGroupChatsDismissedRequest, MarkGroupChatsDismissedResponse, TagGroupsRequest,
-    TagGroupsResponse, UpdateAlertRuleRequest, UpdateAlertRuleResponse, UpdateGroupTagRequest, UpdateGroupTagResponse,
-    UpsertGroupChatFailure, UpsertGroupChatsRequest, UpsertGroupChatsResponse, UpsertGroupMembersRequest,
-    UpsertGroupMembersResponse,
+    ListGroupsResponse, ListMemberGroupsRequest, ListMemberGroupsResponse, MarkGroupChatsDismissedRequest,
+    MarkGroupChatsDismissedResponse, TagGroupsRequest, TagGroupsResponse, UpdateAlertRuleRequest,
+    UpdateAlertRuleResponse, UpdateGroupTagRequest, UpdateGroupTagResponse, UpsertGroupChatFailure,
+    UpsertGroupChatsRequest, UpsertGroupChatsResponse, UpsertGroupMembersRequest, UpsertGroupMembersResponse,
 };
 use scrm_proto::group::v1::{
     CreateJoinWayRequest, CreateJoinWayResponse, CreateWelcomeRuleRequest, CreateWelcomeRuleResponse,
@@ -211,6 +211,14 @@ impl GroupService for GroupApi {
     async fn get_group(&self, request: Request<GetGroupRequest>) -> Result<Response<GetGroupResponse>, Status> {
         let caller = Caller::from_request(&request)?;
         Ok(Response::new(self.get_group_for(&caller, request.into_inner()).await?))
+    }
+
+    async fn list_member_groups(
+        &self,
+        request: Request<ListMemberGroupsRequest>,
+    ) -> Result<Response<ListMemberGroupsResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        Ok(Response::new(self.member_groups_for(&caller, request.into_inner()).await?))
     }
 
     async fn create_group_tag(

@@ -15,6 +15,7 @@ pub const PERMISSIONS: &[RpcAccess] = &[
     ("CountGroups", SIGNED_IN),
     ("ListGroups", SIGNED_IN),
     ("GetGroup", SIGNED_IN),
+    ("ListMemberGroups", SIGNED_IN),
     ("UpsertGroupChats", WRITERS),
     ("UpsertGroupMembers", WRITERS),
     ("MarkGroupChatsDismissed", WRITERS),

@@ -5,9 +5,10 @@ use std::collections::BTreeSet;
 use prost_types::Timestamp;
 use scrm_kernel::{ApiError, Caller, ErrorCode, Role};
 use scrm_proto::customer::v1::{
-    Customer, CustomerStatus, CustomerTag, FollowUser, GetCustomerRequest, GetCustomerResponse, Member, Note, Order,
-    OrderItem,
+    Customer, CustomerStatus, CustomerTag, FollowUser, GetCustomerRequest, GetCustomerResponse, JoinedGroup, Member,
+    Note, Order, OrderItem,
 };
+use scrm_proto::group::v1::ListMemberGroupsRequest;
 
 use super::CustomerApi;
 use crate::domain::levels::level_for;
@@ -87,14 +88,15 @@ impl CustomerApi {
     ) -> Result<GetCustomerResponse, CustomerError> {
         let stored = self.visible_customer(caller, &request.external_userid).await?;
         let id = stored.contact.fields.external_userid.as_str();
-        let spend = self.store.spend(id).await?;
-        let (tiers, _) = self.store.level_tiers().await?;
-        let member = self.store.member_by(MemberKey::ExternalUserid, id).await?;
-        let notes = self.store.notes(id, None, PROFILE_NOTES).await?;
-        let note_count =
-            if notes.len() < PROFILE_NOTES as usize { notes.len() as i64 } else { self.store.note_count(id).await? };
         let filter = OrderFilter { external_userid: Some(id.to_owned()), ..OrderFilter::default() };
-        let orders = self.store.list_orders(&filter, PROFILE_ORDERS).await?;
+        let (spend, (tiers, _), member, (notes, note_count), orders, groups) = tokio::try_join!(
+            async { Ok::<_, CustomerError>(self.store.spend(id).await?) },
+            async { Ok(self.store.level_tiers().await?) },
+            async { Ok(self.store.member_by(MemberKey::ExternalUserid, id).await?) },
+            self.latest_notes(id),
+            async { Ok(self.store.list_orders(&filter, PROFILE_ORDERS).await?) },
+            self.joined_groups(caller, id),
+        )?;
         let level = level_for(&tiers, spend.total_spend_fen);
         let status = customer_status(&stored.follows);
         let active: Vec<&StoredFollow> = stored.follows.iter().filter(|follow| follow.is_active()).collect();
@@ -132,7 +134,7 @@ impl CustomerApi {
             member: member.map(|member| member_proto(member, caller)),
             notes: notes.into_iter().map(note_proto).collect(),
             note_count,
-            groups: Vec::new(),
+            groups,
             campaigns: Vec::new(),
             latest_orders: orders.into_iter().map(order_proto).collect(),
             added_at: added_at.map(timestamp),
@@ -140,6 +142,38 @@ impl CustomerApi {
             updated_at: Some(timestamp(stored.contact.updated_at)),
         };
         Ok(GetCustomerResponse { customer: Some(customer) })
+    }
+}
+
+impl CustomerApi {
+    /// The customer's latest notes and how many there are in all.
+    async fn latest_notes(&self, external_userid: &str) -> Result<(Vec<NoteRecord>, i64), CustomerError> {
+        let notes = self.store.notes(external_userid, None, PROFILE_NOTES).await?;
+        let count = if notes.len() < PROFILE_NOTES as usize {
+            notes.len() as i64
+        } else {
+            self.store.note_count(external_userid).await?
+        };
+        Ok((notes, count))
+    }
+
+    /// The groups the customer is in, as far as the group service lets `caller` see them. The profile is still
+    /// served, without groups, when the group service cannot answer (logged as a warning).
+    async fn joined_groups(&self, caller: &Caller, external_userid: &str) -> Result<Vec<JoinedGroup>, CustomerError> {
+        let request = caller.outgoing(ListMemberGroupsRequest { userid: external_userid.to_owned() })?;
+        match self.groups.clone().list_member_groups(request).await {
+            Ok(response) => Ok(response
+                .into_inner()
+                .groups
+                .into_iter()
+                .map(|group| JoinedGroup { chat_id: group.chat_id, name: group.name, joined_at: group.joined_at })
+                .collect()),
+            Err(status) => {
+                let error = ApiError::from_status(&status);
+                tracing::warn!(%error, external_userid, "the customer's groups could not be read");
+                Ok(Vec::new())
+            }
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use scrm_proto::customer::v1::{
 use scrm_wecom::{AddCorpTagRequest, DelCorpTagRequest, EditCorpTagRequest, MarkTagRequest, NewCorpTag, WeComClient};
 
 use super::profile::{follow_proto, tag_proto, timestamp};
-use super::{CustomerApi, WECOM_WRITERS, check_id, optional_millis, unix_millis};
+use super::{CustomerApi, check_id, optional_millis, unix_millis};
 use crate::domain::tags::{LibraryChange, LibraryOutcome, StoredTag, StoredTagGroup, TagOnCustomer, check_tag_name};
 use crate::domain::{ContactInput, StoredCustomer, Tag, canonical_tags};
 use crate::error::CustomerError;
@@ -229,7 +229,7 @@ impl CustomerApi {
         caller: &Caller,
         request: UpsertCorpTagGroupsRequest,
     ) -> Result<UpsertCorpTagGroupsResponse, CustomerError> {
-        caller.require_any(WECOM_WRITERS)?;
+        caller.require_any(LIBRARY_EDITORS)?;
         if request.groups.len() > MAX_GROUPS_PER_UPSERT {
             return Err(ApiError::invalid("groups", format!("at most {MAX_GROUPS_PER_UPSERT} groups per call")).into());
         }
@@ -504,7 +504,10 @@ mod tests {
                 .unwrap();
         let store = CustomerStore::new(db.clone());
         let search = CustomerSearch::new(scrm_search::SearchIndex::in_ram().unwrap(), store.clone());
-        (CustomerApi::new(store, crate::quick_replies::tests::unwired(db), search, Some(wecom)), sim)
+        let groups = scrm_proto::group::v1::group_service_client::GroupServiceClient::new(
+            scrm_kernel::rpc::RpcChannel::late(std::sync::Arc::default()),
+        );
+        (CustomerApi::new(store, crate::quick_replies::tests::unwired(db), search, Some(wecom), groups), sim)
     }
 
     /// Stores customer `external_userid`, followed by `userid`, as the sync would.

@@ -6,10 +6,11 @@ use scrm_kernel::{ApiError, Caller, ErrorCode, Role};
 use scrm_proto::group::v1::get_group_request::Key;
 use scrm_proto::group::v1::{
     ActivityBand, GetGroupRequest, GetGroupResponse, Group, GroupActivitySummary, GroupMember, GroupTagRef,
-    ListGroupsRequest, ListGroupsResponse, WelcomeCoverage,
+    ListGroupsRequest, ListGroupsResponse, ListMemberGroupsRequest, ListMemberGroupsResponse, MemberGroup,
+    WelcomeCoverage,
 };
 
-use super::{GroupApi, timestamp};
+use super::{GroupApi, check_id, timestamp};
 use crate::error::GroupError;
 use crate::listing::{Cursor, GroupFilter, Sort, fingerprint, store_number};
 use crate::store::list::{GroupKey, ListedGroup, MemberView, TagRef};
@@ -18,6 +19,8 @@ use crate::store::list::{GroupKey, ListedGroup, MemberView, TagRef};
 const MAX_FILTER_VALUES: usize = 1000;
 /// Longest name query, in characters.
 const MAX_NAME_QUERY_CHARS: usize = 100;
+/// Most groups ListMemberGroups returns.
+const MAX_MEMBER_GROUPS: u32 = 100;
 /// `GroupChatStatus::Dismissed`.
 const STATUS_DISMISSED: i32 = 5;
 
@@ -62,6 +65,26 @@ impl GroupApi {
             })
             .collect();
         Ok(ListGroupsResponse { groups, next_page_token, total_size })
+    }
+
+    /// Serves ListMemberGroups for `caller`.
+    pub(super) async fn member_groups_for(
+        &self,
+        caller: &Caller,
+        request: ListMemberGroupsRequest,
+    ) -> Result<ListMemberGroupsResponse, GroupError> {
+        check_id("userid", &request.userid).map_err(ApiError::from)?;
+        let rows = self.store.groups_of_member(&request.userid, &caller.store_scope(), MAX_MEMBER_GROUPS).await?;
+        let groups = rows
+            .into_iter()
+            .map(|row| MemberGroup {
+                chat_id: row.chat_id,
+                id: row.id,
+                name: row.name,
+                joined_at: Some(timestamp(row.joined_at)),
+            })
+            .collect();
+        Ok(ListMemberGroupsResponse { groups })
     }
 
     /// Serves GetGroup for `caller`.

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use scrm_kernel::StoreScope;
 use scrm_storage::push_store_filter;
 use sqlx::{Any, FromRow, QueryBuilder};
 
@@ -123,6 +124,19 @@ pub struct MemberView {
     pub last_message_at: Option<i64>,
 }
 
+/// A group a member is currently in.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct MemberGroupView {
+    /// WeCom chat_id.
+    pub chat_id: String,
+    /// scrm id.
+    pub id: i64,
+    /// Group name.
+    pub name: String,
+    /// Join time, Unix ms.
+    pub joined_at: i64,
+}
+
 /// How a single group is named.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GroupKey {
@@ -213,6 +227,24 @@ impl GroupStore {
         .bind(chat_id)
         .fetch_all(self.db.pool())
         .await
+    }
+
+    /// The groups in `scope`, not dismissed, that `userid` is currently a member of, latest join first; up to
+    /// `limit`.
+    pub async fn groups_of_member(
+        &self,
+        userid: &str,
+        scope: &StoreScope,
+        limit: u32,
+    ) -> Result<Vec<MemberGroupView>, sqlx::Error> {
+        let mut query = QueryBuilder::new(
+            "SELECT c.chat_id, c.id, c.name, m.joined_at FROM group_member m JOIN group_chat c ON c.chat_id = m.chat_id \
+             WHERE m.userid = ",
+        );
+        query.push_bind(userid.to_owned()).push(" AND m.left_at IS NULL AND c.dismissed_at IS NULL");
+        push_store_filter(&mut query, "c.store_id", scope);
+        query.push(" ORDER BY m.joined_at DESC, c.chat_id LIMIT ").push_bind(i64::from(limit));
+        query.build_query_as().fetch_all(self.db.pool()).await
     }
 }
 
@@ -402,8 +434,46 @@ mod tests {
         assert_eq!((members[0].member.state.as_str(), members[0].member.join_scene), ("way-1", 3));
     }
 
+    async fn a_members_groups_are_the_current_ones_in_scope(db: Db) {
+        let store = seed(&db, 4).await;
+        // Customer wm-shared joins wr0 (store 10), wr1 (store 11) and wr2 (store 10), then leaves wr2;
+        // wr1 is dismissed later in the test.
+        for (chat_id, joined_at) in [("wr0", 3_000), ("wr1", 2_000), ("wr2", 1_000)] {
+            sqlx::query(
+                "INSERT INTO group_member (chat_id, userid, member_type, joined_at, updated_at) VALUES (?, ?, 2, ?, 0)",
+            )
+            .bind(chat_id)
+            .bind("wm-shared")
+            .bind(joined_at as i64)
+            .execute(db.pool())
+            .await
+            .unwrap();
+        }
+        sqlx::query("UPDATE group_member SET left_at = 4000 WHERE chat_id = 'wr2' AND userid = 'wm-shared'")
+            .execute(db.pool())
+            .await
+            .unwrap();
+        let chats = |scope: StoreScope, limit: u32| {
+            let store = store.clone();
+            async move {
+                let rows = store.groups_of_member("wm-shared", &scope, limit).await.unwrap();
+                rows.into_iter().map(|row| (row.chat_id, row.joined_at)).collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(chats(StoreScope::All, 100).await, [("wr0".to_owned(), 3_000), ("wr1".to_owned(), 2_000)]);
+        assert_eq!(chats(StoreScope::All, 1).await, [("wr0".to_owned(), 3_000)]);
+        assert_eq!(chats(StoreScope::Only(vec!["11".into()]), 100).await, [("wr1".to_owned(), 2_000)]);
+        sqlx::query("UPDATE group_chat SET dismissed_at = 5000 WHERE chat_id = 'wr1'")
+            .execute(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(chats(StoreScope::All, 100).await, [("wr0".to_owned(), 3_000)]);
+        assert!(store.groups_of_member("wm-nobody", &StoreScope::All, 100).await.unwrap().is_empty());
+    }
+
     scrm_storage::store_test_suite!(
         keyset_pages_cover_every_group_once_in_order,
         filters_combine_and_respect_the_scope,
+        a_members_groups_are_the_current_ones_in_scope,
     );
 }
