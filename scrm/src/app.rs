@@ -98,8 +98,9 @@ impl Server {
                     mount(routes, slot, *kind, scrm_customer::service(db.clone(), clients.clone(), search))
                 }
                 ServiceKind::Group => {
-                    follow_group_feeds(&config, &db)?;
-                    mount(routes, slot, *kind, scrm_group::service(db.clone(), alert_notifier(&config)?))
+                    let speakers = scrm_group::SpeakerCounter::for_cache(cache.clone());
+                    follow_group_feeds(&config, &db, &speakers)?;
+                    mount(routes, slot, *kind, scrm_group::service(db.clone(), speakers, alert_notifier(&config)?))
                 }
                 ServiceKind::Messaging => {
                     let setup = scrm_messaging::Setup::new(
@@ -310,13 +311,13 @@ fn alert_notifier(config: &Config) -> anyhow::Result<Option<scrm_group::AlertNot
 }
 
 /// Starts the group service's WeCom readers when WeCom is configured: the daily `groupchat/statistic` figures,
-/// and the chat archive when `wecom.chat_archive_poll_secs` is set.
-fn follow_group_feeds(config: &Config, db: &Db) -> anyhow::Result<()> {
+/// and the chat archive (distinct speakers counted with `speakers`) when `wecom.chat_archive_poll_secs` is set.
+fn follow_group_feeds(config: &Config, db: &Db, speakers: &scrm_group::SpeakerCounter) -> anyhow::Result<()> {
     let Some(client) = wecom_client(config)? else { return Ok(()) };
     scrm_group::follow_group_statistics(db.clone(), client.clone(), scrm_group::STATISTIC_INTERVAL);
     let every = config.wecom.chat_archive_poll_secs;
     if every > 0 {
-        scrm_group::follow_chat_archive(db.clone(), client, Duration::from_secs(every));
+        scrm_group::follow_chat_archive(db.clone(), speakers.clone(), client, Duration::from_secs(every));
     }
     Ok(())
 }

@@ -11,6 +11,7 @@ mod error;
 mod ingest;
 mod listing;
 mod planned;
+mod speakers;
 mod statistic;
 mod store;
 mod worker;
@@ -27,6 +28,7 @@ use tower::Layer;
 pub use archive::{ArchivePoll, FeedError};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use planned::PLANNED;
+pub use speakers::SpeakerCounter;
 pub use statistic::STATISTIC_INTERVAL;
 pub use worker::{AlertNotifier, EVALUATION_INTERVAL, Evaluation};
 
@@ -40,22 +42,23 @@ pub static MIGRATIONS: ServiceMigrations = ServiceMigrations {
 /// The gRPC service, ready to mount on a server or to call in-process.
 pub type Service = PlannedRpcsService<GroupServiceServer<api::GroupApi>>;
 
-/// Builds the group service over `db` on the wall clock, and starts its worker: activity figures and alert
-/// rules evaluated every [`EVALUATION_INTERVAL`], new alerts pushed to owners through `notifier` (none: not
-/// pushed).
-pub fn service(db: Db, notifier: Option<AlertNotifier>) -> Service {
-    service_with_clock(db, Arc::new(SystemClock), notifier, Some(EVALUATION_INTERVAL))
+/// Builds the group service over `db` on the wall clock, counting distinct speakers with `speakers`, and starts
+/// its worker: activity figures and alert rules evaluated every [`EVALUATION_INTERVAL`], new alerts pushed to
+/// owners through `notifier` (none: not pushed).
+pub fn service(db: Db, speakers: SpeakerCounter, notifier: Option<AlertNotifier>) -> Service {
+    service_with_clock(db, speakers, Arc::new(SystemClock), notifier, Some(EVALUATION_INTERVAL))
 }
 
 /// Builds the group service telling time by `clock`; the worker runs every `interval` (`None`: not started,
 /// tests run [`evaluate_alerts`] themselves).
 pub fn service_with_clock(
     db: Db,
+    speakers: SpeakerCounter,
     clock: Arc<dyn Clock>,
     notifier: Option<AlertNotifier>,
     interval: Option<Duration>,
 ) -> Service {
-    let store = store::GroupStore::new(db);
+    let store = store::GroupStore::with_speakers(db, speakers);
     if let Some(interval) = interval {
         worker::spawn(store.clone(), clock.clone(), notifier, interval);
     }
@@ -73,9 +76,9 @@ pub async fn evaluate_alerts(
 }
 
 /// Starts the chat-archive worker: every `interval`, the archive feed is read through `client` from the stored
-/// checkpoint and its group messages are counted, as of the wall clock.
-pub fn follow_chat_archive(db: Db, client: WeComClient, interval: Duration) {
-    archive::spawn(store::GroupStore::new(db), Arc::new(SystemClock), client, interval);
+/// checkpoint and its group messages are counted (distinct speakers with `speakers`), as of the wall clock.
+pub fn follow_chat_archive(db: Db, speakers: SpeakerCounter, client: WeComClient, interval: Duration) {
+    archive::spawn(store::GroupStore::with_speakers(db, speakers), Arc::new(SystemClock), client, interval);
 }
 
 /// Reads the chat archive once from the stored checkpoint until drained, counting its group messages as of
