@@ -141,7 +141,13 @@ async fn run(dialect: Dialect, groups: usize, rounds: usize) -> anyhow::Result<(
     let seeded = Instant::now();
     seed(&db, groups).await?;
     println!("{dialect:?}: {groups} groups seeded in {:.1} s", seeded.elapsed().as_secs_f64());
-    let service = scrm_group::service_with_clock(db.clone(), Arc::new(SystemClock), None, None);
+    let service = scrm_group::service_with_clock(
+        db.clone(),
+        scrm_group::SpeakerCounter::Exact,
+        Arc::new(SystemClock),
+        None,
+        None,
+    );
     let mut client = GroupServiceClient::new(RpcChannel::in_process(service));
     let caller = Caller::system("bench");
     let names: Vec<&str> = queries(0).iter().map(|(name, _)| *name).collect();

@@ -107,10 +107,12 @@ impl Server {
                     )
                 }
                 ServiceKind::Group => {
-                    follow_group_feeds(&config, &db)?;
+                    let speakers = scrm_group::SpeakerCounter::for_cache(cache.clone());
+                    follow_group_feeds(&config, &db, &speakers)?;
                     let welcomes =
                         scrm_group::Welcomes { wecom: wecom_client(&config)?, clients: Some(clients.clone()) };
-                    mount(routes, slot, *kind, scrm_group::service(db.clone(), alert_notifier(&config)?, welcomes))
+                    let notifier = alert_notifier(&config)?;
+                    mount(routes, slot, *kind, scrm_group::service(db.clone(), speakers, notifier, welcomes))
                 }
                 ServiceKind::Messaging => {
                     let setup = scrm_messaging::Setup::new(
@@ -347,13 +349,13 @@ fn alert_notifier(config: &Config) -> anyhow::Result<Option<scrm_group::AlertNot
 }
 
 /// Starts the group service's WeCom readers when WeCom is configured: the daily `groupchat/statistic` figures,
-/// and the chat archive when `wecom.chat_archive_poll_secs` is set.
-fn follow_group_feeds(config: &Config, db: &Db) -> anyhow::Result<()> {
+/// and the chat archive (distinct speakers counted with `speakers`) when `wecom.chat_archive_poll_secs` is set.
+fn follow_group_feeds(config: &Config, db: &Db, speakers: &scrm_group::SpeakerCounter) -> anyhow::Result<()> {
     let Some(client) = wecom_client(config)? else { return Ok(()) };
     scrm_group::follow_group_statistics(db.clone(), client.clone(), scrm_group::STATISTIC_INTERVAL);
     let every = config.wecom.chat_archive_poll_secs;
     if every > 0 {
-        scrm_group::follow_chat_archive(db.clone(), client, Duration::from_secs(every));
+        scrm_group::follow_chat_archive(db.clone(), speakers.clone(), client, Duration::from_secs(every));
     }
     Ok(())
 }

@@ -12,7 +12,9 @@ use bb8::{ErrorSink, ManageConnection, Pool, PooledConnection, RunError};
 use bb8_redis::RedisConnectionManager;
 use redis::{IntoConnectionInfo, RedisError, Script, Value};
 
-use crate::{Cache, CacheConfig, CacheError, ttl_millis};
+use std::sync::Arc;
+
+use crate::{Cache, CacheConfig, CacheError, HyperLogLog, ttl_millis};
 
 /// `INCRBY` that gives a key it creates the TTL in `ARGV[2]` (milliseconds, 0 for none).
 /// Returns `{0, new value as text}` (text, since Lua numbers would round large integers), or
@@ -201,6 +203,38 @@ impl Cache for RedisCache {
 
     fn backend(&self) -> &'static str {
         "redis"
+    }
+
+    fn hyperloglog(self: Arc<Self>) -> Option<Arc<dyn HyperLogLog>> {
+        Some(self)
+    }
+}
+
+#[async_trait::async_trait]
+impl HyperLogLog for RedisCache {
+    async fn add(&self, entries: &[(String, Vec<String>)], ttl: Duration) -> Result<(), CacheError> {
+        let millis = ttl_millis(Some(ttl)).unwrap_or(1);
+        let mut pipeline = redis::pipe();
+        for (key, members) in entries.iter().filter(|(_, members)| !members.is_empty()) {
+            let key = self.full_key(key);
+            pipeline.cmd("PFADD").arg(&key).arg(members).ignore();
+            pipeline.cmd("PEXPIRE").arg(&key).arg(millis).ignore();
+        }
+        let mut connection = self.connection().await?;
+        pipeline.query_async::<()>(&mut *connection).await.map_err(|error| self.error(&error))
+    }
+
+    async fn count(&self, unions: &[Vec<String>]) -> Result<Vec<i64>, CacheError> {
+        if unions.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipeline = redis::pipe();
+        for keys in unions {
+            let keys: Vec<String> = keys.iter().map(|key| self.full_key(key)).collect();
+            pipeline.cmd("PFCOUNT").arg(keys);
+        }
+        let mut connection = self.connection().await?;
+        pipeline.query_async(&mut *connection).await.map_err(|error| self.error(&error))
     }
 }
 

@@ -12,6 +12,7 @@ mod ingest;
 mod listing;
 mod permissions;
 mod planned;
+mod speakers;
 mod statistic;
 mod store;
 mod welcome;
@@ -32,6 +33,7 @@ pub use archive::{ArchivePoll, FeedError};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use permissions::PERMISSIONS;
 pub use planned::PLANNED;
+pub use speakers::SpeakerCounter;
 pub use statistic::STATISTIC_INTERVAL;
 pub use worker::{AlertNotifier, EVALUATION_INTERVAL, Evaluation};
 
@@ -62,32 +64,34 @@ impl std::fmt::Debug for Welcomes {
     }
 }
 
-/// Builds the group service over `db` on the wall clock, and starts its workers: activity figures and alert
-/// rules evaluated every [`EVALUATION_INTERVAL`], new alerts pushed to owners through `notifier` (none: not
-/// pushed); robot welcomes and welcome templates through `welcomes`.
-pub fn service(db: Db, notifier: Option<AlertNotifier>, welcomes: Welcomes) -> Service {
-    build(db, Arc::new(SystemClock), notifier, Some(EVALUATION_INTERVAL), welcomes)
+/// Builds the group service over `db` on the wall clock, counting distinct speakers with `speakers`, and starts
+/// its workers: activity figures and alert rules evaluated every [`EVALUATION_INTERVAL`], new alerts pushed to
+/// owners through `notifier` (none: not pushed); robot welcomes and welcome templates through `welcomes`.
+pub fn service(db: Db, speakers: SpeakerCounter, notifier: Option<AlertNotifier>, welcomes: Welcomes) -> Service {
+    build(db, speakers, Arc::new(SystemClock), notifier, Some(EVALUATION_INTERVAL), welcomes)
 }
 
 /// Builds the group service telling time by `clock`, without WeCom or other services for welcomes; the
 /// workers run every `interval` (`None`: not started, tests run [`evaluate_alerts`] themselves).
 pub fn service_with_clock(
     db: Db,
+    speakers: SpeakerCounter,
     clock: Arc<dyn Clock>,
     notifier: Option<AlertNotifier>,
     interval: Option<Duration>,
 ) -> Service {
-    build(db, clock, notifier, interval, Welcomes::default())
+    build(db, speakers, clock, notifier, interval, Welcomes::default())
 }
 
 fn build(
     db: Db,
+    speakers: SpeakerCounter,
     clock: Arc<dyn Clock>,
     notifier: Option<AlertNotifier>,
     interval: Option<Duration>,
     welcomes: Welcomes,
 ) -> Service {
-    let store = store::GroupStore::new(db);
+    let store = store::GroupStore::with_speakers(db, speakers);
     let wake = Arc::new(Notify::new());
     if let Some(interval) = interval {
         worker::spawn(store.clone(), clock.clone(), notifier, interval);
@@ -119,9 +123,9 @@ pub async fn evaluate_alerts(
 }
 
 /// Starts the chat-archive worker: every `interval`, the archive feed is read through `client` from the stored
-/// checkpoint and its group messages are counted, as of the wall clock.
-pub fn follow_chat_archive(db: Db, client: WeComClient, interval: Duration) {
-    archive::spawn(store::GroupStore::new(db), Arc::new(SystemClock), client, interval);
+/// checkpoint and its group messages are counted (distinct speakers with `speakers`), as of the wall clock.
+pub fn follow_chat_archive(db: Db, speakers: SpeakerCounter, client: WeComClient, interval: Duration) {
+    archive::spawn(store::GroupStore::with_speakers(db, speakers), Arc::new(SystemClock), client, interval);
 }
 
 /// Reads the chat archive once from the stored checkpoint until drained, counting its group messages as of

@@ -21,6 +21,7 @@ use crate::domain::{
     ChatRecord, ChatSnapshot, Departure, MemberInput, MemberRecord, Merge, merge_dismissal, merge_member_changes,
     merge_snapshot, version_gap,
 };
+use crate::speakers::SpeakerCounter;
 use crate::welcome::fresh_customer_joins;
 
 /// What happened to one group snapshot.
@@ -137,12 +138,23 @@ const WRITE_ATTEMPTS: u32 = 3;
 #[derive(Debug, Clone)]
 pub struct GroupStore {
     db: Db,
+    speakers: SpeakerCounter,
 }
 
 impl GroupStore {
-    /// A store over `db`.
+    /// A store over `db`, counting speakers exactly.
     pub fn new(db: Db) -> Self {
-        GroupStore { db }
+        Self::with_speakers(db, SpeakerCounter::Exact)
+    }
+
+    /// A store over `db` counting distinct speakers with `speakers`.
+    pub fn with_speakers(db: Db, speakers: SpeakerCounter) -> Self {
+        GroupStore { db, speakers }
+    }
+
+    /// Whether the speaker figures are estimates.
+    pub fn speakers_approximate(&self) -> bool {
+        self.speakers.approximate()
     }
 
     /// Counts the customer groups in `scope` that are not dismissed.

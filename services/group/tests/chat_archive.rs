@@ -88,7 +88,8 @@ async fn the_archive_worker_counts_the_driver_messages_once_across_restarts(dial
     sim.clock().freeze_at(START);
 
     let clock = Arc::new(ManualClock::at(START));
-    let service = scrm_group::service_with_clock(db.clone(), clock.clone(), None, None);
+    let service =
+        scrm_group::service_with_clock(db.clone(), scrm_group::SpeakerCounter::Exact, clock.clone(), None, None);
     let mut client = GroupServiceClient::new(RpcChannel::in_process(service));
     let groups = UpsertGroupChatsRequest { group_chats: snapshots(&sim), sync_run_id: 0 };
     client.upsert_group_chats(Caller::system("identity-sync").outgoing(groups).unwrap()).await.unwrap();

@@ -84,7 +84,8 @@ async fn a_silent_week_raises_the_dead_group_alert_and_a_message_clears_it(diale
     let notifier = AlertNotifier { client: wecom, agent_id: SimConfig::default().agent_id };
 
     let clock = Arc::new(ManualClock::at(START));
-    let service = scrm_group::service_with_clock(db.clone(), clock.clone(), None, None);
+    let service =
+        scrm_group::service_with_clock(db.clone(), scrm_group::SpeakerCounter::Exact, clock.clone(), None, None);
     let mut client = GroupServiceClient::new(RpcChannel::in_process(service));
     let system = Caller::system("identity-sync");
     let groups =

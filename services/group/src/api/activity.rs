@@ -95,7 +95,8 @@ impl GroupApi {
                 if caller.role == Role::Koc && group.owner_userid != caller.staff_id {
                     return Err(not_found().into());
                 }
-                let summary = super::groups::group_proto(group.clone(), Vec::new()).activity;
+                let summary =
+                    super::groups::group_proto(group.clone(), Vec::new(), self.store.speakers_approximate()).activity;
                 (vec![group.chat_id], summary, group.owner_userid)
             }
             Some(Subject::Owner(owner)) if !owner.is_empty() => {
@@ -138,7 +139,8 @@ impl GroupApi {
             }
         }
         days.reverse();
-        Ok(GetGroupActivityResponse { days, summary, speakers_approximate: false })
+        let speakers_approximate = summary.as_ref().is_some_and(|summary| summary.speakers_approximate);
+        Ok(GetGroupActivityResponse { days, summary, speakers_approximate })
     }
 }
 

@@ -61,7 +61,7 @@ impl GroupApi {
             .into_iter()
             .map(|row| {
                 let tags = tags.remove(&row.id).unwrap_or_default();
-                group_proto(row, tags)
+                group_proto(row, tags, self.store.speakers_approximate())
             })
             .collect();
         Ok(ListGroupsResponse { groups, next_page_token, total_size })
@@ -129,7 +129,7 @@ impl GroupApi {
             open_alerts,
             admin_userids,
             members,
-            group: Some(group_proto(row, tags)),
+            group: Some(group_proto(row, tags, self.store.speakers_approximate())),
         })
     }
 }
@@ -188,8 +188,8 @@ pub(super) fn list_filter(caller: &Caller, request: &ListGroupsRequest) -> Resul
     Ok(filter)
 }
 
-/// A listed group as protobuf.
-pub(super) fn group_proto(row: ListedGroup, tags: Vec<TagRef>) -> Group {
+/// A listed group as protobuf; `speakers_approximate` when its speaker figures are estimates.
+pub(super) fn group_proto(row: ListedGroup, tags: Vec<TagRef>, speakers_approximate: bool) -> Group {
     let open_alert_kinds = row.open_alert_kinds();
     Group {
         id: row.id,
@@ -211,7 +211,7 @@ pub(super) fn group_proto(row: ListedGroup, tags: Vec<TagRef>) -> Group {
             lurker_ratio_bps: row.lurker_ratio_bps,
             last_message_at: row.last_message_at.map(timestamp),
             band: if ActivityBand::try_from(row.activity_band).is_ok() { row.activity_band } else { 0 },
-            speakers_approximate: false,
+            speakers_approximate,
         }),
         alert_state: row.alert_state,
         open_alert_kinds,

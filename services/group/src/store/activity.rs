@@ -171,6 +171,7 @@ impl GroupStore {
             .await?;
         }
         tx.commit().await?;
+        self.speakers.record(speakers.keys().copied()).await;
         let touched: Vec<String> = chat_last.into_keys().map(str::to_owned).collect();
         if !touched.is_empty() {
             self.refresh_activity(now, silent_days, Some(&touched)).await?;
@@ -226,16 +227,24 @@ impl GroupStore {
                 }
             }
         }
-        let mut speakers = QueryBuilder::new("SELECT chat_id, userid, MAX(day) FROM group_speaker_day WHERE day >= ");
-        speakers.push_bind(today - 29).push(" AND day <= ").push_bind(today);
-        chat_filter(&mut speakers, "chat_id");
-        speakers.push(" GROUP BY chat_id, userid");
-        let speaker_rows: Vec<(String, String, i64)> = speakers.build_query_as().fetch_all(self.db.pool()).await?;
-        for (chat_id, _, last_day) in speaker_rows {
-            let entry = figures.entry(chat_id).or_default();
-            for (slot, span) in [(3, 1), (4, 7), (5, 30)] {
-                if last_day > today - span {
-                    entry[slot] += 1;
+        let chat_ids: Vec<String> = rows.iter().map(|row| row.0.clone()).collect();
+        if let Some(estimates) = self.speakers.rolling(&chat_ids, today).await {
+            for (chat_id, estimate) in chat_ids.into_iter().zip(estimates) {
+                figures.entry(chat_id).or_default()[3..].copy_from_slice(&estimate);
+            }
+        } else {
+            let mut speakers =
+                QueryBuilder::new("SELECT chat_id, userid, MAX(day) FROM group_speaker_day WHERE day >= ");
+            speakers.push_bind(today - 29).push(" AND day <= ").push_bind(today);
+            chat_filter(&mut speakers, "chat_id");
+            speakers.push(" GROUP BY chat_id, userid");
+            let speaker_rows: Vec<(String, String, i64)> = speakers.build_query_as().fetch_all(self.db.pool()).await?;
+            for (chat_id, _, last_day) in speaker_rows {
+                let entry = figures.entry(chat_id).or_default();
+                for (slot, span) in [(3, 1), (4, 7), (5, 30)] {
+                    if last_day > today - span {
+                        entry[slot] += 1;
+                    }
                 }
             }
         }
