@@ -97,7 +97,7 @@ describe("QuickReplyForm", () => {
     await wrapper.get("[data-test=reply-save]").trigger("click");
     await flushPromises();
     expect(wrapper.emitted("submit")).toBeUndefined();
-    expect(wrapper.text()).toContain("请填写标题");
+    expect(wrapper.get("[data-test=reply-problem]").text()).toBe("请填写标题");
   });
 });
 
