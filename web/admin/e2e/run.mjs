@@ -354,7 +354,7 @@ test("an operator builds the quick-reply library", async ({ browser, base, dataD
     await page.fill("input[data-test=reply-search]", "问候");
     await page.press("input[data-test=reply-search]", "Enter");
     await page.locator("[data-test=reply-table]").getByText("问候").waitFor();
-    await page.locator("[data-test=reply-table] .el-loading-mask").waitFor({ state: "hidden" });
+    for (const mask of await page.locator("[data-test=reply-table] .el-loading-mask").all()) await mask.waitFor({ state: "hidden" });
     await page.screenshot({ path: path.join(screenshots, "23-quick-replies.png") });
   } finally {
     await page.context().close();
