@@ -1,6 +1,7 @@
 //! Shared kernel of scrm: the error-code table, the caller context, and the RPC plumbing that
 //! lets services call each other in-process or over the network.
 
+pub mod calendar;
 pub mod caller;
 pub mod error;
 pub mod paging;

@@ -9,6 +9,7 @@
 //! `refunded`, `cancelled`, or 已支付, 待支付, 部分退款, 已退款, 已取消.
 
 use prost_types::Timestamp;
+use scrm_kernel::calendar::days_from_civil;
 use scrm_proto::customer::v1::{ImportOrdersRequest, ImportOrdersResponse, ImportRowError, OrderRow, OrderStatus};
 
 /// Every column the CSV may have.
@@ -277,16 +278,6 @@ fn days_in_month(year: i64, month: i64) -> i64 {
         4 | 6 | 9 | 11 => 30,
         _ => 31,
     }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let day_of_year = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
 }
 
 #[cfg(test)]

@@ -1,6 +1,9 @@
 //! Pure rules of activity monitoring (PR07): calendar days in the corp's timezone, rolling figures, the lurker
 //! ratio and the activity band.
 
+pub use scrm_kernel::calendar::day_string;
+use scrm_kernel::calendar::days_from_civil;
+
 /// Milliseconds in a day.
 pub const DAY_MILLIS: i64 = 86_400_000;
 /// The corp's timezone: China Standard Time, UTC+8 (WeCom corps keep their books in it).
@@ -16,21 +19,6 @@ pub fn start_of_day(day: i64) -> i64 {
     day * DAY_MILLIS - CORP_UTC_OFFSET_MILLIS
 }
 
-/// `day` as YYYY-MM-DD.
-pub fn day_string(day: i64) -> String {
-    // Howard Hinnant's civil_from_days.
-    let z = day + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
 /// The day a YYYY-MM-DD string names; `None` when it is not a valid date.
 pub fn parse_day(text: &str) -> Option<i64> {
     let mut parts = text.splitn(3, '-');
@@ -39,13 +27,7 @@ pub fn parse_day(text: &str) -> Option<i64> {
     if text.len() != 10 || !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
         return None;
     }
-    // Howard Hinnant's days_from_civil.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let day = era * 146_097 + doe - 719_468;
+    let day = days_from_civil(y, m, d);
     (day_string(day) == text).then_some(day)
 }
 

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
+pub use scrm_kernel::calendar::day_string;
 use serde::{Deserialize, Serialize};
 
 /// One day in milliseconds.
@@ -448,21 +449,6 @@ pub fn validate_schedule(scheduled_at_ms: Option<i64>, now_ms: i64) -> Result<i6
 /// The corp-timezone day number of a Unix-millisecond time (days since 1970-01-01 in China Standard Time).
 pub fn corp_day(at_ms: i64) -> i64 {
     (at_ms + CORP_UTC_OFFSET_MS).div_euclid(DAY_MS)
-}
-
-/// The day as `YYYY-MM-DD`.
-pub fn day_string(day: i64) -> String {
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = day + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
 }
 
 /// One planned `add_msg_template` task: an owner and up to the per-task limit of their groups.
