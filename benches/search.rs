@@ -113,6 +113,13 @@ fn env(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|value| value.parse().ok()).unwrap_or(default)
 }
 
+/// The machine's 1, 5 and 15 minute load averages, printed beside each figure.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|text| text.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
@@ -125,6 +132,7 @@ fn ms(duration: Duration) -> f64 {
 async fn main() {
     let customers = env("SEARCH_BENCH_CUSTOMERS", 1_000_000);
     let rounds = env("SEARCH_BENCH_ROUNDS", 200);
+    println!("load average at start: {}", load_average());
     let dir = tempfile::tempdir().expect("a temporary index directory");
     let (index, _) = SearchIndex::open(dir.path()).expect("the index opens");
 
@@ -138,10 +146,11 @@ async fn main() {
     let build = started.elapsed();
     let bytes: u64 = walk(dir.path());
     println!(
-        "indexed {indexed} customers in {:.1} s ({:.0}/s), {:.0} MiB on disk",
+        "indexed {indexed} customers in {:.1} s ({:.0}/s), {:.0} MiB on disk (load {})",
         build.as_secs_f64(),
         indexed as f64 / build.as_secs_f64(),
-        bytes as f64 / 1048576.0
+        bytes as f64 / 1048576.0,
+        load_average()
     );
 
     let manager = Visibility::Stores(vec!["7".into(), "8".into()]);
@@ -160,7 +169,7 @@ async fn main() {
         ("level filter, top spend", SearchRequest { levels: vec![4], sort: Sort::SpendDesc, ..query("") }),
     ];
     let mut all = Vec::new();
-    println!("{:<32} {:>10} {:>9} {:>9}", "query", "matches", "p50 ms", "p99 ms");
+    println!("{:<32} {:>10} {:>9} {:>9}  load", "query", "matches", "p50 ms", "p99 ms");
     for (label, request) in &queries {
         let total = index.search(request).expect("the search runs").total;
         let mut times = Vec::with_capacity(rounds);
@@ -170,15 +179,21 @@ async fn main() {
             times.push(started.elapsed());
         }
         times.sort();
-        println!("{label:<32} {total:>10} {:>9.2} {:>9.2}", ms(percentile(&times, 0.5)), ms(percentile(&times, 0.99)));
+        println!(
+            "{label:<32} {total:>10} {:>9.2} {:>9.2}  {}",
+            ms(percentile(&times, 0.5)),
+            ms(percentile(&times, 0.99)),
+            load_average()
+        );
         all.extend(times);
     }
     all.sort();
     println!(
-        "all {} searches: p50 {:.2} ms, p99 {:.2} ms",
+        "all {} searches: p50 {:.2} ms, p99 {:.2} ms (load {})",
         all.len(),
         ms(percentile(&all, 0.5)),
-        ms(percentile(&all, 0.99))
+        ms(percentile(&all, 0.99)),
+        load_average()
     );
 }
 
