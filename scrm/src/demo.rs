@@ -81,6 +81,7 @@ impl DemoCorp {
 pub async fn start_simulator(wecom: &mut WeComConfig) -> anyhow::Result<DemoCorp> {
     let mut config = SimConfig::default();
     config.group_msg.auto_confirm_after_secs = Some(DEMO_CONFIRM_AFTER_SECS);
+    config.group_msg.never_confirm.clone_from(&wecom.demo_never_confirm);
     let listener =
         tokio::net::TcpListener::bind("127.0.0.1:0").await.context("demo: cannot start the WeCom simulator")?;
     let address = listener.local_addr()?;
