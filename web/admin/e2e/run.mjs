@@ -373,8 +373,8 @@ test("an operator creates a welcome rule and sees which groups carry its templat
     // Saving without a name is refused before anything is sent, naming the field.
     await page.click("[data-test=welcome-save]");
     await page.locator("[data-test=welcome-problem]").getByText("「规则名称」").waitFor();
-    await page.fill("[data-test=welcome-name] input", "e2e 默认欢迎语");
-    await page.fill("[data-test=welcome-text] textarea", "欢迎 ");
+    await page.fill("input[data-test=welcome-name]", "e2e 默认欢迎语");
+    await page.fill("textarea[data-test=welcome-text]", "欢迎 ");
     await page.click("[data-test='insert-%NICKNAME%']");
     await page.locator("[data-test=welcome-preview]").getByText("欢迎 小王").waitFor();
     await page.screenshot({ path: path.join(screenshots, "31-welcome-compose.png") });
@@ -404,7 +404,7 @@ test("the admin edits the corp and rotates the callback keys, shown once", async
   try {
     await page.goto(`${base}/settings`);
     await page.click("[data-test=edit-corp]");
-    await page.fill("[data-test=corp-name] input", "e2e 演示企业");
+    await page.fill("input[data-test=corp-name]", "e2e 演示企业");
     await page.click("[data-test=corp-save]");
     await page.locator(".el-message-box").getByText("企业名称").waitFor();
     await page.locator(".el-message-box").getByRole("button", { name: "保存" }).click();
