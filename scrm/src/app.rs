@@ -50,15 +50,19 @@ impl Server {
             .with_context(|| format!("data_dir: cannot create {}", config.data_dir.display()))?;
         let db = open_database(&config).await?;
         migrate(&db, &services).await?;
-        let mut stored_corp = None;
-        if services.contains(&ServiceKind::Identity) {
+        let runs_identity = services.contains(&ServiceKind::Identity);
+        if runs_identity {
             crate::first_run::ensure_admin(&db).await?;
-            if !corp_managed_by_config {
-                stored_corp = scrm_identity::stored_corp_settings(&db)
-                    .await
-                    .context("identity: cannot read the corp settings")?;
-                apply_stored_corp(&mut config, stored_corp.as_ref())?;
-            }
+        }
+        let mut stored_corp = None;
+        if !corp_managed_by_config {
+            // Without the identity service here, its table may not exist in this database: then nothing was stored.
+            stored_corp = match scrm_identity::stored_corp_settings(&db).await {
+                Ok(stored) => stored,
+                Err(error) if runs_identity => return Err(error).context("identity: cannot read the corp settings"),
+                Err(_) => None,
+            };
+            apply_stored_corp(&mut config, stored_corp.as_ref())?;
         }
         let callback_keys = scrm_wecom_crypto::CallbackKeyring::new(wecom_callback(&config)?);
         let cache = scrm_cache::connect(&config.cache).await.context("cache: cannot connect")?;

@@ -33,8 +33,12 @@ fn seal(token: &str, key: &str, xml: &str) -> SealedPost {
 }
 
 async fn deliver(app: &TestApp, post: &SealedPost) -> u16 {
+    deliver_to(&app.url(), post).await
+}
+
+async fn deliver_to(base: &str, post: &SealedPost) -> u16 {
     let response = http()
-        .post(format!("{}/wecom/callback", app.url()))
+        .post(format!("{base}/wecom/callback"))
         .query(&[("msg_signature", &post.msg_signature), ("timestamp", &post.timestamp), ("nonce", &post.nonce)])
         .body(post.body.clone())
         .send()
@@ -148,4 +152,37 @@ async fn a_corp_configured_in_settings_cannot_be_changed_through_the_api() {
     assert_eq!(refused.code(), tonic::Code::FailedPrecondition);
     let refused = identity.rotate_callback_keys(with_token(RotateCallbackKeysRequest {}, &admin)).await.unwrap_err();
     assert_eq!(refused.code(), tonic::Code::FailedPrecondition);
+}
+
+#[tokio::test]
+async fn settings_changed_through_the_api_apply_after_a_restart() {
+    let app = TestApp::spawn().await;
+    let mut identity = IdentityServiceClient::new(app.channel().await);
+    let admin = app.token(Role::Admin, &[]).await;
+    let bind = UpdateCorpSettingsRequest {
+        corp_id: Some(SIM_CORP.into()),
+        corp_name: Some("重启后仍在".into()),
+        timezone: Some("Asia/Urumqi".into()),
+        ..Default::default()
+    };
+    identity.update_corp_settings(with_token(bind, &admin)).await.unwrap();
+    let rotated = identity.rotate_callback_keys(with_token(RotateCallbackKeysRequest {}, &admin)).await.unwrap();
+    let rotated = rotated.into_inner();
+
+    // A second process over the same database, running the identity service (the first keeps the search index).
+    let mut config = app.config.clone();
+    config.cluster.token = "corp-settings-test".into();
+    let identity_only = [scrm_kernel::ServiceKind::Identity].into_iter().collect();
+    let restarted = scrm::Server::start(config, &identity_only).await.expect("the second start");
+    let base = format!("http://{}", restarted.local_addr());
+    let post = seal(&rotated.callback_token, &rotated.encoding_aes_key, &event("wm-restart"));
+    assert_eq!(deliver_to(&base, &post).await, 200, "the rotated keys are read back at start");
+    let channel = tonic::transport::Channel::from_shared(base).unwrap().connect().await.unwrap();
+    let mut second = IdentityServiceClient::new(channel);
+    let settings = second.get_corp_settings(with_token(GetCorpSettingsRequest {}, &admin)).await.unwrap();
+    let settings = settings.into_inner().settings.unwrap();
+    assert_eq!((settings.corp_id.as_str(), settings.corp_name.as_str()), (SIM_CORP, "重启后仍在"));
+    assert_eq!(settings.timezone, "Asia/Urumqi");
+    assert!(settings.callback_token_set && settings.encoding_aes_key_set && settings.updated_at.is_some());
+    restarted.stop().await.unwrap();
 }
