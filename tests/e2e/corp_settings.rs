@@ -130,9 +130,12 @@ async fn an_admin_binds_the_corp_and_rotated_callback_keys_apply_at_once() {
     assert_eq!(saved.corp_id.as_deref(), Some(SIM_CORP));
     assert_eq!(saved.callback_token.as_deref(), Some(rotated.callback_token.as_str()));
 
+    let unchanged = UpdateCorpSettingsRequest { corp_id: Some(SIM_CORP.into()), ..Default::default() };
+    identity.update_corp_settings(with_token(unchanged, &admin)).await.unwrap();
     let audit = ListAuditLogRequest { action_prefix: "identity.corp".into(), ..Default::default() };
     let entries = identity.list_audit_log(with_token(audit, &admin)).await.unwrap().into_inner().entries;
     let actions: Vec<_> = entries.iter().map(|entry| entry.action.as_str()).collect();
+    assert_eq!(actions.len(), 2, "one entry per change, none for a change to nothing: {actions:?}");
     assert!(
         actions.contains(&"identity.corp.update") && actions.contains(&"identity.corp.rotate_callback_keys"),
         "{actions:?}"

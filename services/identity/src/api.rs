@@ -86,7 +86,9 @@ impl IdentityService for IdentityApi {
         let metadata = request.metadata().clone();
         let now = unix_millis(SystemTime::now());
         let (response, change) = self.corp.update(request.into_inner(), now).await?;
-        self.auth.record_change(&metadata, change).await;
+        if let Some(change) = change {
+            self.auth.record_change(&metadata, change).await;
+        }
         Ok(Response::new(response))
     }
 

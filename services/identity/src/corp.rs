@@ -68,11 +68,12 @@ impl Corp {
 
     /// `UpdateCorpSettings` at `now` (Unix ms): validates, stores the changed fields, and puts them in use
     /// (callback keys at the callback URL, corp id and secret for the connection check, the sign-in role).
+    /// The audit entry is `None` when nothing changed.
     pub(crate) async fn update(
         &self,
         request: pb::UpdateCorpSettingsRequest,
         now: i64,
-    ) -> Result<(pb::UpdateCorpSettingsResponse, AuditChange), IdentityError> {
+    ) -> Result<(pb::UpdateCorpSettingsResponse, Option<AuditChange>), IdentityError> {
         let changes = CorpChanges::validate(request)?;
         let (before, _) = self.current();
         refuse_when_managed(&before)?;
@@ -81,7 +82,7 @@ impl Corp {
         if fields.is_empty() {
             let settings = before.settings(role_to_proto(self.default_role()));
             let unchanged = pb::UpdateCorpSettingsResponse { settings: Some(settings) };
-            return Ok((unchanged, audit("identity.corp.update", &before, &before, "企业微信设置未变化".into())));
+            return Ok((unchanged, None));
         }
         after.updated_at_ms = now;
         self.store.save(&changes.columns(), now).await?;
@@ -97,7 +98,7 @@ impl Corp {
             entry.after_json = with_role(&entry.after_json, self.default_role());
         }
         let settings = after.settings(role_to_proto(self.default_role()));
-        Ok((pb::UpdateCorpSettingsResponse { settings: Some(settings) }, entry))
+        Ok((pb::UpdateCorpSettingsResponse { settings: Some(settings) }, Some(entry)))
     }
 
     /// `RotateCallbackKeys` at `now` (Unix ms): a fresh Token and EncodingAESKey, stored and in use at once at
