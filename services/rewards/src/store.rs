@@ -1,0 +1,965 @@
+//! The `rewards_*` tables: definitions, grants, points accounts and ledgers, coupons. Every write that must
+//! be exactly-once (a grant, a points adjustment, a redemption) claims its idempotency key in the same
+//! transaction as its effects.
+
+use scrm_storage::{Db, Dialect};
+use sqlx::{Any, AnyConnection, Connection, Executor, FromRow, QueryBuilder, Transaction};
+
+/// A stored reward definition; `config` is the encoded content (PointsReward or CouponReward).
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct DefinitionRow {
+    /// Id.
+    pub id: i64,
+    /// Display name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Image URL.
+    pub image_url: String,
+    /// RewardKind code.
+    pub kind: i32,
+    /// Encoded content.
+    pub config: Vec<u8>,
+    /// RewardDefinitionStatus code.
+    pub status: i32,
+    /// Stock, 0 = unlimited.
+    pub stock_total: i64,
+    /// Grants made.
+    pub issued_count: i64,
+    /// Grants per recipient, 0 = unlimited.
+    pub per_recipient_limit: i32,
+    /// Store, 0 = whole corp.
+    pub store_id: i64,
+    /// Creator's staff id.
+    pub created_by: String,
+    /// Unix ms.
+    pub created_at: i64,
+    /// Unix ms.
+    pub updated_at: i64,
+}
+
+const DEFINITION_COLUMNS: &str = "id, name, description, image_url, kind, config, status, stock_total, issued_count, \
+     per_recipient_limit, store_id, created_by, created_at, updated_at";
+
+/// A stored grant with what it gave.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct GrantRow {
+    /// Id.
+    pub id: i64,
+    /// The idempotency key it was issued with.
+    pub idempotency_key: String,
+    /// Definition, 0 for ad-hoc.
+    pub reward_definition_id: i64,
+    /// Definition name at issue time.
+    pub reward_name: String,
+    /// RewardKind code.
+    pub kind: i32,
+    /// Customer recipient.
+    pub external_userid: String,
+    /// KOC recipient.
+    pub koc_id: i64,
+    /// Encoded RewardSource.
+    pub source: Vec<u8>,
+    /// RewardSourceKind code.
+    pub source_kind: i32,
+    /// Attributed KOC.
+    pub attributed_koc_id: i64,
+    /// GrantStatus code.
+    pub status: i32,
+    /// Store.
+    pub store_id: i64,
+    /// Staff who issued it.
+    pub issued_by: String,
+    /// Unix ms.
+    pub issued_at: i64,
+    /// Points credited.
+    pub points: i64,
+    /// Balance after the credit.
+    pub balance_after: i64,
+    /// Ledger entry of the credit.
+    pub ledger_entry_id: i64,
+    /// Coupon issued.
+    pub coupon_id: i64,
+}
+
+const GRANT_COLUMNS: &str = "id, idempotency_key, reward_definition_id, reward_name, kind, external_userid, koc_id, \
+     source, source_kind, attributed_koc_id, status, store_id, issued_by, issued_at, points, balance_after, \
+     ledger_entry_id, coupon_id";
+
+/// A customer's points account.
+#[derive(Debug, Clone, Default, PartialEq, Eq, FromRow)]
+pub struct AccountRow {
+    /// Customer.
+    pub external_userid: String,
+    /// Balance.
+    pub balance: i64,
+    /// Credited over its life.
+    pub earned_total: i64,
+    /// Debited over its life.
+    pub spent_total: i64,
+    /// Unix ms of the last change; 0 for a customer who never had points.
+    pub updated_at: i64,
+}
+
+/// One points movement.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct LedgerRow {
+    /// Id.
+    pub id: i64,
+    /// Customer.
+    pub external_userid: String,
+    /// Points moved.
+    pub delta: i64,
+    /// Balance after.
+    pub balance_after: i64,
+    /// PointsChangeReason code.
+    pub reason: i32,
+    /// Grant, for rewards.
+    pub grant_id: i64,
+    /// Note.
+    pub note: String,
+    /// Staff who adjusted.
+    pub operator_userid: String,
+    /// Unix ms.
+    pub occurred_at: i64,
+}
+
+const LEDGER_COLUMNS: &str =
+    "id, external_userid, delta, balance_after, reason, grant_id, note, operator_userid, occurred_at";
+
+/// One issued coupon.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct CouponRow {
+    /// Id.
+    pub id: i64,
+    /// Redemption code.
+    pub code: String,
+    /// Definition.
+    pub reward_definition_id: i64,
+    /// Grant.
+    pub grant_id: i64,
+    /// Holder.
+    pub external_userid: String,
+    /// Name at issue time.
+    pub name: String,
+    /// Face value, fen.
+    pub face_value_fen: i64,
+    /// Threshold, fen.
+    pub threshold_fen: i64,
+    /// Unix ms.
+    pub valid_from: i64,
+    /// Unix ms.
+    pub valid_until: i64,
+    /// Comma-separated stores.
+    pub store_ids: String,
+    /// Terms.
+    pub usage_note: String,
+    /// Stored CouponStatus code (AVAILABLE or REDEEMED).
+    pub status: i32,
+    /// Attributed KOC.
+    pub attributed_koc_id: i64,
+    /// Unix ms.
+    pub issued_at: i64,
+    /// Unix ms.
+    pub redeemed_at: Option<i64>,
+    /// Staff who redeemed it.
+    pub redeemed_by: String,
+    /// Store where redeemed.
+    pub redeemed_store_id: i64,
+    /// Order number.
+    pub order_no: String,
+    /// Order amount, fen.
+    pub order_amount_fen: i64,
+    /// Discount given, fen.
+    pub discount_fen: i64,
+}
+
+impl CouponRow {
+    /// The applicable stores.
+    pub fn stores(&self) -> Vec<i64> {
+        self.store_ids.split(',').filter_map(|store| store.parse().ok()).collect()
+    }
+}
+
+const COUPON_COLUMNS: &str = "id, code, reward_definition_id, grant_id, external_userid, name, face_value_fen, \
+     threshold_fen, valid_from, valid_until, store_ids, usage_note, status, attributed_koc_id, issued_at, \
+     redeemed_at, redeemed_by, redeemed_store_id, order_no, order_amount_fen, discount_fen";
+
+/// A definition to create or the new values of one.
+#[derive(Debug, Clone)]
+pub struct DefinitionFields<'a> {
+    /// Display name.
+    pub name: &'a str,
+    /// Description.
+    pub description: &'a str,
+    /// Image URL.
+    pub image_url: &'a str,
+    /// RewardKind code.
+    pub kind: i32,
+    /// Encoded content.
+    pub config: Vec<u8>,
+    /// Stock, 0 = unlimited.
+    pub stock_total: i64,
+    /// Per-recipient limit.
+    pub per_recipient_limit: i32,
+    /// Store.
+    pub store_id: i64,
+}
+
+/// Filters of the definition list.
+#[derive(Debug, Clone, Default)]
+pub struct DefinitionFilter {
+    /// RewardKind code, 0 = any.
+    pub kind: i32,
+    /// RewardDefinitionStatus code.
+    pub status: i32,
+    /// Only these stores (0 = corp-wide definitions); `None` = any store.
+    pub stores: Option<Vec<i64>>,
+    /// Name substring.
+    pub query: String,
+}
+
+/// What a coupon grant issues.
+#[derive(Debug, Clone)]
+pub struct CouponPlan {
+    /// Name at issue time.
+    pub name: String,
+    /// Face value, fen.
+    pub face_value_fen: i64,
+    /// Threshold, fen.
+    pub threshold_fen: i64,
+    /// Unix ms.
+    pub valid_from: i64,
+    /// Unix ms.
+    pub valid_until: i64,
+    /// Applicable stores.
+    pub store_ids: Vec<i64>,
+    /// Terms.
+    pub usage_note: String,
+}
+
+/// What a grant gives.
+#[derive(Debug, Clone)]
+pub enum Give {
+    /// Points credited to the customer.
+    Points {
+        /// How many.
+        points: i64,
+        /// The ledger note.
+        note: String,
+    },
+    /// A coupon issued to the customer.
+    Coupon(CouponPlan),
+}
+
+/// A grant to make.
+#[derive(Debug, Clone)]
+pub struct NewGrant {
+    /// Idempotency key.
+    pub idempotency_key: String,
+    /// Definition, 0 for ad-hoc.
+    pub reward_definition_id: i64,
+    /// Per-recipient limit of the definition, 0 = unlimited.
+    pub per_recipient_limit: i32,
+    /// Name at issue time.
+    pub reward_name: String,
+    /// RewardKind code.
+    pub kind: i32,
+    /// Customer recipient.
+    pub external_userid: String,
+    /// Encoded RewardSource.
+    pub source: Vec<u8>,
+    /// RewardSourceKind code.
+    pub source_kind: i32,
+    /// Campaign, for filtering.
+    pub campaign_id: i64,
+    /// Check-in activity, for filtering.
+    pub check_in_activity_id: i64,
+    /// Attributed KOC.
+    pub attributed_koc_id: i64,
+    /// Store.
+    pub store_id: i64,
+    /// Staff who issued it.
+    pub issued_by: String,
+    /// Unix ms.
+    pub issued_at: i64,
+    /// What it gives.
+    pub give: Give,
+    /// 128 random bits per attempt at a unique coupon code.
+    pub code_seeds: Vec<u128>,
+}
+
+/// How an issue ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IssueOutcome {
+    /// Given now.
+    Issued(GrantRow),
+    /// The key was used before: the first grant.
+    Duplicate(GrantRow),
+    /// The definition is archived (or gone).
+    Archived,
+    /// No stock left.
+    OutOfStock,
+    /// The recipient reached the per-recipient limit.
+    LimitReached,
+}
+
+/// How a points adjustment ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdjustOutcome {
+    /// Moved now: the entry and the account after it.
+    Moved(LedgerRow, AccountRow),
+    /// The key was used before: its entry and the current account.
+    Duplicate(LedgerRow, AccountRow),
+    /// A debit would leave a negative balance; the balance now.
+    Insufficient(i64),
+}
+
+/// A redemption to record.
+#[derive(Debug, Clone)]
+pub struct Redemption<'a> {
+    /// Coupon id.
+    pub coupon_id: i64,
+    /// Idempotency key.
+    pub idempotency_key: &'a str,
+    /// Staff.
+    pub redeemed_by: &'a str,
+    /// Store.
+    pub store_id: i64,
+    /// Order number.
+    pub order_no: &'a str,
+    /// Order amount, fen.
+    pub order_amount_fen: i64,
+    /// Discount, fen.
+    pub discount_fen: i64,
+    /// Unix ms.
+    pub at: i64,
+}
+
+/// Filters of the grant list.
+#[derive(Debug, Clone, Default)]
+pub struct GrantFilter {
+    /// Customer, empty = any.
+    pub external_userid: String,
+    /// KOC, 0 = any.
+    pub koc_id: i64,
+    /// Definition, 0 = any.
+    pub reward_definition_id: i64,
+    /// RewardKind code, 0 = any.
+    pub kind: i32,
+    /// RewardSourceKind code, 0 = any.
+    pub source_kind: i32,
+    /// Campaign, 0 = any.
+    pub campaign_id: i64,
+    /// Check-in activity, 0 = any.
+    pub check_in_activity_id: i64,
+    /// GrantStatus code, 0 = any.
+    pub status: i32,
+    /// Unix ms lower bound (inclusive).
+    pub issued_after: Option<i64>,
+    /// Unix ms upper bound (exclusive).
+    pub issued_before: Option<i64>,
+}
+
+/// Reads and writes the rewards tables.
+#[derive(Debug, Clone)]
+pub struct RewardsStore {
+    db: Db,
+}
+
+impl RewardsStore {
+    /// A store over `db` (migrated with [`crate::MIGRATIONS`]).
+    pub fn new(db: Db) -> Self {
+        RewardsStore { db }
+    }
+
+    /// Creates an ACTIVE definition.
+    pub async fn create_definition(
+        &self,
+        fields: &DefinitionFields<'_>,
+        created_by: &str,
+        now: i64,
+    ) -> Result<DefinitionRow, sqlx::Error> {
+        let mut connection = self.db.pool().acquire().await?;
+        sqlx::query(
+            "INSERT INTO rewards_definition (name, description, image_url, kind, config, status, stock_total, \
+             issued_count, per_recipient_limit, store_id, created_by, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, 1, ?, 0, ?, ?, ?, ?, ?)",
+        )
+        .bind(fields.name)
+        .bind(fields.description)
+        .bind(fields.image_url)
+        .bind(fields.kind)
+        .bind(fields.config.clone())
+        .bind(fields.stock_total)
+        .bind(fields.per_recipient_limit)
+        .bind(fields.store_id)
+        .bind(created_by)
+        .bind(now)
+        .bind(now)
+        .execute(&mut *connection)
+        .await?;
+        let id = last_insert_id(&mut connection, self.db.dialect()).await?;
+        drop(connection);
+        self.definition(id).await?.ok_or(sqlx::Error::RowNotFound)
+    }
+
+    /// One definition.
+    pub async fn definition(&self, id: i64) -> Result<Option<DefinitionRow>, sqlx::Error> {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {DEFINITION_COLUMNS} FROM rewards_definition WHERE id = ?")))
+            .bind(id)
+            .fetch_optional(self.db.pool())
+            .await
+    }
+
+    /// Definitions, newest first, with ids below `before`.
+    pub async fn list_definitions(
+        &self,
+        filter: &DefinitionFilter,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<DefinitionRow>, sqlx::Error> {
+        let mut query =
+            QueryBuilder::<Any>::new(format!("SELECT {DEFINITION_COLUMNS} FROM rewards_definition WHERE status = "));
+        query.push_bind(filter.status);
+        if filter.kind != 0 {
+            query.push(" AND kind = ").push_bind(filter.kind);
+        }
+        if let Some(stores) = &filter.stores {
+            query.push(" AND store_id IN (");
+            let mut separated = query.separated(", ");
+            for store in stores {
+                separated.push_bind(*store);
+            }
+            query.push(")");
+        }
+        if !filter.query.is_empty() {
+            query.push(" AND name LIKE ").push_bind(like_pattern(&filter.query)).push(" ESCAPE '!'");
+        }
+        if let Some(before) = before {
+            query.push(" AND id < ").push_bind(before);
+        }
+        query.push(" ORDER BY id DESC LIMIT ").push_bind(i64::from(limit));
+        query.build_query_as().fetch_all(self.db.pool()).await
+    }
+
+    /// Replaces a definition's editable fields; `None` when it does not exist.
+    pub async fn update_definition(
+        &self,
+        id: i64,
+        fields: &DefinitionFields<'_>,
+        now: i64,
+    ) -> Result<Option<DefinitionRow>, sqlx::Error> {
+        sqlx::query(
+            "UPDATE rewards_definition SET name = ?, description = ?, image_url = ?, config = ?, stock_total = ?, \
+             per_recipient_limit = ?, store_id = ?, updated_at = ? WHERE id = ?",
+        )
+        .bind(fields.name)
+        .bind(fields.description)
+        .bind(fields.image_url)
+        .bind(fields.config.clone())
+        .bind(fields.stock_total)
+        .bind(fields.per_recipient_limit)
+        .bind(fields.store_id)
+        .bind(now)
+        .bind(id)
+        .execute(self.db.pool())
+        .await?;
+        self.definition(id).await
+    }
+
+    /// Archives a definition (a no-op when archived already); `None` when it does not exist.
+    pub async fn archive_definition(&self, id: i64, now: i64) -> Result<Option<DefinitionRow>, sqlx::Error> {
+        sqlx::query("UPDATE rewards_definition SET status = 2, updated_at = ? WHERE id = ? AND status = 1")
+            .bind(now)
+            .bind(id)
+            .execute(self.db.pool())
+            .await?;
+        self.definition(id).await
+    }
+
+    /// The grant issued with `idempotency_key`.
+    pub async fn grant_by_key(&self, idempotency_key: &str) -> Result<Option<GrantRow>, sqlx::Error> {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {GRANT_COLUMNS} FROM rewards_grant WHERE idempotency_key = ?"
+        )))
+        .bind(idempotency_key)
+        .fetch_optional(self.db.pool())
+        .await
+    }
+
+    /// One grant.
+    pub async fn grant(&self, id: i64) -> Result<Option<GrantRow>, sqlx::Error> {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {GRANT_COLUMNS} FROM rewards_grant WHERE id = ?")))
+            .bind(id)
+            .fetch_optional(self.db.pool())
+            .await
+    }
+
+    /// Makes a grant exactly once per idempotency key: claims the key, takes one unit of the definition's
+    /// stock, checks the per-recipient limit and gives the points or the coupon, all in one transaction.
+    pub async fn issue(&self, grant: &NewGrant) -> Result<IssueOutcome, sqlx::Error> {
+        if let Some(first) = self.grant_by_key(&grant.idempotency_key).await? {
+            return Ok(IssueOutcome::Duplicate(first));
+        }
+        let dialect = self.db.dialect();
+        let mut connection = self.db.pool().acquire().await?;
+        let mut tx = begin_write(&mut connection, dialect).await?;
+        let claimed = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{} INTO rewards_grant (idempotency_key, reward_definition_id, reward_name, kind, external_userid, \
+             source, source_kind, campaign_id, check_in_activity_id, attributed_koc_id, status, store_id, issued_by, \
+             issued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
+            dialect.insert_ignore()
+        )))
+        .bind(&grant.idempotency_key)
+        .bind(grant.reward_definition_id)
+        .bind(&grant.reward_name)
+        .bind(grant.kind)
+        .bind(&grant.external_userid)
+        .bind(grant.source.clone())
+        .bind(grant.source_kind)
+        .bind(grant.campaign_id)
+        .bind(grant.check_in_activity_id)
+        .bind(grant.attributed_koc_id)
+        .bind(grant.store_id)
+        .bind(&grant.issued_by)
+        .bind(grant.issued_at)
+        .execute(&mut *tx)
+        .await?;
+        if claimed.rows_affected() == 0 {
+            tx.rollback().await?;
+            drop(connection);
+            let first = self.grant_by_key(&grant.idempotency_key).await?.ok_or(sqlx::Error::RowNotFound)?;
+            return Ok(IssueOutcome::Duplicate(first));
+        }
+        let grant_id = last_insert_id(&mut tx, dialect).await?;
+        if grant.reward_definition_id > 0 {
+            let taken = sqlx::query(
+                "UPDATE rewards_definition SET issued_count = issued_count + 1 WHERE id = ? AND status = 1 \
+                 AND (stock_total = 0 OR issued_count < stock_total)",
+            )
+            .bind(grant.reward_definition_id)
+            .execute(&mut *tx)
+            .await?;
+            if taken.rows_affected() == 0 {
+                let status: Option<i32> = sqlx::query_scalar("SELECT status FROM rewards_definition WHERE id = ?")
+                    .bind(grant.reward_definition_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                tx.rollback().await?;
+                return Ok(if status == Some(1) { IssueOutcome::OutOfStock } else { IssueOutcome::Archived });
+            }
+            if grant.per_recipient_limit > 0 {
+                let received: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM rewards_grant WHERE reward_definition_id = ? AND external_userid = ?",
+                )
+                .bind(grant.reward_definition_id)
+                .bind(&grant.external_userid)
+                .fetch_one(&mut *tx)
+                .await?;
+                if received > i64::from(grant.per_recipient_limit) {
+                    tx.rollback().await?;
+                    return Ok(IssueOutcome::LimitReached);
+                }
+            }
+        }
+        match &grant.give {
+            Give::Points { points, note } => {
+                let (entry, account) = move_points(
+                    &mut tx,
+                    dialect,
+                    &PointsMove {
+                        key: &format!("grant:{grant_id}"),
+                        external_userid: &grant.external_userid,
+                        delta: *points,
+                        reason: 1,
+                        grant_id,
+                        note,
+                        operator: "",
+                        at: grant.issued_at,
+                    },
+                )
+                .await?
+                .ok_or(sqlx::Error::RowNotFound)?;
+                sqlx::query("UPDATE rewards_grant SET points = ?, balance_after = ?, ledger_entry_id = ? WHERE id = ?")
+                    .bind(*points)
+                    .bind(account.balance)
+                    .bind(entry)
+                    .bind(grant_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            Give::Coupon(plan) => {
+                let coupon_id = insert_coupon(&mut tx, dialect, grant, grant_id, plan).await?;
+                sqlx::query("UPDATE rewards_grant SET coupon_id = ? WHERE id = ?")
+                    .bind(coupon_id)
+                    .bind(grant_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        drop(connection);
+        Ok(IssueOutcome::Issued(self.grant(grant_id).await?.ok_or(sqlx::Error::RowNotFound)?))
+    }
+
+    /// Grants, newest first, with ids below `before`.
+    pub async fn list_grants(
+        &self,
+        filter: &GrantFilter,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<GrantRow>, sqlx::Error> {
+        let mut query = QueryBuilder::<Any>::new(format!("SELECT {GRANT_COLUMNS} FROM rewards_grant WHERE 1 = 1"));
+        if !filter.external_userid.is_empty() {
+            query.push(" AND external_userid = ").push_bind(filter.external_userid.clone());
+        }
+        let equal = [
+            (" AND koc_id = ", filter.koc_id),
+            (" AND reward_definition_id = ", filter.reward_definition_id),
+            (" AND kind = ", i64::from(filter.kind)),
+            (" AND source_kind = ", i64::from(filter.source_kind)),
+            (" AND campaign_id = ", filter.campaign_id),
+            (" AND check_in_activity_id = ", filter.check_in_activity_id),
+            (" AND status = ", i64::from(filter.status)),
+        ];
+        for (clause, value) in equal {
+            if value != 0 {
+                query.push(clause).push_bind(value);
+            }
+        }
+        if let Some(after) = filter.issued_after {
+            query.push(" AND issued_at >= ").push_bind(after);
+        }
+        if let Some(before) = filter.issued_before {
+            query.push(" AND issued_at < ").push_bind(before);
+        }
+        if let Some(before) = before {
+            query.push(" AND id < ").push_bind(before);
+        }
+        query.push(" ORDER BY id DESC LIMIT ").push_bind(i64::from(limit));
+        query.build_query_as().fetch_all(self.db.pool()).await
+    }
+
+    /// A customer's points account (zero when they never had points).
+    pub async fn account(&self, external_userid: &str) -> Result<AccountRow, sqlx::Error> {
+        let row: Option<AccountRow> = sqlx::query_as(
+            "SELECT external_userid, balance, earned_total, spent_total, updated_at FROM rewards_points_account \
+             WHERE external_userid = ?",
+        )
+        .bind(external_userid)
+        .fetch_optional(self.db.pool())
+        .await?;
+        Ok(row.unwrap_or_else(|| AccountRow { external_userid: external_userid.to_owned(), ..AccountRow::default() }))
+    }
+
+    /// One ledger entry.
+    pub async fn ledger_entry(&self, id: i64) -> Result<Option<LedgerRow>, sqlx::Error> {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {LEDGER_COLUMNS} FROM rewards_points_ledger WHERE id = ?")))
+            .bind(id)
+            .fetch_optional(self.db.pool())
+            .await
+    }
+
+    /// A customer's points movements, newest first, with ids below `before`.
+    pub async fn ledger(
+        &self,
+        external_userid: &str,
+        reason: i32,
+        range: (Option<i64>, Option<i64>),
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<LedgerRow>, sqlx::Error> {
+        let mut query = QueryBuilder::<Any>::new(format!(
+            "SELECT {LEDGER_COLUMNS} FROM rewards_points_ledger WHERE external_userid = "
+        ));
+        query.push_bind(external_userid.to_owned());
+        if reason != 0 {
+            query.push(" AND reason = ").push_bind(reason);
+        }
+        if let Some(from) = range.0 {
+            query.push(" AND occurred_at >= ").push_bind(from);
+        }
+        if let Some(until) = range.1 {
+            query.push(" AND occurred_at < ").push_bind(until);
+        }
+        if let Some(before) = before {
+            query.push(" AND id < ").push_bind(before);
+        }
+        query.push(" ORDER BY id DESC LIMIT ").push_bind(i64::from(limit));
+        query.build_query_as().fetch_all(self.db.pool()).await
+    }
+
+    /// Credits or debits points by hand, once per key; a debit never takes the balance below zero.
+    pub async fn adjust_points(
+        &self,
+        external_userid: &str,
+        delta: i64,
+        note: &str,
+        operator: &str,
+        idempotency_key: &str,
+        at: i64,
+    ) -> Result<AdjustOutcome, sqlx::Error> {
+        let key = format!("adjust:{idempotency_key}");
+        if let Some(outcome) = self.adjusted(&key).await? {
+            return Ok(outcome);
+        }
+        let dialect = self.db.dialect();
+        let mut connection = self.db.pool().acquire().await?;
+        let mut tx = begin_write(&mut connection, dialect).await?;
+        let movement = PointsMove { key: &key, external_userid, delta, reason: 2, grant_id: 0, note, operator, at };
+        let moved = match move_points(&mut tx, dialect, &movement).await {
+            Ok(moved) => moved,
+            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+                tx.rollback().await?;
+                drop(connection);
+                return self.adjusted(&key).await?.ok_or(sqlx::Error::RowNotFound);
+            }
+            Err(error) => return Err(error),
+        };
+        match moved {
+            Some((entry, account)) => {
+                tx.commit().await?;
+                drop(connection);
+                let entry = self.ledger_entry(entry).await?.ok_or(sqlx::Error::RowNotFound)?;
+                Ok(AdjustOutcome::Moved(entry, account))
+            }
+            None => {
+                tx.rollback().await?;
+                drop(connection);
+                Ok(AdjustOutcome::Insufficient(self.account(external_userid).await?.balance))
+            }
+        }
+    }
+
+    async fn adjusted(&self, key: &str) -> Result<Option<AdjustOutcome>, sqlx::Error> {
+        let entry: Option<LedgerRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {LEDGER_COLUMNS} FROM rewards_points_ledger WHERE idempotency_key = ?"
+        )))
+        .bind(key)
+        .fetch_optional(self.db.pool())
+        .await?;
+        match entry {
+            Some(entry) => {
+                let account = self.account(&entry.external_userid).await?;
+                Ok(Some(AdjustOutcome::Duplicate(entry, account)))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// One coupon by id.
+    pub async fn coupon(&self, id: i64) -> Result<Option<CouponRow>, sqlx::Error> {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COUPON_COLUMNS} FROM rewards_coupon WHERE id = ?")))
+            .bind(id)
+            .fetch_optional(self.db.pool())
+            .await
+    }
+
+    /// One coupon by code.
+    pub async fn coupon_by_code(&self, code: &str) -> Result<Option<CouponRow>, sqlx::Error> {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COUPON_COLUMNS} FROM rewards_coupon WHERE code = ?")))
+            .bind(code)
+            .fetch_optional(self.db.pool())
+            .await
+    }
+
+    /// The coupon redeemed with `idempotency_key`.
+    pub async fn coupon_by_redeem_key(&self, idempotency_key: &str) -> Result<Option<CouponRow>, sqlx::Error> {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COUPON_COLUMNS} FROM rewards_coupon WHERE redeem_key = ?")))
+            .bind(idempotency_key)
+            .fetch_optional(self.db.pool())
+            .await
+    }
+
+    /// A customer's coupons, newest first, with ids below `before`; `status` is the status shown at `now`
+    /// (AVAILABLE and EXPIRED are told apart by `valid_until`), 0 for any.
+    pub async fn list_coupons(
+        &self,
+        external_userid: &str,
+        status: i32,
+        now: i64,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<CouponRow>, sqlx::Error> {
+        let mut query =
+            QueryBuilder::<Any>::new(format!("SELECT {COUPON_COLUMNS} FROM rewards_coupon WHERE external_userid = "));
+        query.push_bind(external_userid.to_owned());
+        match status {
+            1 => {
+                query.push(" AND status = 1 AND valid_until >= ").push_bind(now);
+            }
+            2 => {
+                query.push(" AND status = 2");
+            }
+            3 => {
+                query.push(" AND status = 1 AND valid_until < ").push_bind(now);
+            }
+            _ => {}
+        }
+        if let Some(before) = before {
+            query.push(" AND id < ").push_bind(before);
+        }
+        query.push(" ORDER BY id DESC LIMIT ").push_bind(i64::from(limit));
+        query.build_query_as().fetch_all(self.db.pool()).await
+    }
+
+    /// Marks an AVAILABLE coupon redeemed under `idempotency_key`; false when it is no longer AVAILABLE (or
+    /// the key was used for another redemption).
+    pub async fn redeem(&self, redemption: &Redemption<'_>) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query(
+            "UPDATE rewards_coupon SET status = 2, redeemed_at = ?, redeemed_by = ?, redeemed_store_id = ?, \
+             order_no = ?, order_amount_fen = ?, discount_fen = ?, redeem_key = ? WHERE id = ? AND status = 1",
+        )
+        .bind(redemption.at)
+        .bind(redemption.redeemed_by)
+        .bind(redemption.store_id)
+        .bind(redemption.order_no)
+        .bind(redemption.order_amount_fen)
+        .bind(redemption.discount_fen)
+        .bind(redemption.idempotency_key)
+        .bind(redemption.coupon_id)
+        .execute(self.db.pool())
+        .await;
+        match done {
+            Ok(done) => Ok(done.rows_affected() > 0),
+            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+}
+
+/// One movement of points inside a transaction.
+struct PointsMove<'a> {
+    key: &'a str,
+    external_userid: &'a str,
+    delta: i64,
+    reason: i32,
+    grant_id: i64,
+    note: &'a str,
+    operator: &'a str,
+    at: i64,
+}
+
+/// Moves points and writes the ledger entry; `None` (nothing moved) when a debit would go below zero.
+async fn move_points(
+    tx: &mut AnyConnection,
+    dialect: Dialect,
+    movement: &PointsMove<'_>,
+) -> Result<Option<(i64, AccountRow)>, sqlx::Error> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{} INTO rewards_points_account (external_userid, balance, earned_total, spent_total, updated_at) \
+         VALUES (?, 0, 0, 0, ?)",
+        dialect.insert_ignore()
+    )))
+    .bind(movement.external_userid)
+    .bind(movement.at)
+    .execute(&mut *tx)
+    .await?;
+    let credit = movement.delta.max(0);
+    let debit = (-movement.delta).max(0);
+    let moved = sqlx::query(
+        "UPDATE rewards_points_account SET balance = balance + ?, earned_total = earned_total + ?, \
+         spent_total = spent_total + ?, updated_at = ? WHERE external_userid = ? AND balance + ? >= 0",
+    )
+    .bind(movement.delta)
+    .bind(credit)
+    .bind(debit)
+    .bind(movement.at)
+    .bind(movement.external_userid)
+    .bind(movement.delta)
+    .execute(&mut *tx)
+    .await?;
+    if moved.rows_affected() == 0 {
+        return Ok(None);
+    }
+    let account: AccountRow = sqlx::query_as(
+        "SELECT external_userid, balance, earned_total, spent_total, updated_at FROM rewards_points_account \
+         WHERE external_userid = ?",
+    )
+    .bind(movement.external_userid)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO rewards_points_ledger (idempotency_key, external_userid, delta, balance_after, reason, \
+         grant_id, note, operator_userid, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(movement.key)
+    .bind(movement.external_userid)
+    .bind(movement.delta)
+    .bind(account.balance)
+    .bind(movement.reason)
+    .bind(movement.grant_id)
+    .bind(movement.note)
+    .bind(movement.operator)
+    .bind(movement.at)
+    .execute(&mut *tx)
+    .await?;
+    let entry = last_insert_id(&mut *tx, dialect).await?;
+    Ok(Some((entry, account)))
+}
+
+/// Inserts the coupon of a grant under the first of its code seeds that gives an unused code.
+async fn insert_coupon(
+    tx: &mut AnyConnection,
+    dialect: Dialect,
+    grant: &NewGrant,
+    grant_id: i64,
+    plan: &CouponPlan,
+) -> Result<i64, sqlx::Error> {
+    let stores: Vec<String> = plan.store_ids.iter().map(i64::to_string).collect();
+    for seed in &grant.code_seeds {
+        let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{} INTO rewards_coupon (code, reward_definition_id, grant_id, external_userid, name, face_value_fen, \
+             threshold_fen, valid_from, valid_until, store_ids, usage_note, status, attributed_koc_id, issued_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+            dialect.insert_ignore()
+        )))
+        .bind(crate::domain::coupon_code(*seed))
+        .bind(grant.reward_definition_id)
+        .bind(grant_id)
+        .bind(&grant.external_userid)
+        .bind(&plan.name)
+        .bind(plan.face_value_fen)
+        .bind(plan.threshold_fen)
+        .bind(plan.valid_from)
+        .bind(plan.valid_until)
+        .bind(stores.join(","))
+        .bind(&plan.usage_note)
+        .bind(grant.attributed_koc_id)
+        .bind(grant.issued_at)
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 1 {
+            return last_insert_id(&mut *tx, dialect).await;
+        }
+    }
+    Err(sqlx::Error::Protocol("no unused coupon code among the seeds".into()))
+}
+
+/// Begins a transaction whose reads are followed by writes: on SQLite it takes the write lock at once
+/// (`BEGIN IMMEDIATE`); on MySQL it reads committed data.
+async fn begin_write(connection: &mut AnyConnection, dialect: Dialect) -> Result<Transaction<'_, Any>, sqlx::Error> {
+    match dialect {
+        Dialect::Sqlite => connection.begin_with("BEGIN IMMEDIATE").await,
+        Dialect::MySql => {
+            connection.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED").await?;
+            connection.begin().await
+        }
+    }
+}
+
+/// The id the last insert on `connection` minted (the Any driver does not report it on every backend).
+async fn last_insert_id(connection: &mut AnyConnection, dialect: Dialect) -> Result<i64, sqlx::Error> {
+    let query = match dialect {
+        Dialect::Sqlite => "SELECT last_insert_rowid()",
+        Dialect::MySql => "SELECT CAST(LAST_INSERT_ID() AS SIGNED)",
+    };
+    sqlx::query_scalar(query).fetch_one(connection).await
+}
+
+/// A LIKE pattern matching `text` anywhere, with `!` escaping the wildcards.
+fn like_pattern(text: &str) -> String {
+    let escaped = text.replace('!', "!!").replace('%', "!%").replace('_', "!_");
+    format!("%{escaped}%")
+}
