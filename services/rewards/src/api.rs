@@ -661,3 +661,182 @@ fn ledger_proto(row: LedgerRow) -> PointsLedgerEntry {
 fn now_millis() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(0))
 }
+
+#[cfg(test)]
+mod tests {
+    use scrm_kernel::Role;
+    use scrm_proto::rewards::v1::{CouponStatus, RewardSourceKind, coupon_reward};
+    use scrm_storage::Dialect;
+    use scrm_storage::testing::TestDb;
+
+    use super::*;
+
+    fn operator() -> Caller {
+        Caller { staff_id: "op".into(), role: Role::Operator, store_ids: Vec::new() }
+    }
+
+    fn call<T>(message: T) -> Request<T> {
+        operator().outgoing(message).unwrap()
+    }
+
+    async fn api() -> (RewardsApi, TestDb) {
+        let test_db = TestDb::new(Dialect::Sqlite).await;
+        test_db.db.migrate(&crate::MIGRATIONS).await.unwrap();
+        (RewardsApi::new(RewardsStore::new(test_db.db.clone())), test_db)
+    }
+
+    fn coupon_definition() -> RewardDefinition {
+        RewardDefinition {
+            name: "满100减20券".into(),
+            kind: RewardKind::Coupon as i32,
+            config: Some(reward_definition::Config::Coupon(CouponReward {
+                face_value_fen: 2000,
+                threshold_fen: 10_000,
+                validity: Some(coupon_reward::Validity::ValidFor(prost_types::Duration { seconds: 86_400, nanos: 0 })),
+                applicable_store_ids: vec![3],
+                usage_note: String::new(),
+            })),
+            ..Default::default()
+        }
+    }
+
+    fn field(status: Status) -> (tonic::Code, String) {
+        let field =
+            status.metadata().get(scrm_kernel::error::ERROR_FIELD_KEY).map(|value| value.to_str().unwrap().to_owned());
+        (status.code(), field.unwrap_or_default())
+    }
+
+    fn quick_reply_source() -> Option<RewardSource> {
+        Some(RewardSource { kind: RewardSourceKind::QuickReply as i32, quick_reply_id: 4, ..Default::default() })
+    }
+
+    #[tokio::test]
+    async fn bad_input_is_refused_naming_the_field() {
+        let (api, test_db) = api().await;
+        let create = |definition: Option<RewardDefinition>| call(CreateRewardDefinitionRequest { definition });
+        let error = api.create_reward_definition(create(None)).await.unwrap_err();
+        assert_eq!(field(error), (tonic::Code::InvalidArgument, "definition".into()));
+        let nameless = RewardDefinition { name: String::new(), ..coupon_definition() };
+        let error = api.create_reward_definition(create(Some(nameless))).await.unwrap_err();
+        assert_eq!(field(error), (tonic::Code::InvalidArgument, "definition.name".into()));
+
+        let issue = |request: IssueRewardRequest| call(request);
+        let base = IssueRewardRequest {
+            reward_definition_id: 0,
+            recipient: Some(issue_reward_request::Recipient::ExternalUserid("wmA".into())),
+            source: quick_reply_source(),
+            idempotency_key: "k".into(),
+            points: 5,
+            ..Default::default()
+        };
+        let cases = [
+            (IssueRewardRequest { idempotency_key: " ".into(), ..base.clone() }, "idempotency_key"),
+            (IssueRewardRequest { recipient: None, ..base.clone() }, "external_userid"),
+            (IssueRewardRequest { source: None, ..base.clone() }, "source"),
+            (IssueRewardRequest { points: 0, ..base.clone() }, "points"),
+            (IssueRewardRequest { reward_definition_id: 9, ..base.clone() }, "points"),
+            (IssueRewardRequest { store_id: -1, ..base.clone() }, "store_id"),
+        ];
+        for (request, expected) in cases {
+            let error = api.issue_reward(issue(request)).await.unwrap_err();
+            assert_eq!(field(error), (tonic::Code::InvalidArgument, expected.into()));
+        }
+        let koc = IssueRewardRequest { recipient: Some(issue_reward_request::Recipient::KocId(3)), ..base.clone() };
+        assert_eq!(api.issue_reward(issue(koc)).await.unwrap_err().code(), tonic::Code::FailedPrecondition);
+        let unknown = IssueRewardRequest { reward_definition_id: 9, points: 0, ..base };
+        assert_eq!(api.issue_reward(issue(unknown)).await.unwrap_err().code(), tonic::Code::NotFound);
+
+        let adjust = AdjustPointsRequest {
+            external_userid: "wmA".into(),
+            delta: 0,
+            note: "x".into(),
+            idempotency_key: "a".into(),
+        };
+        let error = api.adjust_points(call(adjust.clone())).await.unwrap_err();
+        assert_eq!(field(error), (tonic::Code::InvalidArgument, "delta".into()));
+        let error =
+            api.adjust_points(call(AdjustPointsRequest { delta: 1, note: String::new(), ..adjust })).await.unwrap_err();
+        assert_eq!(field(error), (tonic::Code::InvalidArgument, "note".into()));
+        let error = api.get_coupon(call(GetCouponRequest { coupon: None })).await.unwrap_err();
+        assert_eq!(field(error), (tonic::Code::InvalidArgument, "coupon".into()));
+        let error = api
+            .list_points_ledger(call(ListPointsLedgerRequest {
+                external_userid: "wmA".into(),
+                start_date: "2026-13-01".into(),
+                ..Default::default()
+            }))
+            .await
+            .unwrap_err();
+        assert_eq!(field(error), (tonic::Code::InvalidArgument, "start_date".into()));
+        let error = api.list_coupons(call(ListCouponsRequest::default())).await.unwrap_err();
+        assert_eq!(field(error), (tonic::Code::InvalidArgument, "external_userid".into()));
+        test_db.cleanup().await;
+    }
+
+    #[tokio::test]
+    async fn a_coupon_is_issued_once_and_redeemed_at_the_till() {
+        let (api, test_db) = api().await;
+        let definition = api
+            .create_reward_definition(call(CreateRewardDefinitionRequest { definition: Some(coupon_definition()) }))
+            .await
+            .unwrap()
+            .into_inner()
+            .definition
+            .unwrap();
+        let issue = IssueRewardRequest {
+            reward_definition_id: definition.id,
+            recipient: Some(issue_reward_request::Recipient::ExternalUserid("wmA".into())),
+            source: quick_reply_source(),
+            idempotency_key: "quick-reply:op:1".into(),
+            ..Default::default()
+        };
+        let first = api.issue_reward(call(issue.clone())).await.unwrap().into_inner();
+        let grant = first.grant.unwrap();
+        let Some(reward_grant::Given::Coupon(coupon)) = grant.given.clone() else { panic!("a coupon") };
+        assert_eq!((first.duplicate, coupon.status), (false, CouponStatus::Available as i32));
+        assert_eq!((coupon.face_value_fen, coupon.applicable_store_ids.clone()), (2000, vec![3]));
+        assert_eq!(grant.issued_by_userid, "op");
+        let retry = api.issue_reward(call(issue)).await.unwrap().into_inner();
+        assert_eq!((retry.duplicate, retry.grant.unwrap().id), (true, grant.id));
+
+        let by_code = api
+            .get_coupon(call(GetCouponRequest {
+                coupon: Some(get_coupon_request::Coupon::Code(coupon.code.to_lowercase())),
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(by_code.coupon.unwrap().id, coupon.id);
+
+        let redeem = RedeemCouponRequest {
+            coupon: Some(redeem_coupon_request::Coupon::Code(coupon.code.clone())),
+            external_userid: "wmA".into(),
+            order_no: "SO-1".into(),
+            order_amount_fen: 9_000,
+            store_id: 3,
+            idempotency_key: "till-1".into(),
+        };
+        let below = api.redeem_coupon(call(redeem.clone())).await.unwrap_err();
+        assert_eq!(below.code(), tonic::Code::FailedPrecondition);
+        let elsewhere = RedeemCouponRequest { store_id: 8, order_amount_fen: 12_000, ..redeem.clone() };
+        assert_eq!(api.redeem_coupon(call(elsewhere)).await.unwrap_err().code(), tonic::Code::FailedPrecondition);
+        let good = RedeemCouponRequest { order_amount_fen: 12_000, ..redeem };
+        let done = api.redeem_coupon(call(good.clone())).await.unwrap().into_inner();
+        assert_eq!((done.discount_fen, done.duplicate), (2000, false));
+        assert_eq!(done.coupon.unwrap().status, CouponStatus::Redeemed as i32);
+        let again = api.redeem_coupon(call(good.clone())).await.unwrap().into_inner();
+        assert_eq!((again.discount_fen, again.duplicate), (2000, true));
+        let twice = RedeemCouponRequest { idempotency_key: "till-2".into(), ..good };
+        assert_eq!(api.redeem_coupon(call(twice)).await.unwrap_err().code(), tonic::Code::FailedPrecondition);
+
+        let listed = api
+            .list_coupons(call(ListCouponsRequest { external_userid: "wmA".into(), ..Default::default() }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(listed.coupons.len(), 1);
+        let archived = api.archive_reward_definition(call(ArchiveRewardDefinitionRequest { id: definition.id })).await;
+        assert_eq!(archived.unwrap().into_inner().definition.unwrap().status, RewardDefinitionStatus::Archived as i32);
+        test_db.cleanup().await;
+    }
+}

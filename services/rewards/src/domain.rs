@@ -191,7 +191,7 @@ pub fn apply_update(
                     "coupon.face_value_fen" => coupon.face_value_fen = new.face_value_fen,
                     "coupon.threshold_fen" => coupon.threshold_fen = new.threshold_fen,
                     "coupon.fixed_window" | "coupon.valid_for" | "coupon.validity" => {
-                        coupon.validity = new.validity.clone();
+                        coupon.validity = new.validity;
                     }
                     "coupon.applicable_store_ids" => coupon.applicable_store_ids = new.applicable_store_ids.clone(),
                     "coupon.usage_note" => coupon.usage_note = new.usage_note.clone(),

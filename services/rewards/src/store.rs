@@ -963,3 +963,206 @@ fn like_pattern(text: &str) -> String {
     let escaped = text.replace('!', "!!").replace('%', "!%").replace('_', "!_");
     format!("%{escaped}%")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn store(db: Db) -> RewardsStore {
+        db.migrate(&crate::MIGRATIONS).await.expect("the rewards tables migrate");
+        RewardsStore::new(db)
+    }
+
+    fn coupon_fields(stock_total: i64, per_recipient_limit: i32) -> DefinitionFields<'static> {
+        DefinitionFields {
+            name: "满100减20券",
+            description: "",
+            image_url: "",
+            kind: 2,
+            config: vec![8, 1],
+            stock_total,
+            per_recipient_limit,
+            store_id: 0,
+        }
+    }
+
+    fn grant(key: &str, definition: &DefinitionRow, customer: &str, give: Give) -> NewGrant {
+        NewGrant {
+            idempotency_key: key.into(),
+            reward_definition_id: definition.id,
+            per_recipient_limit: definition.per_recipient_limit,
+            reward_name: definition.name.clone(),
+            kind: definition.kind,
+            external_userid: customer.into(),
+            source: Vec::new(),
+            source_kind: 5,
+            campaign_id: 0,
+            check_in_activity_id: 0,
+            attributed_koc_id: 0,
+            store_id: 0,
+            issued_by: "zhangsan".into(),
+            issued_at: 1_000,
+            give,
+            code_seeds: vec![1, 2, 3],
+        }
+    }
+
+    fn coupon_plan() -> Give {
+        Give::Coupon(CouponPlan {
+            name: "满100减20券".into(),
+            face_value_fen: 2000,
+            threshold_fen: 10_000,
+            valid_from: 1_000,
+            valid_until: 9_000,
+            store_ids: vec![3, 4],
+            usage_note: String::new(),
+        })
+    }
+
+    fn issued(outcome: IssueOutcome) -> GrantRow {
+        match outcome {
+            IssueOutcome::Issued(row) => row,
+            other => panic!("expected an issued grant, got {other:?}"),
+        }
+    }
+
+    async fn definitions_are_created_listed_updated_and_archived(db: Db) {
+        let store = store(db).await;
+        let first = store.create_definition(&coupon_fields(0, 0), "op", 10).await.unwrap();
+        let mut points = coupon_fields(0, 0);
+        points.name = "签到积分 100%_";
+        points.kind = 1;
+        let second = store.create_definition(&points, "op", 11).await.unwrap();
+        assert_eq!((first.status, first.issued_count, first.created_by.as_str()), (1, 0, "op"));
+        let active = DefinitionFilter { status: 1, ..DefinitionFilter::default() };
+        let listed = store.list_definitions(&active, None, 10).await.unwrap();
+        assert_eq!(listed.iter().map(|row| row.id).collect::<Vec<_>>(), vec![second.id, first.id]);
+        let page = store.list_definitions(&active, Some(second.id), 10).await.unwrap();
+        assert_eq!(page.iter().map(|row| row.id).collect::<Vec<_>>(), vec![first.id]);
+        let search = DefinitionFilter { query: "100%_".into(), ..active.clone() };
+        assert_eq!(store.list_definitions(&search, None, 10).await.unwrap().len(), 1);
+        let coupons = DefinitionFilter { kind: 2, ..active.clone() };
+        assert_eq!(store.list_definitions(&coupons, None, 10).await.unwrap()[0].id, first.id);
+        let other_store = DefinitionFilter { stores: Some(vec![7]), ..active.clone() };
+        assert!(store.list_definitions(&other_store, None, 10).await.unwrap().is_empty());
+
+        let mut renamed = coupon_fields(5, 1);
+        renamed.name = "新券";
+        let updated = store.update_definition(first.id, &renamed, 20).await.unwrap().unwrap();
+        assert_eq!((updated.name.as_str(), updated.stock_total, updated.updated_at), ("新券", 5, 20));
+        let archived = store.archive_definition(first.id, 30).await.unwrap().unwrap();
+        assert_eq!(archived.status, 2);
+        assert_eq!(store.list_definitions(&active, None, 10).await.unwrap().len(), 1);
+        assert!(store.archive_definition(999, 30).await.unwrap().is_none());
+    }
+
+    async fn coupon_grants_are_exactly_once_within_stock_and_limit(db: Db) {
+        let store = store(db).await;
+        let definition = store.create_definition(&coupon_fields(2, 1), "op", 10).await.unwrap();
+        let first = issued(store.issue(&grant("k1", &definition, "wmA", coupon_plan())).await.unwrap());
+        let coupon = store.coupon(first.coupon_id).await.unwrap().unwrap();
+        assert_eq!((coupon.grant_id, coupon.external_userid.as_str(), coupon.status), (first.id, "wmA", 1));
+        assert_eq!(coupon.stores(), vec![3, 4]);
+        assert_eq!(coupon.code, crate::domain::coupon_code(1));
+        assert_eq!(store.coupon_by_code(&coupon.code).await.unwrap().unwrap().id, coupon.id);
+
+        let again = store.issue(&grant("k1", &definition, "wmA", coupon_plan())).await.unwrap();
+        assert_eq!(again, IssueOutcome::Duplicate(first.clone()));
+        let limited = store.issue(&grant("k2", &definition, "wmA", coupon_plan())).await.unwrap();
+        assert_eq!(limited, IssueOutcome::LimitReached);
+        let second = issued(store.issue(&grant("k3", &definition, "wmB", coupon_plan())).await.unwrap());
+        let second_coupon = store.coupon(second.coupon_id).await.unwrap().unwrap();
+        assert_ne!(second_coupon.code, coupon.code, "a used code is skipped");
+        assert_eq!(
+            store.issue(&grant("k4", &definition, "wmC", coupon_plan())).await.unwrap(),
+            IssueOutcome::OutOfStock
+        );
+        assert_eq!(store.definition(definition.id).await.unwrap().unwrap().issued_count, 2);
+        store.archive_definition(definition.id, 20).await.unwrap();
+        assert_eq!(store.issue(&grant("k5", &definition, "wmC", coupon_plan())).await.unwrap(), IssueOutcome::Archived);
+
+        let mine = store.list_coupons("wmA", 0, 5_000, None, 10).await.unwrap();
+        assert_eq!(mine.len(), 1);
+        assert_eq!(store.list_coupons("wmA", 1, 5_000, None, 10).await.unwrap().len(), 1);
+        assert_eq!(store.list_coupons("wmA", 3, 5_000, None, 10).await.unwrap().len(), 0);
+        assert_eq!(store.list_coupons("wmA", 3, 9_001, None, 10).await.unwrap().len(), 1);
+        let by_customer = GrantFilter { external_userid: "wmB".into(), ..GrantFilter::default() };
+        assert_eq!(store.list_grants(&by_customer, None, 10).await.unwrap(), vec![second.clone()]);
+        let by_definition = GrantFilter { reward_definition_id: definition.id, ..GrantFilter::default() };
+        let all = store.list_grants(&by_definition, None, 10).await.unwrap();
+        assert_eq!(all.iter().map(|row| row.id).collect::<Vec<_>>(), vec![second.id, first.id]);
+        let later = GrantFilter { issued_after: Some(2_000), ..GrantFilter::default() };
+        assert!(store.list_grants(&later, None, 10).await.unwrap().is_empty());
+
+        let redemption = Redemption {
+            coupon_id: coupon.id,
+            idempotency_key: "r1",
+            redeemed_by: "clerk",
+            store_id: 3,
+            order_no: "SO1",
+            order_amount_fen: 12_000,
+            discount_fen: 2_000,
+            at: 5_000,
+        };
+        assert!(store.redeem(&redemption).await.unwrap());
+        assert!(!store.redeem(&redemption).await.unwrap(), "a redeemed coupon is not redeemed twice");
+        let other = Redemption { coupon_id: second_coupon.id, ..redemption.clone() };
+        assert!(!store.redeem(&other).await.unwrap(), "a key redeems one coupon");
+        let redeemed = store.coupon_by_redeem_key("r1").await.unwrap().unwrap();
+        assert_eq!((redeemed.id, redeemed.status, redeemed.redeemed_at), (coupon.id, 2, Some(5_000)));
+        assert_eq!((redeemed.order_no.as_str(), redeemed.discount_fen, redeemed.redeemed_store_id), ("SO1", 2_000, 3));
+        assert_eq!(store.list_coupons("wmA", 2, 5_000, None, 10).await.unwrap().len(), 1);
+    }
+
+    async fn points_move_through_the_ledger_and_never_below_zero(db: Db) {
+        let store = store(db).await;
+        let mut fields = coupon_fields(0, 0);
+        fields.kind = 1;
+        let definition = store.create_definition(&fields, "op", 10).await.unwrap();
+        let give = || Give::Points { points: 30, note: "打卡奖励".into() };
+        let first = issued(store.issue(&grant("p1", &definition, "wmA", give())).await.unwrap());
+        assert_eq!((first.points, first.balance_after), (30, 30));
+        let second = issued(store.issue(&grant("p2", &definition, "wmA", give())).await.unwrap());
+        assert_eq!(second.balance_after, 60);
+        assert!(matches!(
+            store.issue(&grant("p2", &definition, "wmA", give())).await.unwrap(),
+            IssueOutcome::Duplicate(_)
+        ));
+
+        let spent = store.adjust_points("wmA", -50, "门店兑换", "clerk", "a1", 2_000).await.unwrap();
+        let AdjustOutcome::Moved(entry, account) = spent else { panic!("moved, got {spent:?}") };
+        assert_eq!(
+            (entry.delta, entry.balance_after, entry.reason, entry.operator_userid.as_str()),
+            (-50, 10, 2, "clerk")
+        );
+        assert_eq!((account.balance, account.earned_total, account.spent_total), (10, 60, 50));
+        let retry = store.adjust_points("wmA", -50, "门店兑换", "clerk", "a1", 2_001).await.unwrap();
+        assert_eq!(retry, AdjustOutcome::Duplicate(entry.clone(), account.clone()));
+        let refused = store.adjust_points("wmA", -11, "超额", "clerk", "a2", 2_002).await.unwrap();
+        assert_eq!(refused, AdjustOutcome::Insufficient(10));
+        assert_eq!(store.account("wmA").await.unwrap().balance, 10);
+        let never = store.adjust_points("wmZ", -1, "无积分", "clerk", "a3", 2_003).await.unwrap();
+        assert_eq!(never, AdjustOutcome::Insufficient(0));
+        assert_eq!(
+            store.account("wmZ").await.unwrap(),
+            AccountRow { external_userid: "wmZ".into(), ..AccountRow::default() }
+        );
+
+        let ledger = store.ledger("wmA", 0, (None, None), None, 10).await.unwrap();
+        assert_eq!(ledger.iter().map(|row| row.delta).collect::<Vec<_>>(), vec![-50, 30, 30]);
+        assert_eq!(ledger[2].grant_id, first.id);
+        assert_eq!(ledger[2].note, "打卡奖励");
+        let rewards = store.ledger("wmA", 1, (None, None), None, 10).await.unwrap();
+        assert_eq!(rewards.len(), 2);
+        let early = store.ledger("wmA", 0, (None, Some(1_500)), None, 10).await.unwrap();
+        assert_eq!(early.len(), 2);
+        let page = store.ledger("wmA", 0, (None, None), Some(ledger[0].id), 1).await.unwrap();
+        assert_eq!(page, vec![ledger[1].clone()]);
+    }
+
+    scrm_storage::store_test_suite!(
+        definitions_are_created_listed_updated_and_archived,
+        coupon_grants_are_exactly_once_within_stock_and_limit,
+        points_move_through_the_ledger_and_never_below_zero,
+    );
+}
