@@ -7,6 +7,7 @@ mod auth;
 mod broadcast;
 mod caller;
 mod contracts;
+mod coupon_quick_replies;
 mod customer_profile;
 mod customer_roles;
 mod demo;
