@@ -496,15 +496,48 @@ impl RewardsStore {
             .await
     }
 
-    /// Makes a grant exactly once per idempotency key: claims the key, takes one unit of the definition's
-    /// stock, checks the per-recipient limit and gives the points or the coupon, all in one transaction.
+    /// Makes a grant exactly once per idempotency key: takes one unit of the definition's stock, claims the key,
+    /// checks the per-recipient limit and gives the points or the coupon, all in one transaction. Taking the
+    /// definition's row first serializes the grants of one definition; a transaction MySQL still picks as a
+    /// deadlock victim is run again.
     pub async fn issue(&self, grant: &NewGrant) -> Result<IssueOutcome, sqlx::Error> {
+        let mut attempts = 0;
+        loop {
+            match self.issue_once(grant).await {
+                Err(error) if is_deadlock(&error) && attempts < MAX_DEADLOCK_RETRIES => attempts += 1,
+                outcome => return outcome,
+            }
+        }
+    }
+
+    async fn issue_once(&self, grant: &NewGrant) -> Result<IssueOutcome, sqlx::Error> {
         if let Some(first) = self.grant_by_key(&grant.idempotency_key).await? {
             return Ok(IssueOutcome::Duplicate(first));
         }
         let dialect = self.db.dialect();
         let mut connection = self.db.pool().acquire().await?;
         let mut tx = begin_write(&mut connection, dialect).await?;
+        if grant.reward_definition_id > 0 {
+            let taken = sqlx::query(
+                "UPDATE rewards_definition SET issued_count = issued_count + 1 WHERE id = ? AND status = 1 \
+                 AND (stock_total = 0 OR issued_count < stock_total)",
+            )
+            .bind(grant.reward_definition_id)
+            .execute(&mut *tx)
+            .await?;
+            if taken.rows_affected() == 0 {
+                let status: Option<i32> = sqlx::query_scalar("SELECT status FROM rewards_definition WHERE id = ?")
+                    .bind(grant.reward_definition_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                tx.rollback().await?;
+                drop(connection);
+                if let Some(first) = self.grant_by_key(&grant.idempotency_key).await? {
+                    return Ok(IssueOutcome::Duplicate(first));
+                }
+                return Ok(if status == Some(1) { IssueOutcome::OutOfStock } else { IssueOutcome::Archived });
+            }
+        }
         let claimed = sqlx::query(sqlx::AssertSqlSafe(format!(
             "{} INTO rewards_grant (idempotency_key, reward_definition_id, reward_name, kind, external_userid, \
              source, source_kind, campaign_id, check_in_activity_id, attributed_koc_id, status, store_id, issued_by, \
@@ -533,34 +566,17 @@ impl RewardsStore {
             return Ok(IssueOutcome::Duplicate(first));
         }
         let grant_id = last_insert_id(&mut tx, dialect).await?;
-        if grant.reward_definition_id > 0 {
-            let taken = sqlx::query(
-                "UPDATE rewards_definition SET issued_count = issued_count + 1 WHERE id = ? AND status = 1 \
-                 AND (stock_total = 0 OR issued_count < stock_total)",
+        if grant.reward_definition_id > 0 && grant.per_recipient_limit > 0 {
+            let received: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM rewards_grant WHERE reward_definition_id = ? AND external_userid = ?",
             )
             .bind(grant.reward_definition_id)
-            .execute(&mut *tx)
+            .bind(&grant.external_userid)
+            .fetch_one(&mut *tx)
             .await?;
-            if taken.rows_affected() == 0 {
-                let status: Option<i32> = sqlx::query_scalar("SELECT status FROM rewards_definition WHERE id = ?")
-                    .bind(grant.reward_definition_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+            if received > i64::from(grant.per_recipient_limit) {
                 tx.rollback().await?;
-                return Ok(if status == Some(1) { IssueOutcome::OutOfStock } else { IssueOutcome::Archived });
-            }
-            if grant.per_recipient_limit > 0 {
-                let received: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM rewards_grant WHERE reward_definition_id = ? AND external_userid = ?",
-                )
-                .bind(grant.reward_definition_id)
-                .bind(&grant.external_userid)
-                .fetch_one(&mut *tx)
-                .await?;
-                if received > i64::from(grant.per_recipient_limit) {
-                    tx.rollback().await?;
-                    return Ok(IssueOutcome::LimitReached);
-                }
+                return Ok(IssueOutcome::LimitReached);
             }
         }
         match &grant.give {
@@ -690,8 +706,27 @@ impl RewardsStore {
         query.build_query_as().fetch_all(self.db.pool()).await
     }
 
-    /// Credits or debits points by hand, once per key; a debit never takes the balance below zero.
+    /// Credits or debits points by hand, once per key; a debit never takes the balance below zero. A
+    /// transaction MySQL picks as a deadlock victim is run again.
     pub async fn adjust_points(
+        &self,
+        external_userid: &str,
+        delta: i64,
+        note: &str,
+        operator: &str,
+        idempotency_key: &str,
+        at: i64,
+    ) -> Result<AdjustOutcome, sqlx::Error> {
+        let mut attempts = 0;
+        loop {
+            match self.adjust_once(external_userid, delta, note, operator, idempotency_key, at).await {
+                Err(error) if is_deadlock(&error) && attempts < MAX_DEADLOCK_RETRIES => attempts += 1,
+                outcome => return outcome,
+            }
+        }
+    }
+
+    async fn adjust_once(
         &self,
         external_userid: &str,
         delta: i64,
@@ -842,34 +877,48 @@ struct PointsMove<'a> {
 }
 
 /// Moves points and writes the ledger entry; `None` (nothing moved) when a debit would go below zero.
+///
+/// A credit is one upsert and a debit one conditional update, so each takes the account row's exclusive lock at
+/// once (an insert-if-missing followed by an update would share-lock it first and could deadlock on MySQL).
 async fn move_points(
     tx: &mut AnyConnection,
     dialect: Dialect,
     movement: &PointsMove<'_>,
 ) -> Result<Option<(i64, AccountRow)>, sqlx::Error> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "{} INTO rewards_points_account (external_userid, balance, earned_total, spent_total, updated_at) \
-         VALUES (?, 0, 0, 0, ?)",
-        dialect.insert_ignore()
-    )))
-    .bind(movement.external_userid)
-    .bind(movement.at)
-    .execute(&mut *tx)
-    .await?;
-    let credit = movement.delta.max(0);
-    let debit = (-movement.delta).max(0);
-    let moved = sqlx::query(
-        "UPDATE rewards_points_account SET balance = balance + ?, earned_total = earned_total + ?, \
-         spent_total = spent_total + ?, updated_at = ? WHERE external_userid = ? AND balance + ? >= 0",
-    )
-    .bind(movement.delta)
-    .bind(credit)
-    .bind(debit)
-    .bind(movement.at)
-    .bind(movement.external_userid)
-    .bind(movement.delta)
-    .execute(&mut *tx)
-    .await?;
+    let moved = if movement.delta > 0 {
+        let add = match dialect {
+            Dialect::Sqlite => {
+                "ON CONFLICT (external_userid) DO UPDATE SET balance = balance + excluded.balance, \
+                 earned_total = earned_total + excluded.earned_total, updated_at = excluded.updated_at"
+            }
+            Dialect::MySql => {
+                "ON DUPLICATE KEY UPDATE balance = balance + VALUES(balance), \
+                 earned_total = earned_total + VALUES(earned_total), updated_at = VALUES(updated_at)"
+            }
+        };
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO rewards_points_account (external_userid, balance, earned_total, spent_total, updated_at) \
+             VALUES (?, ?, ?, 0, ?) {add}"
+        )))
+        .bind(movement.external_userid)
+        .bind(movement.delta)
+        .bind(movement.delta)
+        .bind(movement.at)
+        .execute(&mut *tx)
+        .await?
+    } else {
+        sqlx::query(
+            "UPDATE rewards_points_account SET balance = balance + ?, spent_total = spent_total + ?, \
+             updated_at = ? WHERE external_userid = ? AND balance + ? >= 0",
+        )
+        .bind(movement.delta)
+        .bind(-movement.delta)
+        .bind(movement.at)
+        .bind(movement.external_userid)
+        .bind(movement.delta)
+        .execute(&mut *tx)
+        .await?
+    };
     if moved.rows_affected() == 0 {
         return Ok(None);
     }
@@ -935,6 +984,14 @@ async fn insert_coupon(
         }
     }
     Err(sqlx::Error::Protocol("no unused coupon code among the seeds".into()))
+}
+
+/// Times a transaction chosen as a deadlock victim is run again.
+const MAX_DEADLOCK_RETRIES: u32 = 5;
+
+/// Whether `error` is MySQL's deadlock (SQLSTATE 40001): the transaction was rolled back and may run again.
+fn is_deadlock(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(database) if database.code().as_deref() == Some("40001"))
 }
 
 /// Begins a transaction whose reads are followed by writes: on SQLite it takes the write lock at once
@@ -1160,7 +1217,64 @@ mod tests {
         assert_eq!(page, vec![ledger[1].clone()]);
     }
 
+    async fn concurrent_issues_keep_stock_keys_and_balances_exact(db: Db) {
+        let store = store(db).await;
+        let definition = store.create_definition(&coupon_fields(5, 0), "op", 10).await.unwrap();
+        let mut tasks = Vec::new();
+        for index in 0..16 {
+            let (store, definition) = (store.clone(), definition.clone());
+            // Keys repeat in pairs: 8 distinct grants asked for, against a stock of 5.
+            let key = format!("c{}", index / 2);
+            tasks.push(tokio::spawn(async move {
+                let mut new = grant(&key, &definition, &format!("wm{index}"), coupon_plan());
+                new.code_seeds = vec![1_000 + index as u128];
+                store.issue(&new).await.unwrap()
+            }));
+        }
+        let mut outcomes = Vec::new();
+        for task in tasks {
+            outcomes.push(task.await.unwrap());
+        }
+        let issued: std::collections::BTreeSet<i64> = outcomes
+            .iter()
+            .filter_map(|outcome| match outcome {
+                IssueOutcome::Issued(row) | IssueOutcome::Duplicate(row) => Some(row.id),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(issued.len(), 5, "exactly the stock is issued: {outcomes:?}");
+        assert_eq!(store.definition(definition.id).await.unwrap().unwrap().issued_count, 5);
+        assert!(outcomes.iter().any(|outcome| *outcome == IssueOutcome::OutOfStock));
+
+        let mut fields = coupon_fields(0, 0);
+        fields.kind = 1;
+        let points = store.create_definition(&fields, "op", 10).await.unwrap();
+        let mut tasks = Vec::new();
+        for index in 0..12 {
+            let (store, points) = (store.clone(), points.clone());
+            tasks.push(tokio::spawn(async move {
+                if index % 3 == 0 {
+                    let key = format!("spend{index}");
+                    store.adjust_points("wmP", -5, "兑换", "clerk", &key, 2_000).await.unwrap();
+                } else {
+                    let give = Give::Points { points: 10, note: String::new() };
+                    store.issue(&grant(&format!("p{index}"), &points, "wmP", give)).await.unwrap();
+                }
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let account = store.account("wmP").await.unwrap();
+        let ledger = store.ledger("wmP", 0, (None, None), None, 100).await.unwrap();
+        assert_eq!(account.balance, ledger.iter().map(|entry| entry.delta).sum::<i64>());
+        assert_eq!(account.earned_total, 80);
+        assert_eq!(account.balance, 80 - account.spent_total);
+        assert!(ledger.iter().all(|entry| entry.balance_after >= 0));
+    }
+
     scrm_storage::store_test_suite!(
+        concurrent_issues_keep_stock_keys_and_balances_exact,
         definitions_are_created_listed_updated_and_archived,
         coupon_grants_are_exactly_once_within_stock_and_limit,
         points_move_through_the_ledger_and_never_below_zero,
