@@ -1244,7 +1244,7 @@ mod tests {
             .collect();
         assert_eq!(issued.len(), 5, "exactly the stock is issued: {outcomes:?}");
         assert_eq!(store.definition(definition.id).await.unwrap().unwrap().issued_count, 5);
-        assert!(outcomes.iter().any(|outcome| *outcome == IssueOutcome::OutOfStock));
+        assert!(outcomes.contains(&IssueOutcome::OutOfStock));
 
         let mut fields = coupon_fields(0, 0);
         fields.kind = 1;
