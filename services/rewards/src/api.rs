@@ -217,6 +217,16 @@ impl RewardsService for RewardsApi {
             if row.status != RewardDefinitionStatus::Active as i32 {
                 return Err(ApiError::new(ErrorCode::FailedPrecondition, "奖励已归档，不能再发放").into());
             }
+            if row.store_id != 0 && !caller.can_see_store(&row.store_id.to_string()) {
+                return Err(ApiError::new(
+                    ErrorCode::PermissionDenied,
+                    format!(
+                        "reward definition {} belongs to store {}, outside the caller's stores",
+                        row.id, row.store_id
+                    ),
+                )
+                .into());
+            }
             let give = match definition_proto(&row)?.config {
                 Some(reward_definition::Config::Points(points)) => {
                     Give::Points { points: points.points, note: domain::source_summary(&source) }
@@ -743,8 +753,26 @@ mod tests {
         }
         let koc = IssueRewardRequest { recipient: Some(issue_reward_request::Recipient::KocId(3)), ..base.clone() };
         assert_eq!(api.issue_reward(issue(koc)).await.unwrap_err().code(), tonic::Code::FailedPrecondition);
-        let unknown = IssueRewardRequest { reward_definition_id: 9, points: 0, ..base };
+        let unknown = IssueRewardRequest { reward_definition_id: 9, points: 0, ..base.clone() };
         assert_eq!(api.issue_reward(issue(unknown)).await.unwrap_err().code(), tonic::Code::NotFound);
+        let store_coupon = RewardDefinition { store_id: 5, ..coupon_definition() };
+        let store_coupon = api
+            .create_reward_definition(call(CreateRewardDefinitionRequest { definition: Some(store_coupon) }))
+            .await
+            .unwrap()
+            .into_inner()
+            .definition
+            .unwrap();
+        let manager = Caller { staff_id: "dianzhang".into(), role: Role::StoreManager, store_ids: vec!["6".into()] };
+        let elsewhere = IssueRewardRequest { reward_definition_id: store_coupon.id, points: 0, ..base };
+        let refused = api.issue_reward(manager.outgoing(elsewhere).unwrap()).await.unwrap_err();
+        assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+        let listed = api
+            .list_reward_definitions(manager.outgoing(ListRewardDefinitionsRequest::default()).unwrap())
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(listed.definitions.is_empty(), "a store manager sees corp-wide and their stores' definitions only");
 
         let adjust = AdjustPointsRequest {
             external_userid: "wmA".into(),

@@ -30,7 +30,9 @@ use scrm_storage::Db;
 use tonic::Status;
 
 use self::domain::{Audience, Library};
-use self::store::{FolderRow, NewSend, QuickReplyStore, ReplyFields, ReplyFilter, ReplyRow, SendReward, WriteError};
+use self::store::{
+    FolderRow, NewSend, QuickReplyStore, ReplyFields, ReplyFilter, ReplyRow, SendReward, SendRow, WriteError,
+};
 use crate::error::CustomerError;
 
 /// Longest idempotency key of a recorded send.
@@ -313,7 +315,7 @@ impl QuickReplies {
             .into());
         }
         if let Some(first) = self.store.send(&caller.staff_id, key).await.map_err(CustomerError::from)? {
-            return Ok(send_response(first, true));
+            return Ok(send_response(self.retry_pending(caller, key, first).await?, true));
         }
         check_chat(&request.external_userid, &request.chat_id)?;
         let row = self.visible_row(caller, "quick_reply_id", request.quick_reply_id).await?;
@@ -356,6 +358,33 @@ impl QuickReplies {
             response.coupon_code = reward.coupon_code;
         }
         Ok(response)
+    }
+
+    /// A send whose coupon is still pending tries `IssueReward` again (with the same idempotency key, so it
+    /// issues at most one coupon); any other send is returned as recorded.
+    async fn retry_pending(&self, caller: &Caller, key: &str, first: SendRow) -> Result<SendRow, Status> {
+        if first.reward_status != RewardIssueStatus::Pending as i32 || first.external_userid.is_empty() {
+            return Ok(first);
+        }
+        let Some(row) = self.store.reply(first.quick_reply_id).await.map_err(CustomerError::from)? else {
+            return Ok(first);
+        };
+        let Some(definition) = domain::coupon_definition(&decode_content(&row.content)?) else {
+            return Ok(first);
+        };
+        let reward = self.issue_coupon(caller, definition, row.id, &first.external_userid, key).await;
+        if reward.status == RewardIssueStatus::Pending as i32 {
+            return Ok(first);
+        }
+        self.store.set_send_reward(&caller.staff_id, key, &reward).await.map_err(CustomerError::from)?;
+        Ok(SendRow {
+            reward_status: reward.status,
+            reward_grant_id: reward.grant_id,
+            reward_message: reward.message,
+            reward_coupon_id: reward.coupon_id,
+            reward_coupon_code: reward.coupon_code,
+            ..first
+        })
     }
 
     /// Checks that a coupon reply names an active coupon definition of the rewards service
@@ -870,7 +899,7 @@ pub(crate) mod tests {
     }
 
     #[tokio::test]
-    async fn a_coupon_stays_pending_while_rewards_cannot_issue_it() {
+    async fn a_coupon_stays_pending_while_rewards_cannot_issue_it_and_is_issued_on_a_retry() {
         let (handlers, clients, test_db) = with_rewards().await;
         let company = folder(&handlers, "op", Role::Operator, QuickReplyScope::Company, "券").await;
         let coupon = definition(&clients, coupon_reward()).await;
@@ -886,8 +915,13 @@ pub(crate) mod tests {
         let sent = cut_off.record_sent(&as_staff("kefu", Role::Support), to_customer.clone()).await.unwrap();
         assert_eq!(sent.reward_issue_status, RewardIssueStatus::Pending as i32);
         assert_eq!((sent.usage_count, sent.reward_message.as_str()), (1, PENDING_MESSAGE));
-        let retry = cut_off.record_sent(&as_staff("kefu", Role::Support), to_customer).await.unwrap();
+        let retry = cut_off.record_sent(&as_staff("kefu", Role::Support), to_customer.clone()).await.unwrap();
         assert_eq!((retry.reward_issue_status, retry.duplicate), (RewardIssueStatus::Pending as i32, true));
+        let back = handlers.record_sent(&as_staff("kefu", Role::Support), to_customer.clone()).await.unwrap();
+        assert_eq!((back.reward_issue_status, back.duplicate), (RewardIssueStatus::Issued as i32, true));
+        assert_eq!((back.usage_count, back.coupon_code.len()), (1, 12), "counted once, issued on the retry");
+        let again = handlers.record_sent(&as_staff("kefu", Role::Support), to_customer).await.unwrap();
+        assert_eq!((again.coupon_id, again.coupon_code), (back.coupon_id, back.coupon_code));
         test_db.cleanup().await;
     }
 }

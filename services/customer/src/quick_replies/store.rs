@@ -127,6 +127,10 @@ pub struct SendRow {
     pub reward_coupon_id: i64,
     /// Coupon redemption code when issued.
     pub reward_coupon_code: String,
+    /// The reply sent.
+    pub quick_reply_id: i64,
+    /// The customer it was sent to; empty for a group.
+    pub external_userid: String,
 }
 
 /// The coupon outcome of a recorded send.
@@ -401,7 +405,8 @@ impl QuickReplyStore {
     pub async fn send(&self, staff_id: &str, idempotency_key: &str) -> Result<Option<SendRow>, sqlx::Error> {
         sqlx::query_as(
             "SELECT usage_count, reward_status, reward_grant_id, reward_message, reward_coupon_id, \
-             reward_coupon_code FROM customer_quick_reply_send WHERE staff_id = ? AND idempotency_key = ?",
+             reward_coupon_code, quick_reply_id, external_userid FROM customer_quick_reply_send \
+             WHERE staff_id = ? AND idempotency_key = ?",
         )
         .bind(staff_id)
         .bind(idempotency_key)
