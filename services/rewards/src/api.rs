@@ -8,23 +8,24 @@ use scrm_kernel::paging::{BeforeId, page_size};
 use scrm_kernel::{ApiError, Caller, ErrorCode};
 use scrm_proto::rewards::v1::rewards_service_server::RewardsService;
 use scrm_proto::rewards::v1::{
-    AdjustPointsRequest, AdjustPointsResponse, ArchiveRewardDefinitionRequest, ArchiveRewardDefinitionResponse, Coupon,
-    CouponReward, CreateRewardDefinitionRequest, CreateRewardDefinitionResponse, GetCouponRequest, GetCouponResponse,
-    GetGrantRequest, GetGrantResponse, GetPointsBalanceRequest, GetPointsBalanceResponse, GetRewardDefinitionRequest,
-    GetRewardDefinitionResponse, IssueRewardRequest, IssueRewardResponse, ListCouponsRequest, ListCouponsResponse,
-    ListGrantsRequest, ListGrantsResponse, ListPointsLedgerRequest, ListPointsLedgerResponse,
-    ListRewardDefinitionsRequest, ListRewardDefinitionsResponse, PointsAccount, PointsGiven, PointsLedgerEntry,
-    PointsReward, RedeemCouponRequest, RedeemCouponResponse, RewardDefinition, RewardDefinitionStatus, RewardGrant,
-    RewardKind, RewardSource, UpdateRewardDefinitionRequest, UpdateRewardDefinitionResponse, get_coupon_request,
-    issue_reward_request, list_grants_request, redeem_coupon_request, reward_definition, reward_grant,
+    AdjustPointsRequest, AdjustPointsResponse, ArchiveRewardDefinitionRequest, ArchiveRewardDefinitionResponse,
+    CashGiven, CashReward, Coupon, CouponReward, CreateRewardDefinitionRequest, CreateRewardDefinitionResponse,
+    GetCouponRequest, GetCouponResponse, GetGrantRequest, GetGrantResponse, GetPointsBalanceRequest,
+    GetPointsBalanceResponse, GetRewardDefinitionRequest, GetRewardDefinitionResponse, IssueRewardRequest,
+    IssueRewardResponse, ListCouponsRequest, ListCouponsResponse, ListGrantsRequest, ListGrantsResponse,
+    ListPointsLedgerRequest, ListPointsLedgerResponse, ListRewardDefinitionsRequest, ListRewardDefinitionsResponse,
+    PointsAccount, PointsGiven, PointsLedgerEntry, PointsReward, RedeemCouponRequest, RedeemCouponResponse,
+    RewardDefinition, RewardDefinitionStatus, RewardGrant, RewardKind, RewardSource, UpdateRewardDefinitionRequest,
+    UpdateRewardDefinitionResponse, get_coupon_request, issue_reward_request, list_grants_request,
+    redeem_coupon_request, reward_definition, reward_grant,
 };
 use tonic::{Request, Response, Status};
 
 use crate::domain::{self, MAX_ID_CHARS, MAX_KEY_CHARS, RedeemAsk, Redeemable, millis, timestamp};
 use crate::error::RewardsError;
 use crate::store::{
-    AccountRow, AdjustOutcome, CouponPlan, CouponRow, DefinitionFields, DefinitionFilter, DefinitionRow, Give,
-    GrantFilter, GrantRow, IssueOutcome, LedgerRow, NewGrant, Redemption, RewardsStore,
+    AccountRow, AdjustOutcome, CashPlan, CouponPlan, CouponRow, DefinitionFields, DefinitionFilter, DefinitionRow,
+    Give, GrantFilter, GrantRow, IssueOutcome, LedgerRow, NewGrant, Redemption, RewardsStore,
 };
 
 /// Longest free-text note or order number, in characters.
@@ -161,18 +162,21 @@ impl RewardsService for RewardsApi {
         let caller = Caller::from_request(&request)?;
         let request = request.into_inner();
         let key = domain::required_text("idempotency_key", &request.idempotency_key, MAX_KEY_CHARS)?;
-        let external_userid = match request.recipient {
+        let (external_userid, koc_id) = match request.recipient {
             Some(issue_reward_request::Recipient::ExternalUserid(id)) => {
-                domain::required_text("external_userid", &id, MAX_ID_CHARS)?
+                (domain::required_text("external_userid", &id, MAX_ID_CHARS)?, 0)
             }
+            Some(issue_reward_request::Recipient::KocId(id)) if id > 0 => (String::new(), id),
             Some(issue_reward_request::Recipient::KocId(_)) => {
-                return Err(ApiError::new(
-                    ErrorCode::FailedPrecondition,
-                    "现金奖励尚未开放：this release issues points and coupons to customers only",
-                )
-                .into());
+                return Err(ApiError::invalid("koc_id", "koc_id must be > 0").into());
             }
             None => return Err(ApiError::invalid("external_userid", "name the recipient").into()),
+        };
+        let cash_only = || {
+            ApiError::new(
+                ErrorCode::FailedPrecondition,
+                "现金奖励只发给 KOC（koc_id），积分和优惠券只发给客户（external_userid）",
+            )
         };
         let source = domain::validate_source(request.source.as_ref())?;
         if request.attributed_koc_id < 0 {
@@ -189,14 +193,28 @@ impl RewardsService for RewardsApi {
         }
         let now = now_millis();
         let (definition, give, kind, name, limit, store_id) = if request.reward_definition_id == 0 {
+            if request.cash_fen != 0 && request.points != 0 {
+                return Err(ApiError::invalid("cash_fen", "give points or cash_fen, not both").into());
+            }
             if request.cash_fen != 0 {
-                return Err(ApiError::new(ErrorCode::FailedPrecondition, "现金奖励尚未开放").into());
+                if request.cash_fen < 0 {
+                    return Err(ApiError::invalid("cash_fen", "cash_fen must be > 0").into());
+                }
+                if koc_id == 0 {
+                    return Err(cash_only().into());
+                }
+                let give = Give::Cash(cash_plan(request.cash_fen, &source, now));
+                (0, give, RewardKind::Cash, "现金".to_owned(), 0, request.store_id)
+            } else {
+                if request.points <= 0 {
+                    return Err(ApiError::invalid("points", "give points > 0, or name a reward definition").into());
+                }
+                if koc_id > 0 {
+                    return Err(cash_only().into());
+                }
+                let give = Give::Points { points: request.points, note: domain::source_summary(&source) };
+                (0, give, RewardKind::Points, "积分".to_owned(), 0, request.store_id)
             }
-            if request.points <= 0 {
-                return Err(ApiError::invalid("points", "give points > 0, or name a reward definition").into());
-            }
-            let give = Give::Points { points: request.points, note: domain::source_summary(&source) };
-            (0, give, RewardKind::Points, "积分".to_owned(), 0, request.store_id)
         } else {
             if request.reward_definition_id < 0 {
                 return Err(ApiError::invalid("reward_definition_id", "reward_definition_id must be >= 0").into());
@@ -227,7 +245,12 @@ impl RewardsService for RewardsApi {
                 )
                 .into());
             }
-            let give = match definition_proto(&row)?.config {
+            let config = definition_proto(&row)?.config;
+            if matches!(config, Some(reward_definition::Config::Cash(_))) != (koc_id > 0) {
+                return Err(cash_only().into());
+            }
+            let give = match config {
+                Some(reward_definition::Config::Cash(cash)) => Give::Cash(cash_plan(cash.amount_fen, &source, now)),
                 Some(reward_definition::Config::Points(points)) => {
                     Give::Points { points: points.points, note: domain::source_summary(&source) }
                 }
@@ -248,7 +271,7 @@ impl RewardsService for RewardsApi {
                         usage_note: coupon.usage_note,
                     })
                 }
-                _ => return Err(ApiError::new(ErrorCode::FailedPrecondition, "盲盒和现金奖励尚未开放").into()),
+                _ => return Err(ApiError::new(ErrorCode::FailedPrecondition, "盲盒奖励尚未开放").into()),
             };
             let kind = RewardKind::try_from(row.kind).unwrap_or(RewardKind::Unspecified);
             let store_id = if request.store_id > 0 { request.store_id } else { row.store_id };
@@ -261,6 +284,7 @@ impl RewardsService for RewardsApi {
             reward_name: name,
             kind: kind as i32,
             external_userid,
+            koc_id,
             source: source.encode_to_vec(),
             source_kind: source.kind,
             campaign_id: source.campaign_id,
@@ -524,6 +548,18 @@ impl RewardsApi {
     }
 }
 
+/// What a cash grant of `amount_fen` for `source` credits to the KOC's earnings ledger at `now`.
+fn cash_plan(amount_fen: i64, source: &RewardSource, now: i64) -> CashPlan {
+    CashPlan {
+        amount_fen,
+        kind: domain::earnings_kind(source) as i32,
+        campaign_id: source.campaign_id,
+        koc_task_id: source.koc_task_id,
+        order_no: source.order_no.clone(),
+        day: domain::corp_day(now),
+    }
+}
+
 fn redeemed(row: CouponRow, duplicate: bool) -> RedeemCouponResponse {
     RedeemCouponResponse {
         discount_fen: row.discount_fen,
@@ -542,6 +578,7 @@ fn fields_of<'a>(definition: &'a RewardDefinition, name: &'a str) -> DefinitionF
     let config = match definition.config.as_ref() {
         Some(reward_definition::Config::Points(points)) => points.encode_to_vec(),
         Some(reward_definition::Config::Coupon(coupon)) => coupon.encode_to_vec(),
+        Some(reward_definition::Config::Cash(cash)) => cash.encode_to_vec(),
         _ => Vec::new(),
     };
     DefinitionFields {
@@ -565,6 +602,9 @@ fn definition_proto(row: &DefinitionRow) -> Result<RewardDefinition, ApiError> {
         RewardKind::Coupon => Some(reward_definition::Config::Coupon(
             CouponReward::decode(row.config.as_slice()).map_err(|_| unreadable())?,
         )),
+        RewardKind::Cash => {
+            Some(reward_definition::Config::Cash(CashReward::decode(row.config.as_slice()).map_err(|_| unreadable())?))
+        }
         _ => None,
     };
     Ok(RewardDefinition {
@@ -593,6 +633,10 @@ fn grant_proto(row: GrantRow, coupon: Option<CouponRow>, now: i64) -> RewardGran
             ledger_entry_id: row.ledger_entry_id,
         })),
         RewardKind::Coupon => coupon.map(|coupon| reward_grant::Given::Coupon(coupon_proto(coupon, now))),
+        RewardKind::Cash => Some(reward_grant::Given::Cash(CashGiven {
+            amount_fen: row.cash_fen,
+            earnings_entry_id: row.earnings_entry_id,
+        })),
         _ => None,
     };
     let recipient = if row.koc_id > 0 {
@@ -798,6 +842,67 @@ mod tests {
         assert_eq!(field(error), (tonic::Code::InvalidArgument, "start_date".into()));
         let error = api.list_coupons(call(ListCouponsRequest::default())).await.unwrap_err();
         assert_eq!(field(error), (tonic::Code::InvalidArgument, "external_userid".into()));
+        test_db.cleanup().await;
+    }
+
+    #[tokio::test]
+    async fn cash_goes_to_kocs_only_and_lands_in_their_earnings() {
+        let (api, test_db) = api().await;
+        let bounty = RewardDefinition {
+            name: "任务奖金".into(),
+            kind: RewardKind::Cash as i32,
+            config: Some(reward_definition::Config::Cash(CashReward { amount_fen: 800 })),
+            ..Default::default()
+        };
+        let bounty = api
+            .create_reward_definition(call(CreateRewardDefinitionRequest { definition: Some(bounty) }))
+            .await
+            .unwrap()
+            .into_inner()
+            .definition
+            .unwrap();
+        let task = Some(RewardSource { kind: RewardSourceKind::KocTask as i32, koc_task_id: 3, ..Default::default() });
+        let to_koc = IssueRewardRequest {
+            reward_definition_id: bounty.id,
+            recipient: Some(issue_reward_request::Recipient::KocId(12)),
+            source: task.clone(),
+            idempotency_key: "koc-task:3".into(),
+            ..Default::default()
+        };
+        let grant = api.issue_reward(call(to_koc.clone())).await.unwrap().into_inner().grant.unwrap();
+        let Some(reward_grant::Given::Cash(cash)) = grant.given else { panic!("cash, got {grant:?}") };
+        assert_eq!(cash.amount_fen, 800);
+        assert!(cash.earnings_entry_id > 0);
+        assert_eq!(grant.recipient, Some(reward_grant::Recipient::KocId(12)));
+        let to_customer = IssueRewardRequest {
+            recipient: Some(issue_reward_request::Recipient::ExternalUserid("wmA".into())),
+            idempotency_key: "koc-task:3:customer".into(),
+            ..to_koc.clone()
+        };
+        assert_eq!(api.issue_reward(call(to_customer)).await.unwrap_err().code(), tonic::Code::FailedPrecondition);
+        let commission = IssueRewardRequest {
+            reward_definition_id: 0,
+            cash_fen: 150,
+            source: Some(RewardSource {
+                kind: RewardSourceKind::CampaignCommission as i32,
+                campaign_id: 4,
+                order_no: "SO-9".into(),
+                ..Default::default()
+            }),
+            idempotency_key: "commission:SO-9".into(),
+            ..to_koc
+        };
+        let grant = api.issue_reward(call(commission)).await.unwrap().into_inner().grant.unwrap();
+        assert_eq!((grant.kind, grant.reward_name.as_str()), (RewardKind::Cash as i32, "现金"));
+        let listed = api
+            .list_grants(call(ListGrantsRequest {
+                recipient: Some(list_grants_request::Recipient::KocId(12)),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(listed.grants.len(), 2);
         test_db.cleanup().await;
     }
 

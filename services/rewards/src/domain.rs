@@ -1,11 +1,11 @@
 //! The rewards service's pure logic: definition validation and updates, coupon validity, status and
 //! redemption checks, coupon codes and date filters. No I/O; every rule is unit-tested here.
 
-use scrm_kernel::calendar::days_from_civil;
+use scrm_kernel::calendar::{day_string, days_from_civil};
 use scrm_kernel::{ApiError, ErrorCode};
 use scrm_proto::rewards::v1::{
-    CouponReward, CouponStatus, RewardDefinition, RewardKind, RewardSource, RewardSourceKind, coupon_reward,
-    reward_definition,
+    CouponReward, CouponStatus, KocEarningsKind, RewardDefinition, RewardKind, RewardSource, RewardSourceKind,
+    coupon_reward, reward_definition,
 };
 
 /// Longest definition name, in characters.
@@ -58,10 +58,17 @@ pub fn validate_definition(at: &str, definition: &RewardDefinition) -> Result<()
     let kind = RewardKind::try_from(definition.kind).unwrap_or(RewardKind::Unspecified);
     match (kind, definition.config.as_ref()) {
         (RewardKind::Unspecified, _) => Err(ApiError::invalid(field("kind"), "kind is required")),
-        (RewardKind::BlindBox | RewardKind::Cash, _) => Err(ApiError::new(
+        (RewardKind::BlindBox, _) => Err(ApiError::new(
             ErrorCode::FailedPrecondition,
-            "盲盒和现金奖励尚未开放：this release issues points and coupons only",
+            "盲盒奖励尚未开放：this release issues points, coupons and cash",
         )),
+        (RewardKind::Cash, Some(reward_definition::Config::Cash(cash))) => {
+            if cash.amount_fen <= 0 {
+                return Err(ApiError::invalid(field("cash.amount_fen"), "amount_fen must be > 0"));
+            }
+            Ok(())
+        }
+        (RewardKind::Cash, _) => Err(ApiError::invalid(field("cash"), "a cash reward needs its cash content")),
         (RewardKind::Points, Some(reward_definition::Config::Points(points))) => {
             if points.points <= 0 {
                 return Err(ApiError::invalid(field("points.points"), "points must be > 0"));
@@ -162,6 +169,12 @@ pub fn apply_update(
             "stock_total" => next.stock_total = patch.stock_total,
             "per_recipient_limit" => next.per_recipient_limit = patch.per_recipient_limit,
             "store_id" => next.store_id = patch.store_id,
+            "cash" | "cash.amount_fen" => match (&mut next.config, &patch.config) {
+                (Some(reward_definition::Config::Cash(cash)), Some(reward_definition::Config::Cash(new_cash))) => {
+                    cash.amount_fen = new_cash.amount_fen;
+                }
+                _ => return Err(kind_mismatch(path)),
+            },
             "points" | "points.points" => match (&mut next.config, &patch.config) {
                 (
                     Some(reward_definition::Config::Points(points)),
@@ -354,6 +367,20 @@ pub fn validate_source(source: Option<&RewardSource>) -> Result<RewardSource, Ap
     Ok(source.clone())
 }
 
+/// The KOC earnings kind of a cash grant from `source`: a task reward, a commission, or another reward.
+pub fn earnings_kind(source: &RewardSource) -> KocEarningsKind {
+    match RewardSourceKind::try_from(source.kind).unwrap_or(RewardSourceKind::Unspecified) {
+        RewardSourceKind::KocTask => KocEarningsKind::TaskReward,
+        RewardSourceKind::CampaignCommission => KocEarningsKind::Commission,
+        _ => KocEarningsKind::OtherReward,
+    }
+}
+
+/// The corp-timezone day (YYYY-MM-DD) of a Unix-ms instant.
+pub fn corp_day(at: i64) -> String {
+    day_string((at + CORP_UTC_OFFSET_MS).div_euclid(DAY_MS))
+}
+
 /// The ledger note of a points grant: a short Chinese summary of its source.
 pub fn source_summary(source: &RewardSource) -> String {
     let kind = RewardSourceKind::try_from(source.kind).unwrap_or(RewardSourceKind::Unspecified);
@@ -427,7 +454,7 @@ pub fn timestamp(millis: i64) -> prost_types::Timestamp {
 
 #[cfg(test)]
 mod tests {
-    use scrm_proto::rewards::v1::{CouponValidityWindow, PointsReward};
+    use scrm_proto::rewards::v1::{CashReward, CouponValidityWindow, PointsReward};
 
     use super::*;
 
@@ -509,6 +536,16 @@ mod tests {
         blind_box.kind = RewardKind::BlindBox as i32;
         let error = validate_definition("definition", &blind_box).unwrap_err();
         assert_eq!(error.code, ErrorCode::FailedPrecondition);
+        let cash = RewardDefinition {
+            name: "任务奖金".into(),
+            kind: RewardKind::Cash as i32,
+            config: Some(reward_definition::Config::Cash(CashReward { amount_fen: 500 })),
+            ..Default::default()
+        };
+        assert!(validate_definition("definition", &cash).is_ok());
+        let mut bad = cash;
+        bad.config = Some(reward_definition::Config::Cash(CashReward { amount_fen: 0 }));
+        assert_eq!(field(validate_definition("definition", &bad)).as_deref(), Some("definition.cash.amount_fen"));
     }
 
     #[test]
@@ -610,6 +647,16 @@ mod tests {
         assert_eq!(source_summary(&quick), "快捷回复 9 发放");
         let manual = RewardSource { kind: RewardSourceKind::Manual as i32, ..Default::default() };
         assert_eq!(validate_source(Some(&manual)).unwrap_err().field.as_deref(), Some("source.note"));
+    }
+
+    #[test]
+    fn cash_earnings_follow_the_source_and_the_corp_day() {
+        let source = |kind: RewardSourceKind| RewardSource { kind: kind as i32, ..Default::default() };
+        assert_eq!(earnings_kind(&source(RewardSourceKind::KocTask)), KocEarningsKind::TaskReward);
+        assert_eq!(earnings_kind(&source(RewardSourceKind::CampaignCommission)), KocEarningsKind::Commission);
+        assert_eq!(earnings_kind(&source(RewardSourceKind::Manual)), KocEarningsKind::OtherReward);
+        assert_eq!(corp_day(DAY_MS - CORP_UTC_OFFSET_MS - 1), "1970-01-01");
+        assert_eq!(corp_day(DAY_MS - CORP_UTC_OFFSET_MS), "1970-01-02");
     }
 
     #[test]

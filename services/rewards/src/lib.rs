@@ -1,10 +1,11 @@
 //! The rewards service (`scrm.rewards.v1.RewardsService`): points, coupons, blind boxes and KOC earnings (PR13, PR15).
 //! It owns the `rewards_*` tables.
 //!
-//! Built: reward definitions of the points and coupon kinds, `IssueReward` (exactly once per idempotency key:
-//! points credited to the customer's account and ledger, or a coupon with a unique code), grants, points
-//! balances, ledgers and hand adjustments (never below zero), coupons and their redemption (核销). Blind boxes,
-//! cash and the KOC earnings ledger answer through [`PLANNED`] or refuse with a reason.
+//! Built: reward definitions of the points, coupon and cash kinds, `IssueReward` (exactly once per idempotency
+//! key: points credited to the customer's account and ledger, a coupon with a unique code, or cash credited to a
+//! KOC's earnings ledger), grants, points balances, ledgers and hand adjustments (never below zero), coupons and
+//! their redemption (核销). Blind boxes are refused with a reason; `FulfillGrant` and the KOC earnings reads answer
+//! through [`PLANNED`].
 
 mod api;
 mod domain;

@@ -80,11 +80,15 @@ pub struct GrantRow {
     pub ledger_entry_id: i64,
     /// Coupon issued.
     pub coupon_id: i64,
+    /// Cash credited to the KOC, fen.
+    pub cash_fen: i64,
+    /// KOC earnings entry of the cash.
+    pub earnings_entry_id: i64,
 }
 
 const GRANT_COLUMNS: &str = "id, idempotency_key, reward_definition_id, reward_name, kind, external_userid, koc_id, \
      source, source_kind, attributed_koc_id, status, store_id, issued_by, issued_at, points, balance_after, \
-     ledger_entry_id, coupon_id";
+     ledger_entry_id, coupon_id, cash_fen, earnings_entry_id";
 
 /// A customer's points account.
 #[derive(Debug, Clone, Default, PartialEq, Eq, FromRow)]
@@ -250,6 +254,25 @@ pub enum Give {
     },
     /// A coupon issued to the customer.
     Coupon(CouponPlan),
+    /// Cash credited to the KOC's earnings ledger.
+    Cash(CashPlan),
+}
+
+/// What a cash grant credits to the KOC's earnings ledger.
+#[derive(Debug, Clone)]
+pub struct CashPlan {
+    /// Amount, fen.
+    pub amount_fen: i64,
+    /// KocEarningsKind code of the entry.
+    pub kind: i32,
+    /// The fission campaign involved, 0 for none.
+    pub campaign_id: i64,
+    /// The KOC task, 0 for none.
+    pub koc_task_id: i64,
+    /// Order number, for commissions.
+    pub order_no: String,
+    /// The corp-timezone day the entry counts for, YYYY-MM-DD.
+    pub day: String,
 }
 
 /// A grant to make.
@@ -265,8 +288,10 @@ pub struct NewGrant {
     pub reward_name: String,
     /// RewardKind code.
     pub kind: i32,
-    /// Customer recipient.
+    /// Customer recipient; empty for a KOC.
     pub external_userid: String,
+    /// KOC recipient; 0 for a customer.
+    pub koc_id: i64,
     /// Encoded RewardSource.
     pub source: Vec<u8>,
     /// RewardSourceKind code.
@@ -540,8 +565,8 @@ impl RewardsStore {
         }
         let claimed = sqlx::query(sqlx::AssertSqlSafe(format!(
             "{} INTO rewards_grant (idempotency_key, reward_definition_id, reward_name, kind, external_userid, \
-             source, source_kind, campaign_id, check_in_activity_id, attributed_koc_id, status, store_id, issued_by, \
-             issued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
+             koc_id, source, source_kind, campaign_id, check_in_activity_id, attributed_koc_id, status, store_id, \
+             issued_by, issued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
             dialect.insert_ignore()
         )))
         .bind(&grant.idempotency_key)
@@ -549,6 +574,7 @@ impl RewardsStore {
         .bind(&grant.reward_name)
         .bind(grant.kind)
         .bind(&grant.external_userid)
+        .bind(grant.koc_id)
         .bind(grant.source.clone())
         .bind(grant.source_kind)
         .bind(grant.campaign_id)
@@ -568,10 +594,12 @@ impl RewardsStore {
         let grant_id = last_insert_id(&mut tx, dialect).await?;
         if grant.reward_definition_id > 0 && grant.per_recipient_limit > 0 {
             let received: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM rewards_grant WHERE reward_definition_id = ? AND external_userid = ?",
+                "SELECT COUNT(*) FROM rewards_grant WHERE reward_definition_id = ? AND external_userid = ? \
+                 AND koc_id = ?",
             )
             .bind(grant.reward_definition_id)
             .bind(&grant.external_userid)
+            .bind(grant.koc_id)
             .fetch_one(&mut *tx)
             .await?;
             if received > i64::from(grant.per_recipient_limit) {
@@ -600,6 +628,30 @@ impl RewardsStore {
                 sqlx::query("UPDATE rewards_grant SET points = ?, balance_after = ?, ledger_entry_id = ? WHERE id = ?")
                     .bind(*points)
                     .bind(account.balance)
+                    .bind(entry)
+                    .bind(grant_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            Give::Cash(plan) => {
+                sqlx::query(
+                    "INSERT INTO rewards_koc_earnings (koc_id, kind, amount_fen, campaign_id, grant_id, koc_task_id, \
+                     order_no, day, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(grant.koc_id)
+                .bind(plan.kind)
+                .bind(plan.amount_fen)
+                .bind(plan.campaign_id)
+                .bind(grant_id)
+                .bind(plan.koc_task_id)
+                .bind(&plan.order_no)
+                .bind(&plan.day)
+                .bind(grant.issued_at)
+                .execute(&mut *tx)
+                .await?;
+                let entry = last_insert_id(&mut tx, dialect).await?;
+                sqlx::query("UPDATE rewards_grant SET cash_fen = ?, earnings_entry_id = ? WHERE id = ?")
+                    .bind(plan.amount_fen)
                     .bind(entry)
                     .bind(grant_id)
                     .execute(&mut *tx)
@@ -1051,6 +1103,7 @@ mod tests {
             reward_name: definition.name.clone(),
             kind: definition.kind,
             external_userid: customer.into(),
+            koc_id: 0,
             source: Vec::new(),
             source_kind: 5,
             campaign_id: 0,
@@ -1273,7 +1326,42 @@ mod tests {
         assert!(ledger.iter().all(|entry| entry.balance_after >= 0));
     }
 
+    async fn cash_grants_credit_the_koc_earnings_ledger(db: Db) {
+        let store = store(db.clone()).await;
+        let mut fields = coupon_fields(0, 1);
+        fields.kind = 4;
+        let bounty = store.create_definition(&fields, "op", 10).await.unwrap();
+        let plan = || {
+            Give::Cash(CashPlan {
+                amount_fen: 800,
+                kind: 3,
+                campaign_id: 0,
+                koc_task_id: 3,
+                order_no: String::new(),
+                day: "2026-11-26".into(),
+            })
+        };
+        let mut first = grant("t1", &bounty, "", plan());
+        first.koc_id = 12;
+        let issued = issued(store.issue(&first).await.unwrap());
+        assert_eq!((issued.koc_id, issued.cash_fen), (12, 800));
+        let entry: (i64, i32, i64, i64, String) =
+            sqlx::query_as("SELECT koc_id, kind, amount_fen, grant_id, day FROM rewards_koc_earnings WHERE id = ?")
+                .bind(issued.earnings_entry_id)
+                .fetch_one(db.pool())
+                .await
+                .unwrap();
+        assert_eq!(entry, (12, 3, 800, issued.id, "2026-11-26".to_owned()));
+        let mut again = grant("t2", &bounty, "", plan());
+        again.koc_id = 12;
+        assert_eq!(store.issue(&again).await.unwrap(), IssueOutcome::LimitReached, "one per KOC");
+        let mut other = grant("t3", &bounty, "", plan());
+        other.koc_id = 13;
+        assert!(matches!(store.issue(&other).await.unwrap(), IssueOutcome::Issued(_)));
+    }
+
     scrm_storage::store_test_suite!(
+        cash_grants_credit_the_koc_earnings_ledger,
         concurrent_issues_keep_stock_keys_and_balances_exact,
         definitions_are_created_listed_updated_and_archived,
         coupon_grants_are_exactly_once_within_stock_and_limit,
