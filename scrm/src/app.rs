@@ -25,8 +25,13 @@ use tower::{Layer, Service};
 use crate::config::Config;
 
 /// Every migration set, by owning service.
-const MIGRATIONS: [&ServiceMigrations; 4] =
-    [&scrm_identity::MIGRATIONS, &scrm_customer::MIGRATIONS, &scrm_group::MIGRATIONS, &scrm_messaging::MIGRATIONS];
+const MIGRATIONS: [&ServiceMigrations; 5] = [
+    &scrm_identity::MIGRATIONS,
+    &scrm_customer::MIGRATIONS,
+    &scrm_group::MIGRATIONS,
+    &scrm_messaging::MIGRATIONS,
+    &scrm_rewards::MIGRATIONS,
+];
 
 /// A running scrm process: the gateway listening, the services behind it.
 pub struct Server {
@@ -143,7 +148,7 @@ impl Server {
                     mount(routes, slot, *kind, scrm_messaging::service(setup, shutdown.child_token()))
                 }
                 ServiceKind::Campaign => mount(routes, slot, *kind, scrm_campaign::service()),
-                ServiceKind::Rewards => mount(routes, slot, *kind, scrm_rewards::service()),
+                ServiceKind::Rewards => mount(routes, slot, *kind, scrm_rewards::service(db.clone())),
                 ServiceKind::Analytics => mount(routes, slot, *kind, scrm_analytics::service(clients.clone())),
             };
         }

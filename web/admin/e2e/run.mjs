@@ -353,6 +353,15 @@ test("an operator builds the quick-reply library", async ({ browser, base, dataD
     await page.click("[data-test='insert-{员工姓名}']");
     await page.click("[data-test=reply-save]");
     await page.locator("[data-test=reply-table]").getByText("您好，我是{员工姓名}").waitFor();
+    // A coupon reply, picking the demo's coupon definition from the rewards service.
+    await page.click("[data-test=reply-new]");
+    await page.fill("input[data-test=reply-title]", "e2e 发券");
+    await page.locator("[data-test=reply-kind]").getByText("优惠券").click();
+    await page.locator("[data-test=reply-coupon] input").fill("新客");
+    await page.locator(".el-select-dropdown__item").getByText("新客满100减20券").click();
+    await page.fill("input[data-test=reply-url]", "https://shop.example.com/coupons");
+    await page.click("[data-test=reply-save]");
+    await page.locator("[data-test=reply-table]").getByText("[优惠券] 新客满100减20券").waitFor();
     await page.fill("input[data-test=reply-search]", "问候");
     await page.press("input[data-test=reply-search]", "Enter");
     await page.locator("[data-test=reply-table]").getByText("问候").waitFor();
