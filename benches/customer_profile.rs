@@ -150,7 +150,7 @@ where
         let call = call.clone();
         tasks.push(tokio::spawn(async move {
             let mut samples = Vec::new();
-            let mut rng = Rng((worker as u64 + 1) * 0x9E37_79B9_7F4A_7C15);
+            let mut rng = Rng((worker as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
             while Instant::now() < deadline {
                 let sent = Instant::now();
                 let ok = call(rng.below(u64::MAX)).await;
@@ -314,5 +314,7 @@ async fn main() {
         ),
     }
     println!("load average at end: {}", load_average());
+    // The client's idle keep-alive connections would hold the server's graceful stop open indefinitely.
+    drop(client);
     server.stop().await.expect("scrm stops");
 }
