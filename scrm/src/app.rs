@@ -25,8 +25,13 @@ use tower::{Layer, Service};
 use crate::config::Config;
 
 /// Every migration set, by owning service.
-const MIGRATIONS: [&ServiceMigrations; 4] =
-    [&scrm_identity::MIGRATIONS, &scrm_customer::MIGRATIONS, &scrm_group::MIGRATIONS, &scrm_messaging::MIGRATIONS];
+const MIGRATIONS: [&ServiceMigrations; 5] = [
+    &scrm_identity::MIGRATIONS,
+    &scrm_customer::MIGRATIONS,
+    &scrm_group::MIGRATIONS,
+    &scrm_messaging::MIGRATIONS,
+    &scrm_campaign::MIGRATIONS,
+];
 
 /// A running scrm process: the gateway listening, the services behind it.
 pub struct Server {
@@ -123,7 +128,15 @@ impl Server {
                     );
                     mount(routes, slot, *kind, scrm_messaging::service(setup, shutdown.child_token()))
                 }
-                ServiceKind::Campaign => mount(routes, slot, *kind, scrm_campaign::service()),
+                ServiceKind::Campaign => {
+                    let setup = scrm_campaign::Setup {
+                        wecom: wecom_client(&config)?,
+                        clients: Some(clients.clone()),
+                        public_base_url: public_base_url(&config, demo.is_some()),
+                        end_check_interval: Some(scrm_campaign::END_CHECK_INTERVAL),
+                    };
+                    mount(routes, slot, *kind, scrm_campaign::service(db.clone(), setup))
+                }
                 ServiceKind::Rewards => mount(routes, slot, *kind, scrm_rewards::service()),
                 ServiceKind::Analytics => mount(routes, slot, *kind, scrm_analytics::service(clients.clone())),
             };
@@ -301,14 +314,21 @@ fn auth_settings(config: &Config, demo: bool) -> anyhow::Result<scrm_identity::A
     })
 }
 
-/// The corp binding the settings page shows; secrets only as "is set" flags.
-fn corp_binding(config: &Config, demo: bool) -> scrm_identity::CorpBinding {
+/// The deployment's externally reachable base URL: `wecom.public_base_url`, or in demo mode the listening
+/// address when it is unset.
+fn public_base_url(config: &Config, demo: bool) -> String {
     let wecom = &config.wecom;
-    let public_base_url = if wecom.public_base_url.is_empty() && demo {
+    if wecom.public_base_url.is_empty() && demo {
         format!("http://{}", config.server.listen)
     } else {
         wecom.public_base_url.trim_end_matches('/').to_owned()
-    };
+    }
+}
+
+/// The corp binding the settings page shows; secrets only as "is set" flags.
+fn corp_binding(config: &Config, demo: bool) -> scrm_identity::CorpBinding {
+    let wecom = &config.wecom;
+    let public_base_url = public_base_url(config, demo);
     scrm_identity::CorpBinding {
         corp_id: wecom.corp_id.clone(),
         agentid: wecom.agent_id,
