@@ -8,6 +8,7 @@ import QuickReplyForm from "./QuickReplyForm.vue";
 import CustomerNotes from "./CustomerNotes.vue";
 import { emptyDraft } from "../lib/quickReply";
 import { NoteSchema, QuickReplyFolderSchema, QuickReplyScope } from "../gen/scrm/customer/v1/customer_pb";
+import { CampaignSchema } from "../gen/scrm/campaign/v1/campaign_pb";
 
 const notesApi = vi.hoisted(() => ({
   listCustomerNotes: vi.fn(),
@@ -90,6 +91,24 @@ describe("QuickReplyForm", () => {
     const [input] = wrapper.emitted("submit")![0] as [{ title: string; content: { case: string; value: { text: string } } }];
     expect(input.title).toBe("问候");
     expect(input.content).toMatchObject({ case: "text", value: { text: "您好{客户昵称}" } });
+  });
+
+  it("picks a campaign for a campaign link and fills its landing page", async () => {
+    const campaigns = [
+      create(CampaignSchema, { id: 12n, name: "邀请好友得盲盒", landingUrl: "https://scrm.example.com/campaign/12" }),
+    ];
+    const initial = { ...emptyDraft(1n), kind: "campaignLink" as const, title: "裂变" };
+    const wrapper = mount(QuickReplyForm, { props: { folders, initial, campaigns }, global });
+    const picker = wrapper.findAllComponents({ name: "ElSelect" }).find((select) => select.attributes("data-test") === "reply-campaign");
+    picker!.vm.$emit("update:modelValue", 12n);
+    await flushPromises();
+    expect((wrapper.get("input[data-test=reply-campaign-url]").element as HTMLInputElement).value).toBe("https://scrm.example.com/campaign/12");
+    await wrapper.get("[data-test=reply-save]").trigger("click");
+    const [input] = wrapper.emitted("submit")![0] as [{ content: { case: string; value: object } }];
+    expect(input.content).toMatchObject({
+      case: "campaignLink",
+      value: { campaignId: 12n, url: "https://scrm.example.com/campaign/12", title: "邀请好友得盲盒" },
+    });
   });
 
   it("shows the field at fault instead of saving", async () => {

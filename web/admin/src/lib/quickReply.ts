@@ -1,9 +1,10 @@
 // A quick reply as the editor holds it (one flat draft for every kind), and its conversion to and from the
 // contract's QuickReplyContent, checked the way the service checks it so errors show before saving.
 import type { QuickReply, QuickReplyContent } from "../gen/scrm/customer/v1/customer_pb";
+import type { Campaign } from "../gen/scrm/campaign/v1/campaign_pb";
 
-/** Kinds the editor can write; coupons and campaign links are made by their own features. */
-export type EditableKind = "text" | "image" | "link" | "miniprogram";
+/** Kinds the editor can write; coupons are made by their own feature. */
+export type EditableKind = "text" | "image" | "link" | "miniprogram" | "campaignLink";
 
 /** The variables a text reply may hold, filled for each customer and staff member when sent. */
 export const REPLY_VARIABLES = ["{客户昵称}", "{员工姓名}"];
@@ -20,11 +21,13 @@ export interface ReplyDraft {
   appid: string;
   page: string;
   keywords: string;
+  /** The campaign of a campaign-link reply. */
+  campaignId: bigint | undefined;
 }
 
 /** An empty draft in `folderId`. */
 export function emptyDraft(folderId?: bigint): ReplyDraft {
-  return { folderId, title: "", kind: "text", text: "", url: "", description: "", coverUrl: "", appid: "", page: "", keywords: "" };
+  return { folderId, title: "", kind: "text", text: "", url: "", description: "", coverUrl: "", appid: "", page: "", keywords: "", campaignId: undefined };
 }
 
 /** The draft of a stored reply, for editing; null for kinds the editor cannot write. */
@@ -40,6 +43,16 @@ export function draftOf(reply: QuickReply): ReplyDraft | null {
       return { ...draft, kind: "link", url: content.value.url, description: content.value.description, coverUrl: content.value.coverUrl, text: content.value.title };
     case "miniprogram":
       return { ...draft, kind: "miniprogram", appid: content.value.appid, page: content.value.page, coverUrl: content.value.coverUrl, text: content.value.title };
+    case "campaignLink":
+      return {
+        ...draft,
+        kind: "campaignLink",
+        campaignId: content.value.campaignId,
+        url: content.value.url,
+        text: content.value.title,
+        description: content.value.description,
+        coverUrl: content.value.coverUrl,
+      };
     default:
       return null;
   }
@@ -102,7 +115,36 @@ function contentOf(draft: ReplyDraft): QuickReplyContent["content"] | DraftProbl
         case: "miniprogram",
         value: { $typeName: "scrm.customer.v1.MiniProgramReplyContent", appid: draft.appid.trim(), page: draft.page.trim(), title: text, coverUrl },
       };
+    case "campaignLink":
+      if (!draft.campaignId) return { field: "campaignId", problem: "请选择活动" };
+      if (!isWebUrl(url)) return { field: "url", problem: "活动没有落地页地址，请填写以 http:// 或 https:// 开头的链接" };
+      if (!text) return { field: "text", problem: "请填写卡片标题" };
+      return {
+        case: "campaignLink",
+        value: {
+          $typeName: "scrm.customer.v1.CampaignLinkReplyContent",
+          campaignId: draft.campaignId,
+          url,
+          title: text,
+          description: draft.description.trim(),
+          coverUrl,
+        },
+      };
   }
+}
+
+/**
+ * The draft with `campaign` picked for a campaign-link reply: its landing page as the link, and its name and
+ * rules as the card's title and description unless they were already written.
+ */
+export function pickCampaign(draft: ReplyDraft, campaign: Campaign): ReplyDraft {
+  return {
+    ...draft,
+    campaignId: campaign.id,
+    url: campaign.landingUrl || draft.url,
+    text: draft.text.trim() ? draft.text : campaign.name,
+    description: draft.description.trim() ? draft.description : [...campaign.description].slice(0, 100).join(""),
+  };
 }
 
 /** A one-line preview of a reply's content for lists. */
