@@ -59,10 +59,10 @@ impl CampaignApi {
             idempotency_key: key,
         };
         match self.store.record_entry(&entry).await? {
-            EntryOutcome::Recorded { invitation, inviter, reached_stage_level } => Ok(RecordInvitationResponse {
-                invitation: Some(invitation_proto(invitation)),
-                inviter: inviter.map(participant_proto),
-                reached_stage_level,
+            EntryOutcome::Recorded(entry) => Ok(RecordInvitationResponse {
+                invitation: Some(invitation_proto(entry.invitation)),
+                inviter: entry.inviter.map(participant_proto),
+                reached_stage_level: entry.reached_stage_level,
                 reward_grant_ids: Vec::new(),
             }),
             EntryOutcome::UnknownInviter => Err(ApiError::new(

@@ -106,18 +106,22 @@ pub struct NewEntry {
     pub landing_url: String,
 }
 
+/// A recorded entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedEntry {
+    /// The invitation.
+    pub invitation: InvitationRow,
+    /// The inviter after it; `None` through the base channel.
+    pub inviter: Option<ParticipantRow>,
+    /// Stage level newly reached by the inviter; 0 when none.
+    pub reached_stage_level: i32,
+}
+
 /// What recording an entry did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EntryOutcome {
     /// The entry was recorded (or had been, under the same key).
-    Recorded {
-        /// The invitation.
-        invitation: InvitationRow,
-        /// The inviter after it; `None` through the base channel.
-        inviter: Option<ParticipantRow>,
-        /// Stage level newly reached by the inviter; 0 when none.
-        reached_stage_level: i32,
-    },
+    Recorded(Box<RecordedEntry>),
     /// The inviter is not a participant of the campaign.
     UnknownInviter,
 }
@@ -166,7 +170,7 @@ impl CampaignStore {
         if let Some(invitation) = invitation_by_key(&mut tx, &entry.idempotency_key).await? {
             let inviter = participant(&mut tx, invitation.inviter_participant_id).await?;
             tx.commit().await?;
-            return Ok(EntryOutcome::Recorded { invitation, inviter, reached_stage_level: 0 });
+            return Ok(EntryOutcome::Recorded(Box::new(RecordedEntry { invitation, inviter, reached_stage_level: 0 })));
         }
         let campaign = &entry.campaign;
         let inviter = match entry.inviter_participant_id {
@@ -268,7 +272,7 @@ impl CampaignStore {
             None => None,
         };
         tx.commit().await?;
-        Ok(EntryOutcome::Recorded { invitation, inviter, reached_stage_level: newly_reached })
+        Ok(EntryOutcome::Recorded(Box::new(RecordedEntry { invitation, inviter, reached_stage_level: newly_reached })))
     }
 
     /// Invitation `id`; `None` when unknown.
@@ -439,9 +443,7 @@ mod tests {
 
     fn recorded(outcome: EntryOutcome) -> (InvitationRow, Option<ParticipantRow>, i32) {
         match outcome {
-            EntryOutcome::Recorded { invitation, inviter, reached_stage_level } => {
-                (invitation, inviter, reached_stage_level)
-            }
+            EntryOutcome::Recorded(entry) => (entry.invitation, entry.inviter, entry.reached_stage_level),
             EntryOutcome::UnknownInviter => panic!("the inviter is known"),
         }
     }
