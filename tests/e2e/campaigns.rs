@@ -8,9 +8,9 @@ use scrm_kernel::{Role, ServiceKind};
 use scrm_proto::campaign::v1::campaign_service_client::CampaignServiceClient;
 use scrm_proto::campaign::v1::{
     Campaign, CampaignKind, CampaignStage, CreateCampaignRequest, CreateKocProfileRequest, DeleteCampaignRequest,
-    EndCampaignRequest, EntryChannel, EntryChannelKind, GetCampaignRequest, InvitationStatus, KocKind, KocProfile,
-    LifecycleState, ListParticipantsRequest, PauseCampaignRequest, PosterTemplate, RecordInvitationRequest,
-    StartCampaignRequest, UpdateCampaignRequest,
+    EndCampaignRequest, EntryChannel, EntryChannelKind, GetCampaignRequest, GetCampaignStatsRequest, InvitationStatus,
+    KocKind, KocProfile, LifecycleState, ListParticipantsRequest, PauseCampaignRequest, PosterTemplate,
+    RecordInvitationRequest, StartCampaignRequest, UpdateCampaignRequest,
 };
 use scrm_proto::customer::v1::customer_service_client::CustomerServiceClient;
 use scrm_proto::customer::v1::quick_reply_content::Content;
@@ -177,6 +177,16 @@ async fn a_campaign_its_koc_and_a_campaign_link_reach_the_customer_profile_and_t
     assert_eq!(paused.inviter.unwrap().valid_invite_count, 2);
     let all = ListParticipantsRequest { campaign_id: created.id, ..ListParticipantsRequest::default() };
     assert_eq!(campaigns.list_participants(all).await.unwrap().into_inner().total_size, 3);
+    let stats = campaigns
+        .get_campaign_stats(GetCampaignStatsRequest { campaign_id: created.id, ..GetCampaignStatsRequest::default() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((stats.participant_total, stats.invitation_total, stats.valid_invitation_total), (3, 3, 3));
+    assert_eq!((stats.new_customer_total, stats.max_depth_reached), (2, 2), "the seed was a customer already");
+    let joined: i64 = stats.days.iter().map(|day| day.new_participant_count).sum();
+    let entered: i64 = stats.days.iter().map(|day| day.invitation_count).sum();
+    assert_eq!((joined, entered), (3, 3), "the series covers the campaign so far: {stats:?}");
 
     // The customer is flagged a KOC.
     let profile = KocProfile {

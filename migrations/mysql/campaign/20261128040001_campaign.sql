@@ -37,7 +37,8 @@ CREATE TABLE campaign_participant (
     KEY campaign_participant_customer (external_userid)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_ci;
 
--- Attributed entries (PR12). idempotency_key makes RecordInvitation safe to retry.
+-- Attributed entries (PR12). idempotency_key makes RecordInvitation safe to retry; existing_customer is 1 when the
+-- invitee was a customer before; revoked_at is when the invitation stopped counting (LEFT or REVOKED).
 CREATE TABLE campaign_invitation (
     id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
     campaign_id BIGINT NOT NULL,
@@ -53,6 +54,8 @@ CREATE TABLE campaign_invitation (
     converted INT NOT NULL DEFAULT 0,
     converted_at BIGINT NULL,
     occurred_at BIGINT NOT NULL,
+    existing_customer INT NOT NULL DEFAULT 0,
+    revoked_at BIGINT NULL,
     idempotency_key VARCHAR(255) NOT NULL,
     note VARCHAR(1024) NOT NULL DEFAULT '',
     UNIQUE KEY campaign_invitation_idempotency (idempotency_key),

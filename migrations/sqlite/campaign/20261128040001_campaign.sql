@@ -37,7 +37,8 @@ CREATE TABLE campaign_participant (
 );
 CREATE INDEX campaign_participant_customer ON campaign_participant (external_userid);
 
--- Attributed entries (PR12). idempotency_key makes RecordInvitation safe to retry.
+-- Attributed entries (PR12). idempotency_key makes RecordInvitation safe to retry; existing_customer is 1 when the
+-- invitee was a customer before; revoked_at is when the invitation stopped counting (LEFT or REVOKED).
 CREATE TABLE campaign_invitation (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     campaign_id BIGINT NOT NULL,
@@ -53,6 +54,8 @@ CREATE TABLE campaign_invitation (
     converted INTEGER NOT NULL DEFAULT 0,
     converted_at BIGINT NULL,
     occurred_at BIGINT NOT NULL,
+    existing_customer INTEGER NOT NULL DEFAULT 0,
+    revoked_at BIGINT NULL,
     idempotency_key TEXT NOT NULL UNIQUE,
     note TEXT NOT NULL DEFAULT ''
 );

@@ -10,12 +10,12 @@ use scrm_proto::campaign::v1::campaign_service_server::CampaignService;
 use scrm_proto::campaign::v1::{
     CreateCampaignRequest, CreateCampaignResponse, CreateKocProfileRequest, CreateKocProfileResponse,
     DeleteCampaignRequest, DeleteCampaignResponse, DeleteKocProfileRequest, DeleteKocProfileResponse,
-    EndCampaignRequest, EndCampaignResponse, GetCampaignRequest, GetCampaignResponse, GetKocProfileRequest,
-    GetKocProfileResponse, ListCampaignsRequest, ListCampaignsResponse, ListKocProfilesRequest,
-    ListKocProfilesResponse, ListParticipantsRequest, ListParticipantsResponse, PauseCampaignRequest,
-    PauseCampaignResponse, RecordInvitationRequest, RecordInvitationResponse, RevokeInvitationRequest,
-    RevokeInvitationResponse, StartCampaignRequest, StartCampaignResponse, UpdateCampaignRequest,
-    UpdateCampaignResponse, UpdateKocProfileRequest, UpdateKocProfileResponse,
+    EndCampaignRequest, EndCampaignResponse, GetCampaignRequest, GetCampaignResponse, GetCampaignStatsRequest,
+    GetCampaignStatsResponse, GetKocProfileRequest, GetKocProfileResponse, ListCampaignsRequest, ListCampaignsResponse,
+    ListKocProfilesRequest, ListKocProfilesResponse, ListParticipantsRequest, ListParticipantsResponse,
+    PauseCampaignRequest, PauseCampaignResponse, RecordInvitationRequest, RecordInvitationResponse,
+    RevokeInvitationRequest, RevokeInvitationResponse, StartCampaignRequest, StartCampaignResponse,
+    UpdateCampaignRequest, UpdateCampaignResponse, UpdateKocProfileRequest, UpdateKocProfileResponse,
 };
 use scrm_wecom::WeComClient;
 use tonic::{Request, Response, Status};
@@ -181,6 +181,14 @@ impl CampaignService for CampaignApi {
     ) -> Result<Response<RevokeInvitationResponse>, Status> {
         let caller = Caller::from_request(&request)?;
         Ok(Response::new(self.revoke_invitation_for(&caller, request.into_inner()).await?))
+    }
+
+    async fn get_campaign_stats(
+        &self,
+        request: Request<GetCampaignStatsRequest>,
+    ) -> Result<Response<GetCampaignStatsResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        Ok(Response::new(self.campaign_stats_for(&caller, request.into_inner()).await?))
     }
 
     async fn list_participants(

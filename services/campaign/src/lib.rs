@@ -10,6 +10,7 @@ mod domain;
 mod error;
 mod permissions;
 mod planned;
+mod stats;
 mod store;
 mod worker;
 

@@ -19,7 +19,6 @@ pub const PLANNED: &[PlannedRpc] = &[
     ("GetCheckInLeaderboard", "PR10 群打卡 — not scheduled yet"),
     ("GeneratePoster", "PR11 裂变活动配置 — not scheduled yet"),
     ("RecordConversion", "PR12 裂变追踪 — not scheduled yet"),
-    ("GetCampaignStats", "PR12 裂变追踪 — not scheduled yet"),
     ("GetInvitationTree", "PR12 裂变追踪 — not scheduled yet"),
     ("AssignKocTask", "PR14 KOC社群任务 — not scheduled yet"),
     ("GetKocTask", "PR14 KOC社群任务 — not scheduled yet"),

@@ -351,6 +351,15 @@ test("an operator builds the quick-reply library", async ({ browser, base, dataD
     await page.click("[data-test='insert-{员工姓名}']");
     await page.click("[data-test=reply-save]");
     await page.locator("[data-test=reply-table]").getByText("您好，我是{员工姓名}").waitFor();
+    // A campaign link: picking the demo campaign fills its landing page.
+    await page.click("[data-test=reply-new]");
+    await page.fill("input[data-test=reply-title]", "e2e 活动链接");
+    await page.click("[data-test=kind-campaign-link]");
+    await page.click("[data-test=reply-campaign]");
+    await page.locator(".el-select-dropdown__item").getByText("邀请好友得盲盒").click();
+    await page.waitForFunction(() => /\/campaign\/\d+$/.test(document.querySelector("input[data-test=reply-campaign-url]")?.value ?? ""));
+    await page.click("[data-test=reply-save]");
+    await page.locator("[data-test=reply-table]").getByText("[活动] 邀请好友得盲盒").first().waitFor();
     await page.fill("input[data-test=reply-search]", "问候");
     await page.press("input[data-test=reply-search]", "Enter");
     await page.locator("[data-test=reply-table]").getByText("问候").waitFor();

@@ -5,14 +5,15 @@ use scrm_kernel::paging::page_size;
 use scrm_kernel::{ApiError, Caller, ErrorCode};
 use scrm_proto::campaign::v1::campaign::Settings;
 use scrm_proto::campaign::v1::{
-    Invitation, InvitationStatus, LifecycleState, ListParticipantsRequest, ListParticipantsResponse, Participant,
-    ParticipantOrder, RecordInvitationRequest, RecordInvitationResponse, RevokeInvitationReason,
-    RevokeInvitationRequest, RevokeInvitationResponse,
+    GetCampaignStatsRequest, GetCampaignStatsResponse, Invitation, InvitationStatus, LifecycleState,
+    ListParticipantsRequest, ListParticipantsResponse, Participant, ParticipantOrder, RecordInvitationRequest,
+    RecordInvitationResponse, RevokeInvitationReason, RevokeInvitationRequest, RevokeInvitationResponse,
 };
 
 use super::{CampaignApi, idempotency_key, next_offset_token, now_millis, parse_offset, sees_store};
 use crate::domain::{MAX_ID_CHARS, MAX_STATE_CHARS, check_id, landing_url, parse_state};
 use crate::error::{CampaignError, not_found};
+use crate::stats::{aggregate, series_range};
 use crate::store::participation::{EntryOutcome, InvitationRow, NewEntry, ParticipantFilter, ParticipantRow};
 use crate::store::timestamp;
 
@@ -148,11 +149,36 @@ impl CampaignApi {
             if to == InvitationStatus::Left && !deducts {
                 continue;
             }
-            if let Some(revoked) = self.store.revoke_invitation(invitation.id, to, request.note.trim()).await? {
+            if let Some(revoked) =
+                self.store.revoke_invitation(invitation.id, to, request.note.trim(), now_millis()).await?
+            {
                 invitations.push(invitation_proto(revoked));
             }
         }
         Ok(RevokeInvitationResponse { invitations })
+    }
+
+    /// Serves GetCampaignStats: totals, levels and stages over the whole campaign, and the per-day series.
+    pub(super) async fn campaign_stats_for(
+        &self,
+        caller: &Caller,
+        request: GetCampaignStatsRequest,
+    ) -> Result<GetCampaignStatsResponse, CampaignError> {
+        if request.campaign_id <= 0 {
+            return Err(ApiError::invalid("campaign_id", "campaign_id is required").into());
+        }
+        let campaign = self.visible_campaign(caller, request.campaign_id).await?;
+        let millis = |at: Option<&prost_types::Timestamp>| at.map_or(0, |at| at.seconds.saturating_mul(1000));
+        let now = now_millis();
+        let range = series_range(
+            &request.start_date,
+            &request.end_date,
+            millis(campaign.starts_at.as_ref()),
+            millis(campaign.ends_at.as_ref()),
+            now,
+        )?;
+        let (participants, invitations) = self.store.stats_rows(campaign.id).await?;
+        Ok(aggregate(campaign.id, &campaign.stages, &participants, &invitations, range, now))
     }
 
     /// Serves ListParticipants.

@@ -126,6 +126,34 @@ pub enum EntryOutcome {
     UnknownInviter,
 }
 
+/// What campaign statistics need of a participant.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromRow)]
+pub struct ParticipantFacts {
+    /// Level.
+    pub depth: i32,
+    /// Highest stage reached.
+    pub reached_stage_level: i32,
+    /// Creation (Unix ms).
+    pub joined_at: i64,
+}
+
+/// What campaign statistics need of an invitation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromRow)]
+pub struct InvitationFacts {
+    /// The invitee's level.
+    pub depth: i32,
+    /// InvitationStatus.
+    pub status: i32,
+    /// 1 when the invitee was a customer before.
+    pub existing_customer: i32,
+    /// 1 when converted.
+    pub converted: i32,
+    /// Entry time (Unix ms).
+    pub occurred_at: i64,
+    /// When it stopped counting (Unix ms).
+    pub revoked_at: Option<i64>,
+}
+
 /// Filters of ListParticipants.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ParticipantFilter {
@@ -230,7 +258,7 @@ impl CampaignStore {
         sqlx::query(
             "INSERT INTO campaign_invitation (campaign_id, inviter_participant_id, inviter_external_userid, \
              invitee_external_userid, invitee_participant_id, depth, state, userid, chat_id, status, occurred_at, \
-             idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             existing_customer, idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(campaign.id)
         .bind(entry.inviter_participant_id)
@@ -243,6 +271,7 @@ impl CampaignStore {
         .bind(&entry.chat_id)
         .bind(status as i32)
         .bind(entry.occurred_at)
+        .bind(i32::from(entry.existing_customer))
         .bind(&entry.idempotency_key)
         .execute(&mut *tx)
         .await?;
@@ -302,6 +331,7 @@ impl CampaignStore {
         id: i64,
         to: InvitationStatus,
         note: &str,
+        now: i64,
     ) -> Result<Option<InvitationRow>, sqlx::Error> {
         let mut tx = self.db.pool().begin().await?;
         let current: Option<InvitationRow> =
@@ -314,9 +344,10 @@ impl CampaignStore {
         if !matches!(was, InvitationStatus::Valid | InvitationStatus::Pending) {
             return Ok(None);
         }
-        sqlx::query("UPDATE campaign_invitation SET status = ?, note = ? WHERE id = ? AND status = ?")
+        sqlx::query("UPDATE campaign_invitation SET status = ?, note = ?, revoked_at = ? WHERE id = ? AND status = ?")
             .bind(to as i32)
             .bind(note)
+            .bind(now)
             .bind(id)
             .bind(current.status)
             .execute(&mut *tx)
@@ -332,6 +363,27 @@ impl CampaignStore {
         }
         tx.commit().await?;
         Ok(Some(InvitationRow { status: to as i32, ..current }))
+    }
+
+    /// The figures GetCampaignStats aggregates: every participant and invitation of campaign `campaign_id`.
+    pub async fn stats_rows(
+        &self,
+        campaign_id: i64,
+    ) -> Result<(Vec<ParticipantFacts>, Vec<InvitationFacts>), sqlx::Error> {
+        let participants = sqlx::query_as(
+            "SELECT depth, reached_stage_level, joined_at FROM campaign_participant WHERE campaign_id = ?",
+        )
+        .bind(campaign_id)
+        .fetch_all(self.db.pool())
+        .await?;
+        let invitations = sqlx::query_as(
+            "SELECT depth, status, existing_customer, converted, occurred_at, revoked_at FROM campaign_invitation \
+             WHERE campaign_id = ?",
+        )
+        .bind(campaign_id)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok((participants, invitations))
     }
 
     /// Participant `id`; `None` when unknown.
@@ -511,13 +563,13 @@ mod tests {
 
         let friend_entries = store.invitations_of(0, "wmFriend").await.unwrap();
         assert_eq!(friend_entries.iter().map(|row| row.id).collect::<Vec<_>>(), [first.id, again.id]);
-        let revoked = store.revoke_invitation(first.id, InvitationStatus::Revoked, "刷单").await.unwrap().unwrap();
+        let revoked = store.revoke_invitation(first.id, InvitationStatus::Revoked, "刷单", 9).await.unwrap().unwrap();
         assert_eq!(revoked.status, InvitationStatus::Revoked as i32);
         assert_eq!(store.invitation(first.id).await.unwrap().unwrap().status, InvitationStatus::Revoked as i32);
         let seed = store.participant(seed.id).await.unwrap().unwrap();
         assert_eq!((seed.valid_invite_count, seed.reached_stage_level), (0, 1), "the stage stays reached");
-        assert_eq!(store.revoke_invitation(first.id, InvitationStatus::Left, "").await.unwrap(), None);
-        assert_eq!(store.revoke_invitation(again.id, InvitationStatus::Left, "").await.unwrap(), None);
+        assert_eq!(store.revoke_invitation(first.id, InvitationStatus::Left, "", 9).await.unwrap(), None);
+        assert_eq!(store.revoke_invitation(again.id, InvitationStatus::Left, "", 9).await.unwrap(), None);
     }
 
     scrm_storage::store_test_suite!(entries_build_the_tree_count_and_reach_stages);
