@@ -51,6 +51,23 @@ impl DemoCorp {
         }
     }
 
+    /// Hands rotated callback keys to the simulator, as an admin pastes them into WeCom's console, so its
+    /// callbacks to the gateway at `gateway` keep arriving.
+    pub fn follow_rotated_keys(&self, gateway: SocketAddr, keyring: &scrm_wecom_crypto::CallbackKeyring) {
+        let simulator = self.simulator.clone();
+        let host = if gateway.ip().is_unspecified() { Ipv4Addr::LOCALHOST.into() } else { gateway.ip() };
+        let url = format!("http://{}/wecom/callback", SocketAddr::new(host, gateway.port()));
+        keyring.on_replace(move |crypto| {
+            simulator.set_callback(crypto.map(|crypto| CallbackConfig {
+                url: url.clone(),
+                token: crypto.token().to_owned(),
+                encoding_aes_key: crypto.encoding_aes_key(),
+                timeout_ms: 5_000,
+                retries: 3,
+            }));
+        });
+    }
+
     /// Starts the activity driver at the configured rate (nothing when it is 0).
     fn come_alive(&self) {
         if self.activity_rate > 0.0 {
@@ -65,6 +82,7 @@ impl DemoCorp {
 pub async fn start_simulator(wecom: &mut WeComConfig) -> anyhow::Result<DemoCorp> {
     let mut config = SimConfig::default();
     config.group_msg.auto_confirm_after_secs = Some(DEMO_CONFIRM_AFTER_SECS);
+    config.group_msg.never_confirm.clone_from(&wecom.demo_never_confirm);
     let listener =
         tokio::net::TcpListener::bind("127.0.0.1:0").await.context("demo: cannot start the WeCom simulator")?;
     let address = listener.local_addr()?;

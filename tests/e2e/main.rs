@@ -8,6 +8,7 @@ mod broadcast;
 mod caller;
 mod campaigns;
 mod contracts;
+mod corp_settings;
 mod customer_profile;
 mod customer_roles;
 mod demo;

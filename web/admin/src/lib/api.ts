@@ -38,7 +38,6 @@ const signedOut: Interceptor = (next) => async (request) => {
 
 const transport = createGrpcWebTransport({
   baseUrl: window.location.origin,
-  credentials: "include",
   interceptors: [csrf, signedOut],
 });
 
