@@ -50,9 +50,10 @@ describe("draftOf and previewOf", () => {
     expect(previewOf(reply)).toBe("[优惠券] 满100减20");
   });
 
-  it("leaves campaign links to their own feature", () => {
-    const content = create(QuickReplyContentSchema, { content: { case: "campaignLink", value: { title: "裂变活动" } } });
-    expect(draftOf(create(QuickReplySchema, { content }))).toBeNull();
+  it("edits campaign links with their campaign", () => {
+    const value = { campaignId: 12n, url: "https://scrm.example.com/campaign/12", title: "裂变活动" };
+    const content = create(QuickReplyContentSchema, { content: { case: "campaignLink", value } });
+    expect(draftOf(create(QuickReplySchema, { content }))).toMatchObject({ kind: "campaignLink", campaignId: 12n, text: "裂变活动" });
   });
 });
 
