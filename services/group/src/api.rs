@@ -30,7 +30,7 @@ use scrm_proto::group::v1::{
     UpsertGroupChatsRequest, UpsertGroupChatsResponse, UpsertGroupMembersRequest, UpsertGroupMembersResponse,
 };
 use scrm_proto::group::v1::{
-    CreateJoinWayRequest, CreateJoinWayResponse, CreateWelcomeRuleRequest, CreateWelcomeRuleResponse,
+    UpdateJoinWayRequest, UpdateJoinWayResponse, CreateJoinWayRequest, CreateJoinWayResponse, CreateWelcomeRuleRequest, CreateWelcomeRuleResponse,
     DeleteJoinWayRequest, DeleteJoinWayResponse, DeleteWelcomeRuleRequest, DeleteWelcomeRuleResponse,
     GetJoinWayRequest, GetJoinWayResponse, GetWelcomeCoverageRequest, GetWelcomeCoverageResponse,
     GetWelcomeRuleRequest, GetWelcomeRuleResponse, GetWelcomeSettingsRequest, GetWelcomeSettingsResponse,
@@ -104,6 +104,14 @@ impl GroupService for GroupApi {
     ) -> Result<Response<ListJoinWaysResponse>, Status> {
         Caller::from_request(&request)?;
         Ok(Response::new(self.list_join_ways_for(request.into_inner()).await?))
+    }
+
+    async fn update_join_way(
+        &self,
+        request: Request<UpdateJoinWayRequest>,
+    ) -> Result<Response<UpdateJoinWayResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        Ok(Response::new(self.update_join_way_for(&caller, request.into_inner()).await?))
     }
 
     async fn delete_join_way(
