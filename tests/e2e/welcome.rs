@@ -10,10 +10,9 @@ use scrm_proto::group::v1::group_service_client::GroupServiceClient;
 use scrm_proto::group::v1::{
     ContactWelcomeSkipReason, CreateJoinWayRequest, CreateWelcomeRuleRequest, GetGroupRequest,
     GetWelcomeCoverageRequest, GetWelcomeRuleRequest, JoinWay, JoinWayScene, ListGroupsRequest,
-    RecordWelcomeTemplateAppliedRequest, UpdateJoinWayRequest,
-    SendContactWelcomeRequest, TemplateSyncState, UpdateWelcomeRuleRequest, UpdateWelcomeSettingsRequest,
-    WelcomeChannel, WelcomeContent, WelcomeCoverage, WelcomeRule, WelcomeScope, WelcomeScopeKind, WelcomeSettings,
-    get_group_request,
+    RecordWelcomeTemplateAppliedRequest, SendContactWelcomeRequest, TemplateSyncState, UpdateJoinWayRequest,
+    UpdateWelcomeRuleRequest, UpdateWelcomeSettingsRequest, WelcomeChannel, WelcomeContent, WelcomeCoverage,
+    WelcomeRule, WelcomeScope, WelcomeScopeKind, WelcomeSettings, get_group_request,
 };
 use scrm_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use scrm_proto::identity::v1::{IngestCallbackEventRequest, ListCallbackEventsRequest, ReprocessCallbackEventRequest};
@@ -357,7 +356,10 @@ async fn group_template_rules_sync_to_wecom_and_coverage_shows_the_gaps() {
         assert!(chat_ids.contains(&listed_group.chat_id), "{listed_group:?}");
         assert!(listed_group.carries_current_welcome_template);
         assert_eq!(listed_group.welcome_coverage(), WelcomeCoverage::Current);
-        assert_eq!((listed_group.welcome_rule_id, listed_group.welcome_rule_name.as_str()), (rule_id, "默认入群欢迎语"));
+        assert_eq!(
+            (listed_group.welcome_rule_id, listed_group.welcome_rule_name.as_str()),
+            (rule_id, "默认入群欢迎语")
+        );
         assert_eq!(listed_group.welcome_template_id, template_id);
         assert_eq!(listed_group.carried_welcome_template_id, template_id);
     }

@@ -30,14 +30,14 @@ use scrm_proto::group::v1::{
     UpsertGroupChatsRequest, UpsertGroupChatsResponse, UpsertGroupMembersRequest, UpsertGroupMembersResponse,
 };
 use scrm_proto::group::v1::{
-    UpdateJoinWayRequest, UpdateJoinWayResponse, CreateJoinWayRequest, CreateJoinWayResponse, CreateWelcomeRuleRequest, CreateWelcomeRuleResponse,
+    CreateJoinWayRequest, CreateJoinWayResponse, CreateWelcomeRuleRequest, CreateWelcomeRuleResponse,
     DeleteJoinWayRequest, DeleteJoinWayResponse, DeleteWelcomeRuleRequest, DeleteWelcomeRuleResponse,
     GetJoinWayRequest, GetJoinWayResponse, GetWelcomeCoverageRequest, GetWelcomeCoverageResponse,
     GetWelcomeRuleRequest, GetWelcomeRuleResponse, GetWelcomeSettingsRequest, GetWelcomeSettingsResponse,
     ListJoinWaysRequest, ListJoinWaysResponse, ListWelcomeRulesRequest, ListWelcomeRulesResponse,
     RecordWelcomeTemplateAppliedRequest, RecordWelcomeTemplateAppliedResponse, SendContactWelcomeRequest,
-    SendContactWelcomeResponse, UpdateWelcomeRuleRequest, UpdateWelcomeRuleResponse, UpdateWelcomeSettingsRequest,
-    UpdateWelcomeSettingsResponse,
+    SendContactWelcomeResponse, UpdateJoinWayRequest, UpdateJoinWayResponse, UpdateWelcomeRuleRequest,
+    UpdateWelcomeRuleResponse, UpdateWelcomeSettingsRequest, UpdateWelcomeSettingsResponse,
 };
 use scrm_wecom::WeComClient;
 use tokio::sync::Notify;

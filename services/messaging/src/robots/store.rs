@@ -119,12 +119,13 @@ impl RobotStore {
                 .await?;
         let mut sealed = 0;
         for (chat_id, plain) in rows {
-            let done = sqlx::query("UPDATE messaging_group_robot SET webhook_key = ? WHERE chat_id = ? AND webhook_key = ?")
-                .bind(self.cipher.seal(&plain))
-                .bind(&chat_id)
-                .bind(&plain)
-                .execute(self.db.pool())
-                .await?;
+            let done =
+                sqlx::query("UPDATE messaging_group_robot SET webhook_key = ? WHERE chat_id = ? AND webhook_key = ?")
+                    .bind(self.cipher.seal(&plain))
+                    .bind(&chat_id)
+                    .bind(&plain)
+                    .execute(self.db.pool())
+                    .await?;
             sealed += done.rows_affected();
         }
         Ok(sealed)
