@@ -88,7 +88,22 @@ async fn join_way_members_get_one_robot_welcome_and_bursts_one_combined_welcome(
         webhook_key: ROBOT_KEY.into(),
         enabled: true,
     };
-    MessagingServiceClient::new(channel.clone()).upsert_group_robot(robot).await.unwrap();
+    let registered = MessagingServiceClient::new(channel.clone()).upsert_group_robot(robot).await.unwrap();
+    let registered = registered.into_inner().robot.unwrap();
+    assert!(registered.webhook_key_masked.ends_with("-key") && !registered.webhook_key_masked.contains(ROBOT_KEY));
+    // The key is stored encrypted under the key file generated in the data directory, readable by its owner only.
+    let stored: String = sqlx::query_scalar("SELECT webhook_key FROM messaging_group_robot WHERE chat_id = ?")
+        .bind(&chat_id)
+        .fetch_one(app.db().await.pool())
+        .await
+        .unwrap();
+    assert!(stored.starts_with("v1:") && !stored.contains(ROBOT_KEY), "{stored}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let key_file = app.config.data_dir.join("robot-webhook.key");
+        assert_eq!(std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
     let window = WelcomeSettings {
         robot_burst_window: Some(prost_types::Duration { seconds: 3, nanos: 0 }),
         ..WelcomeSettings::default()
