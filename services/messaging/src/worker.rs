@@ -118,7 +118,9 @@ impl Engine {
 
     /// One pass over every kind of due work.
     pub async fn tick(&self) -> Result<(), MessagingError> {
-        self.robots().drain().await?;
+        if let Err(error) = self.robots().drain().await {
+            tracing::warn!(%error, "robot queue pass failed; retrying");
+        }
         for id in self.store.due_broadcasts(self.clock.now_ms()).await? {
             self.start(id).await?;
         }

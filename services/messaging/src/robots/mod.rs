@@ -227,9 +227,14 @@ impl Robots {
                 continue;
             }
             let mut sent = sent;
-            if self.send_queued(post.clone(), now).await? {
-                sent.push(now);
-                delivered += 1;
+            match self.send_queued(post.clone(), now).await {
+                Ok(true) => {
+                    sent.push(now);
+                    delivered += 1;
+                }
+                Ok(false) => {}
+                // One robot's trouble (e.g. a key sealed under another key) holds up no other robot's posts.
+                Err(error) => tracing::warn!(chat_id = %post.chat_id, %error, "queued robot post not sent; will retry"),
             }
             sent_times.insert(post.chat_id, sent);
         }
