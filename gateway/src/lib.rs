@@ -55,8 +55,9 @@ pub struct GatewayConfig {
     pub local_caller: Option<Caller>,
     /// Whether `GET /debug/sleep?ms=N` is served.
     pub sleep_endpoint: bool,
-    /// The keys of the WeCom callback URL; `None` until WeCom is configured.
-    pub wecom_callback: Option<scrm_wecom_crypto::CallbackCrypto>,
+    /// The keys of the WeCom callback URL (none until WeCom is configured), shared with the identity service
+    /// so that rotated keys apply at once.
+    pub wecom_callback: scrm_wecom_crypto::CallbackKeyring,
 }
 
 /// What the gateway needs from the rest of the process.

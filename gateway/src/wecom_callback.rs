@@ -15,26 +15,27 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use scrm_kernel::{ApiError, Caller, Clients, ErrorCode};
 use scrm_proto::identity::v1::IngestCallbackEventRequest;
-use scrm_wecom_crypto::{CallbackCrypto, CallbackEvent};
+use scrm_wecom_crypto::{CallbackCrypto, CallbackEvent, CallbackKeyring};
 use serde::Deserialize;
 
 use crate::rest::RestError;
 
-/// The `/wecom/callback` route, or a route answering that WeCom is not configured.
-pub fn router(crypto: Option<CallbackCrypto>, clients: Clients) -> Router {
+/// The `/wecom/callback` route, verifying with the keys `keyring` holds at each request (answering that WeCom is
+/// not configured while it holds none).
+pub fn router(keyring: CallbackKeyring, clients: Clients) -> Router {
     Router::new()
         .route("/wecom/callback", get(verify_url).post(receive_event))
-        .with_state(Arc::new(CallbackState { crypto, clients }))
+        .with_state(Arc::new(CallbackState { keyring, clients }))
 }
 
 struct CallbackState {
-    crypto: Option<CallbackCrypto>,
+    keyring: CallbackKeyring,
     clients: Clients,
 }
 
 impl CallbackState {
-    fn crypto(&self) -> Result<&CallbackCrypto, RestError> {
-        self.crypto.as_ref().ok_or_else(|| {
+    fn crypto(&self) -> Result<CallbackCrypto, RestError> {
+        self.keyring.current().ok_or_else(|| {
             RestError::from(ApiError::new(
                 ErrorCode::FailedPrecondition,
                 "the WeCom callback is not configured: set wecom.corp_id, wecom.callback_token and wecom.encoding_aes_key",

@@ -25,8 +25,13 @@ use tower::{Layer, Service};
 use crate::config::Config;
 
 /// Every migration set, by owning service.
-const MIGRATIONS: [&ServiceMigrations; 4] =
-    [&scrm_identity::MIGRATIONS, &scrm_customer::MIGRATIONS, &scrm_group::MIGRATIONS, &scrm_messaging::MIGRATIONS];
+const MIGRATIONS: [&ServiceMigrations; 5] = [
+    &scrm_identity::MIGRATIONS,
+    &scrm_customer::MIGRATIONS,
+    &scrm_group::MIGRATIONS,
+    &scrm_messaging::MIGRATIONS,
+    &scrm_rewards::MIGRATIONS,
+];
 
 /// A running scrm process: the gateway listening, the services behind it.
 pub struct Server {
@@ -39,6 +44,7 @@ impl Server {
     /// Starts `services` (every service when empty) with the gateway, per `config`.
     pub async fn start(mut config: Config, services: &BTreeSet<ServiceKind>) -> anyhow::Result<Server> {
         let services = if services.is_empty() { ServiceKind::ALL.into_iter().collect() } else { services.clone() };
+        let corp_managed_by_config = !config.wecom.corp_id.is_empty();
         let demo = if services.len() == ServiceKind::ALL.len() && config.wecom.runs_demo() {
             Some(crate::demo::start_simulator(&mut config.wecom).await?)
         } else {
@@ -49,9 +55,21 @@ impl Server {
             .with_context(|| format!("data_dir: cannot create {}", config.data_dir.display()))?;
         let db = open_database(&config).await?;
         migrate(&db, &services).await?;
-        if services.contains(&ServiceKind::Identity) {
+        let runs_identity = services.contains(&ServiceKind::Identity);
+        if runs_identity {
             crate::first_run::ensure_admin(&db).await?;
         }
+        let mut stored_corp = None;
+        if !corp_managed_by_config {
+            // Without the identity service here, its table may not exist in this database: then nothing was stored.
+            stored_corp = match scrm_identity::stored_corp_settings(&db).await {
+                Ok(stored) => stored,
+                Err(error) if runs_identity => return Err(error).context("identity: cannot read the corp settings"),
+                Err(_) => None,
+            };
+            apply_stored_corp(&mut config, stored_corp.as_ref())?;
+        }
+        let callback_keys = scrm_wecom_crypto::CallbackKeyring::new(wecom_callback(&config)?);
         let cache = scrm_cache::connect(&config.cache).await.context("cache: cannot connect")?;
         scrm_gateway::metrics::install();
 
@@ -94,7 +112,13 @@ impl Server {
                             trusted_domain: config.wecom.trusted_domain.clone(),
                         },
                         auth_settings(&config, demo.is_some())?,
-                        corp_binding(&config, demo.is_some()),
+                        corp_binding(
+                            &config,
+                            demo.is_some(),
+                            corp_managed_by_config,
+                            stored_corp.as_ref(),
+                            &callback_keys,
+                        ),
                     ),
                 ),
                 ServiceKind::Customer => {
@@ -125,7 +149,7 @@ impl Server {
                     mount(routes, slot, *kind, scrm_messaging::service(setup, shutdown.child_token()))
                 }
                 ServiceKind::Campaign => mount(routes, slot, *kind, scrm_campaign::service()),
-                ServiceKind::Rewards => mount(routes, slot, *kind, scrm_rewards::service()),
+                ServiceKind::Rewards => mount(routes, slot, *kind, scrm_rewards::service(db.clone())),
                 ServiceKind::Analytics => mount(routes, slot, *kind, scrm_analytics::service(clients.clone())),
             };
         }
@@ -134,7 +158,7 @@ impl Server {
             crate::demo::sync_in_background(clients.clone(), demo.clone());
         }
         let gateway = Gateway {
-            config: gateway_config(&config, cluster_token, demo.is_some())?,
+            config: gateway_config(&config, cluster_token, demo.is_some(), callback_keys.clone())?,
             clients,
             grpc: routes,
             db: db.clone(),
@@ -147,6 +171,7 @@ impl Server {
         let local_addr = listener.local_addr()?;
         if let Some(demo) = &demo {
             demo.push_callbacks_to(local_addr, &config.wecom);
+            demo.follow_rotated_keys(local_addr, &callback_keys);
         }
         let grace = Duration::from_secs(config.server.shutdown_grace_secs);
         let task = tokio::spawn(serve(listener, router, shutdown.clone(), grace, db));
@@ -252,7 +277,12 @@ fn cluster_token(config: &Config, services: &BTreeSet<ServiceKind>) -> anyhow::R
     }
 }
 
-fn gateway_config(config: &Config, cluster_token: Option<HeaderValue>, demo: bool) -> anyhow::Result<GatewayConfig> {
+fn gateway_config(
+    config: &Config,
+    cluster_token: Option<HeaderValue>,
+    demo: bool,
+    wecom_callback: scrm_wecom_crypto::CallbackKeyring,
+) -> anyhow::Result<GatewayConfig> {
     let cors_origins = config
         .server
         .cors_origins
@@ -272,7 +302,7 @@ fn gateway_config(config: &Config, cluster_token: Option<HeaderValue>, demo: boo
         cluster_token,
         local_caller: config.auth.local_caller.then(|| config.caller.caller()),
         sleep_endpoint: config.debug.sleep_endpoint,
-        wecom_callback: wecom_callback(config)?,
+        wecom_callback,
     })
 }
 
@@ -302,8 +332,42 @@ fn auth_settings(config: &Config, demo: bool) -> anyhow::Result<scrm_identity::A
     })
 }
 
-/// The corp binding the settings page shows; secrets only as "is set" flags.
-fn corp_binding(config: &Config, demo: bool) -> scrm_identity::CorpBinding {
+/// Puts what admins changed on the settings page (kept by the identity service) over the `wecom.*` settings and
+/// the sign-in role, before anything is built from them. Only when the corp is not configured through settings.
+fn apply_stored_corp(config: &mut Config, stored: Option<&scrm_identity::StoredCorp>) -> anyhow::Result<()> {
+    let Some(stored) = stored else { return Ok(()) };
+    let wecom = &mut config.wecom;
+    let texts = [
+        (&stored.corp_id, &mut wecom.corp_id),
+        (&stored.secret, &mut wecom.secret),
+        (&stored.callback_token, &mut wecom.callback_token),
+        (&stored.encoding_aes_key, &mut wecom.encoding_aes_key),
+        (&stored.public_base_url, &mut wecom.public_base_url),
+    ];
+    for (value, setting) in texts {
+        if let Some(value) = value {
+            value.clone_into(setting);
+        }
+    }
+    if let Some(agentid) = stored.agentid {
+        wecom.agent_id = agentid;
+    }
+    if let Some(role) = &stored.default_staff_role {
+        config.auth.default_staff_role.clone_from(role);
+        config.auth.default_staff_role().context("identity_corp_settings.default_staff_role")?;
+    }
+    Ok(())
+}
+
+/// The corp binding the settings page shows and changes; secrets only as "is set" flags. `managed_by_config`: the
+/// corp comes from `wecom.*` settings; `stored` is what admins changed; `callback_keys` the keys in use.
+fn corp_binding(
+    config: &Config,
+    demo: bool,
+    managed_by_config: bool,
+    stored: Option<&scrm_identity::StoredCorp>,
+    callback_keys: &scrm_wecom_crypto::CallbackKeyring,
+) -> scrm_identity::CorpBinding {
     let wecom = &config.wecom;
     let public_base_url = if wecom.public_base_url.is_empty() && demo {
         format!("http://{}", config.server.listen)
@@ -312,10 +376,13 @@ fn corp_binding(config: &Config, demo: bool) -> scrm_identity::CorpBinding {
     };
     scrm_identity::CorpBinding {
         corp_id: wecom.corp_id.clone(),
+        corp_name: stored.and_then(|stored| stored.corp_name.clone()).unwrap_or_default(),
         agentid: wecom.agent_id,
-        secret_set: !wecom.secret.is_empty(),
-        callback_token_set: !wecom.callback_token.is_empty(),
-        encoding_aes_key_set: !wecom.encoding_aes_key.is_empty(),
+        secrets: scrm_identity::CorpSecrets {
+            secret: wecom.secret.clone(),
+            callback_token: wecom.callback_token.clone(),
+            encoding_aes_key: wecom.encoding_aes_key.clone(),
+        },
         public_base_url,
         trusted_domain: wecom.trusted_domain.clone(),
         wecom_api_base: if wecom.api_base.is_empty() {
@@ -324,7 +391,13 @@ fn corp_binding(config: &Config, demo: bool) -> scrm_identity::CorpBinding {
             wecom.api_base.clone()
         },
         demo_mode: demo,
-        timezone: "Asia/Shanghai".to_owned(),
+        managed_by_config,
+        timezone: stored
+            .and_then(|stored| stored.timezone.clone())
+            .filter(|timezone| !timezone.is_empty())
+            .unwrap_or_else(|| "Asia/Shanghai".to_owned()),
+        updated_at_ms: stored.map_or(0, |stored| stored.updated_at),
+        keyring: callback_keys.clone(),
     }
 }
 

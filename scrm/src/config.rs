@@ -275,6 +275,10 @@ pub struct WeComConfig {
     /// `<api_base>/sim/finance/chatdata` and counts its group messages; 0 never reads it. The demo corp reads
     /// it every 5 seconds when this is 0.
     pub chat_archive_poll_secs: u64,
+    /// Staff of the demo corp (userids, a list or comma-separated) who never confirm group-message tasks, to
+    /// try the unconfirmed-owner report and reminders; everyone else confirms 5 seconds after a task is created.
+    #[serde(deserialize_with = "string_or_list")]
+    pub demo_never_confirm: Vec<String>,
 }
 
 impl Default for WeComConfig {
@@ -291,6 +295,7 @@ impl Default for WeComConfig {
             public_base_url: String::new(),
             demo_activity_rate: 1.0,
             chat_archive_poll_secs: 0,
+            demo_never_confirm: Vec::new(),
         }
     }
 }

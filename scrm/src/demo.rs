@@ -50,6 +50,23 @@ impl DemoCorp {
         }
     }
 
+    /// Hands rotated callback keys to the simulator, as an admin pastes them into WeCom's console, so its
+    /// callbacks to the gateway at `gateway` keep arriving.
+    pub fn follow_rotated_keys(&self, gateway: SocketAddr, keyring: &scrm_wecom_crypto::CallbackKeyring) {
+        let simulator = self.simulator.clone();
+        let host = if gateway.ip().is_unspecified() { Ipv4Addr::LOCALHOST.into() } else { gateway.ip() };
+        let url = format!("http://{}/wecom/callback", SocketAddr::new(host, gateway.port()));
+        keyring.on_replace(move |crypto| {
+            simulator.set_callback(crypto.map(|crypto| CallbackConfig {
+                url: url.clone(),
+                token: crypto.token().to_owned(),
+                encoding_aes_key: crypto.encoding_aes_key(),
+                timeout_ms: 5_000,
+                retries: 3,
+            }));
+        });
+    }
+
     /// Starts the activity driver at the configured rate (nothing when it is 0).
     fn come_alive(&self) {
         if self.activity_rate > 0.0 {
@@ -64,6 +81,7 @@ impl DemoCorp {
 pub async fn start_simulator(wecom: &mut WeComConfig) -> anyhow::Result<DemoCorp> {
     let mut config = SimConfig::default();
     config.group_msg.auto_confirm_after_secs = Some(DEMO_CONFIRM_AFTER_SECS);
+    config.group_msg.never_confirm.clone_from(&wecom.demo_never_confirm);
     let listener =
         tokio::net::TcpListener::bind("127.0.0.1:0").await.context("demo: cannot start the WeCom simulator")?;
     let address = listener.local_addr()?;
@@ -156,5 +174,51 @@ async fn seed_quick_replies(clients: &Clients) -> Result<(), tonic::Status> {
         };
         customer.create_quick_reply(caller.outgoing(reply)?).await?;
     }
+    let coupon = demo_coupon_reply(clients, &caller, folder_id).await?;
+    customer.create_quick_reply(caller.outgoing(coupon)?).await?;
     Ok(())
+}
+
+/// A demo coupon (满100减20, valid 7 days from issue, one per customer) and the company quick reply that issues
+/// it: a link card to the shop's coupon page.
+async fn demo_coupon_reply(
+    clients: &Clients,
+    caller: &Caller,
+    folder_id: i64,
+) -> Result<scrm_proto::customer::v1::CreateQuickReplyRequest, tonic::Status> {
+    use scrm_proto::customer::v1::quick_reply_content::Content;
+    use scrm_proto::customer::v1::{CouponReplyContent, CreateQuickReplyRequest, QuickReplyContent};
+    use scrm_proto::rewards::v1::{
+        CouponReward, CreateRewardDefinitionRequest, RewardDefinition, RewardKind, coupon_reward, reward_definition,
+    };
+    let definition = RewardDefinition {
+        name: "新客满100减20券".into(),
+        description: "到店消费满100元立减20元".into(),
+        kind: RewardKind::Coupon as i32,
+        config: Some(reward_definition::Config::Coupon(CouponReward {
+            face_value_fen: 2000,
+            threshold_fen: 10_000,
+            validity: Some(coupon_reward::Validity::ValidFor(prost_types::Duration { seconds: 7 * 86_400, nanos: 0 })),
+            applicable_store_ids: Vec::new(),
+            usage_note: "仅限到店使用".into(),
+        })),
+        per_recipient_limit: 1,
+        ..RewardDefinition::default()
+    };
+    let request = caller.outgoing(CreateRewardDefinitionRequest { definition: Some(definition) })?;
+    let definition = clients.rewards.clone().create_reward_definition(request).await?.into_inner().definition;
+    Ok(CreateQuickReplyRequest {
+        folder_id,
+        title: "新客优惠券".into(),
+        content: Some(QuickReplyContent {
+            content: Some(Content::Coupon(CouponReplyContent {
+                reward_definition_id: definition.map_or(0, |definition| definition.id),
+                title: "送您一张满100减20券".into(),
+                description: "到店消费满100元立减20元，7天内有效".into(),
+                cover_url: String::new(),
+                url: "https://shop.example.com/coupons".into(),
+            })),
+        }),
+        keywords: vec!["优惠券".into()],
+    })
 }

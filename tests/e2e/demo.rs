@@ -8,8 +8,8 @@ use std::time::Duration;
 use scrm_kernel::Role;
 use scrm_proto::group::v1::group_service_client::GroupServiceClient;
 use scrm_proto::group::v1::{GroupSortField, ListGroupsRequest, SortDirection};
-use scrm_proto::identity::v1::ListCallbackEventsRequest;
 use scrm_proto::identity::v1::identity_service_client::IdentityServiceClient;
+use scrm_proto::identity::v1::{ListCallbackEventsRequest, RotateCallbackKeysRequest};
 
 use crate::harness::TestApp;
 
@@ -68,4 +68,27 @@ async fn the_demo_corp_fills_the_group_activity_columns_from_its_chat_archive() 
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("no group of the demo corp shows messages after 60 s: the chat archive is not followed");
+}
+
+#[tokio::test]
+async fn the_demo_corp_follows_rotated_callback_keys() {
+    let app = TestApp::spawn_with(&[], |config| {
+        config.wecom.demo = true;
+        config.wecom.demo_activity_rate = 200.0;
+        config.caller.role = Role::Admin;
+    })
+    .await;
+    let mut identity = IdentityServiceClient::new(app.channel().await);
+    let rotated = identity.rotate_callback_keys(RotateCallbackKeysRequest {}).await.expect("rotate").into_inner();
+    assert_eq!(rotated.encoding_aes_key.len(), 43);
+    let before = identity.list_callback_events(ListCallbackEventsRequest::default()).await.expect("list").into_inner();
+    let last_before = before.events.iter().map(|event| event.id).max().unwrap_or(0);
+    for _ in 0..300 {
+        let events = identity.list_callback_events(ListCallbackEventsRequest::default()).await.expect("list");
+        if events.into_inner().events.iter().filter(|event| event.id > last_before).count() >= 3 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no callback signed with the rotated keys arrived within 30 s: the simulator was not handed them");
 }

@@ -7,6 +7,8 @@ mod auth;
 mod broadcast;
 mod caller;
 mod contracts;
+mod corp_settings;
+mod coupon_quick_replies;
 mod customer_profile;
 mod customer_roles;
 mod demo;

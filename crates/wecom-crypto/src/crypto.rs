@@ -136,6 +136,16 @@ impl CallbackCrypto {
         &self.receive_id
     }
 
+    /// The callback Token, e.g. for a simulated WeCom that must sign with it.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// The EncodingAESKey in its canonical 43-character form.
+    pub fn encoding_aes_key(&self) -> String {
+        general_purpose::STANDARD_NO_PAD.encode(self.key)
+    }
+
     /// The `msg_signature` of `encrypted` under this token, timestamp and nonce.
     pub fn signature(&self, timestamp: &str, nonce: &str, encrypted: &str) -> String {
         signature(&self.token, timestamp, nonce, encrypted)

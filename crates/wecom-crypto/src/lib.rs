@@ -30,6 +30,7 @@ mod crypto;
 pub mod envelope;
 mod error;
 pub mod event;
+mod keyring;
 pub mod pkcs7;
 mod xml;
 
@@ -37,3 +38,4 @@ pub use crypto::{CallbackCrypto, ENCODING_AES_KEY_LEN, SealedPost, decode_encodi
 pub use envelope::{PostEnvelope, ReplyEnvelope};
 pub use error::{Error, Result};
 pub use event::{CallbackEvent, parse_event};
+pub use keyring::{CallbackKeyring, GENERATED_TOKEN_LEN, generate_encoding_aes_key, generate_token};

@@ -211,7 +211,8 @@ async fn render(
 }
 
 /// `POST /api/sidebar/quick-replies/{id}/sent` `{idempotencyKey, externalUserid | chatId}`: records the send;
-/// `{usageCount, rewardIssueStatus, rewardMessage, duplicate}`.
+/// `{usageCount, rewardIssueStatus, rewardMessage, duplicate, couponId, couponCode}` (the coupon a coupon reply
+/// issued; 0 and empty otherwise).
 async fn record_sent(
     State(clients): State<Clients>,
     Extension(caller): Extension<Caller>,
@@ -231,5 +232,7 @@ async fn record_sent(
         "rewardIssueStatus": sent.reward_issue_status().as_str_name(),
         "rewardMessage": sent.reward_message,
         "duplicate": sent.duplicate,
+        "couponId": sent.coupon_id,
+        "couponCode": sent.coupon_code,
     })))
 }

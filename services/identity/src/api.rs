@@ -79,6 +79,29 @@ impl IdentityService for IdentityApi {
         Ok(Response::new(self.corp.settings()))
     }
 
+    async fn update_corp_settings(
+        &self,
+        request: Request<pb::UpdateCorpSettingsRequest>,
+    ) -> Result<Response<pb::UpdateCorpSettingsResponse>, Status> {
+        let metadata = request.metadata().clone();
+        let now = unix_millis(SystemTime::now());
+        let (response, change) = self.corp.update(request.into_inner(), now).await?;
+        if let Some(change) = change {
+            self.auth.record_change(&metadata, change).await;
+        }
+        Ok(Response::new(response))
+    }
+
+    async fn rotate_callback_keys(
+        &self,
+        request: Request<pb::RotateCallbackKeysRequest>,
+    ) -> Result<Response<pb::RotateCallbackKeysResponse>, Status> {
+        let metadata = request.metadata().clone();
+        let (response, change) = self.corp.rotate_callback_keys(unix_millis(SystemTime::now())).await?;
+        self.auth.record_change(&metadata, change).await;
+        Ok(Response::new(response))
+    }
+
     async fn check_corp_connection(
         &self,
         _request: Request<pb::CheckCorpConnectionRequest>,

@@ -25,7 +25,7 @@ pub use auth::{
     AuthSettings, FirstAdmin, IssuedToken, PERMISSIONS, WecomLogin, create_api_token, ensure_first_admin,
     list_api_tokens, revoke_api_token,
 };
-pub use corp::CorpBinding;
+pub use corp::{CorpBinding, CorpSecrets, StoredCorp, stored_corp_settings};
 pub use jssdk::JsSdkSettings;
 pub use planned::PLANNED;
 
@@ -43,7 +43,8 @@ pub type Service = GatedServer<IdentityServiceServer<api::IdentityApi>>;
 /// Builds the identity service over `db`. `wecom` reads the corp for sync, callback processing, WeCom sign-in and
 /// JS-SDK tickets (`None`: not configured, and `StartSync` / `GetJsSdkSignatures` answer FAILED_PRECONDITION);
 /// `clients` reach the customer and group services it writes to; `jssdk` names the app the sidebar's JS-SDK
-/// is signed for; `auth` sets sessions and WeCom sign-in; `corp` is the corp binding the settings page shows.
+/// is signed for; `auth` sets sessions and WeCom sign-in; `corp` is the corp binding the settings page shows and
+/// changes (its keyring is the one the callback URL verifies with).
 ///
 /// Must be called inside a Tokio runtime: it starts the background worker that resumes an interrupted sync
 /// run and processes the callback inbox. The worker stops when the service is dropped.
@@ -56,10 +57,9 @@ pub fn service(
     corp: CorpBinding,
 ) -> Service {
     let name = scrm_kernel::ServiceKind::Identity.grpc_name();
-    let default_role =
-        auth.default_staff_role.map_or(scrm_proto::identity::v1::Role::Unspecified, |role| role.to_proto());
-    let corp = corp::Corp::new(corp, wecom.clone(), default_role);
-    let auth = auth::Auth::new(db.clone(), wecom.clone(), auth);
+    let default_role = Arc::new(std::sync::RwLock::new(auth.default_staff_role));
+    let corp = corp::Corp::new(corp, wecom.clone(), default_role.clone(), db.clone());
+    let auth = auth::Auth::new(db.clone(), wecom.clone(), auth, default_role);
     let org = org::Org::new(db.clone());
     let store = store::IdentityStore::new(db);
     let jssdk = Arc::new(jssdk::JsSdk::new(wecom.clone(), jssdk));

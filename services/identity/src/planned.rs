@@ -4,7 +4,4 @@
 use scrm_kernel::rpc::PlannedRpc;
 
 /// Planned RPCs: method name and the feature that will build it.
-pub const PLANNED: &[PlannedRpc] = &[
-    ("UpdateCorpSettings", "PR01 企业微信授权与同步 — issue #3"),
-    ("RotateCallbackKeys", "PR01 企业微信授权与同步 — issue #3"),
-];
+pub const PLANNED: &[PlannedRpc] = &[];

@@ -5,21 +5,7 @@ use scrm_kernel::rpc::PlannedRpc;
 
 /// Planned RPCs: method name and the feature that will build it.
 pub const PLANNED: &[PlannedRpc] = &[
-    ("CreateRewardDefinition", "PR13 奖励发放 — not scheduled yet"),
-    ("GetRewardDefinition", "PR13 奖励发放 — not scheduled yet"),
-    ("ListRewardDefinitions", "PR13 奖励发放 — not scheduled yet"),
-    ("UpdateRewardDefinition", "PR13 奖励发放 — not scheduled yet"),
-    ("ArchiveRewardDefinition", "PR13 奖励发放 — not scheduled yet"),
-    ("IssueReward", "PR13 奖励发放 — not scheduled yet"),
-    ("GetGrant", "PR13 奖励发放 — not scheduled yet"),
-    ("ListGrants", "PR13 奖励发放 — not scheduled yet"),
-    ("FulfillGrant", "PR13 奖励发放 — not scheduled yet"),
-    ("GetPointsBalance", "PR13 奖励发放 — not scheduled yet"),
-    ("ListPointsLedger", "PR13 奖励发放 — not scheduled yet"),
-    ("AdjustPoints", "PR13 奖励发放 — not scheduled yet"),
-    ("ListCoupons", "PR13 奖励发放 — not scheduled yet"),
-    ("GetCoupon", "PR13 奖励发放 — not scheduled yet"),
-    ("RedeemCoupon", "PR13 奖励发放 — not scheduled yet"),
+    ("FulfillGrant", "PR13 奖励发放 (blind boxes) — not scheduled yet"),
     ("ListKocEarnings", "PR15 KOC收益看板 — not scheduled yet"),
     ("GetKocEarningsSummary", "PR15 KOC收益看板 — not scheduled yet"),
     ("GetKocEarningsPolicy", "PR15 KOC收益看板 — not scheduled yet"),

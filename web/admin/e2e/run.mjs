@@ -27,8 +27,8 @@ function freePort() {
   });
 }
 
-async function startScrm(dataDir, port) {
-  const env = { ...process.env, SCRM_ADMIN_PASSWORD: password, SCRM_SERVER_STATIC_DIR: path.resolve(here, "../dist"), RUST_LOG: "warn" };
+async function startScrm(dataDir, port, extraEnv = {}) {
+  const env = { ...process.env, SCRM_ADMIN_PASSWORD: password, SCRM_SERVER_STATIC_DIR: path.resolve(here, "../dist"), RUST_LOG: "warn", ...extraEnv };
   const child = spawn(binary, ["serve", "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir], { env, stdio: ["ignore", "inherit", "inherit"] });
   for (let attempt = 0; attempt < 100; attempt++) {
     try {
@@ -121,7 +121,9 @@ test("the settings page shows the WeCom corp without secrets and checks the conn
   await page.goto(`${base}/settings`);
   await page.getByText("回调 URL").waitFor();
   await page.getByText("/wecom/callback").first().waitFor();
-  await page.getByText("页面不显示明文").first().waitFor();
+  // The demo corp is not configured through SCRM_WECOM_* settings: the page may edit it, and shows secrets as set.
+  await page.getByText("已设置").first().waitFor();
+  assert.ok(!(await page.content()).includes("sim-secret"), "no secret is shown");
   await page.click("[data-test=check-connection]");
   await page.locator("[data-test=connection-result]").getByText("连接正常").waitFor({ timeout: 20_000 });
   await page.screenshot({ path: path.join(screenshots, "08-settings.png"), fullPage: true });
@@ -351,6 +353,15 @@ test("an operator builds the quick-reply library", async ({ browser, base, dataD
     await page.click("[data-test='insert-{员工姓名}']");
     await page.click("[data-test=reply-save]");
     await page.locator("[data-test=reply-table]").getByText("您好，我是{员工姓名}").waitFor();
+    // A coupon reply, picking the demo's coupon definition from the rewards service.
+    await page.click("[data-test=reply-new]");
+    await page.fill("input[data-test=reply-title]", "e2e 发券");
+    await page.locator("[data-test=reply-kind]").getByText("优惠券").click();
+    await page.locator("[data-test=reply-coupon] input").fill("新客");
+    await page.locator(".el-select-dropdown__item").getByText("新客满100减20券").click();
+    await page.fill("input[data-test=reply-url]", "https://shop.example.com/coupons");
+    await page.click("[data-test=reply-save]");
+    await page.locator("[data-test=reply-table]").getByText("[优惠券] 新客满100减20券").waitFor();
     await page.fill("input[data-test=reply-search]", "问候");
     await page.press("input[data-test=reply-search]", "Enter");
     await page.locator("[data-test=reply-table]").getByText("问候").waitFor();
@@ -358,6 +369,116 @@ test("an operator builds the quick-reply library", async ({ browser, base, dataD
     await page.screenshot({ path: path.join(screenshots, "23-quick-replies.png") });
   } finally {
     await page.context().close();
+  }
+});
+
+test("an operator creates a welcome rule and sees which groups carry its template", async ({ browser, base, dataDir }) => {
+  const page = await pageWithToken(browser, token(dataDir, "operator"));
+  try {
+    await page.goto(`${base}/welcome`);
+    await page.locator("[data-test=welcome-empty]").getByText("还没有欢迎语规则").waitFor();
+    await page.screenshot({ path: path.join(screenshots, "30-welcome-empty.png") });
+    await page.click("[data-test=welcome-new]");
+    // Saving without a name is refused before anything is sent, naming the field.
+    await page.click("[data-test=welcome-save]");
+    await page.locator("[data-test=welcome-problem]").getByText("「规则名称」").waitFor();
+    await page.fill("input[data-test=welcome-name]", "e2e 默认欢迎语");
+    await page.fill("textarea[data-test=welcome-text]", "欢迎 ");
+    await page.click("[data-test='insert-%NICKNAME%']");
+    await page.locator("[data-test=welcome-preview]").getByText("欢迎 小王").waitFor();
+    await page.screenshot({ path: path.join(screenshots, "31-welcome-compose.png") });
+    await page.click("[data-test=welcome-save]");
+    await page.locator("[data-test=welcome-rules]").getByText("e2e 默认欢迎语").waitFor();
+    // A default rule through the group template applies to every group; none carries the template yet.
+    await page.locator("[data-test=coverage-numbers]").getByText(/覆盖率（0 \/ [1-9]\d* 个群使用最新素材）/).waitFor();
+    await page.locator("[data-test=coverage-chart] canvas").waitFor();
+    await page.locator("[data-test=coverage-gaps] tbody tr").first().getByText("未使用素材").waitFor();
+    // The template reaches WeCom in the background; once synced, an owner's confirmation closes a gap.
+    let synced = false;
+    for (let attempt = 0; attempt < 30 && !synced; attempt++) {
+      await page.reload();
+      synced = await page.locator("[data-test=welcome-rules]").getByText("已同步").waitFor({ timeout: 2_000 }).then(() => true, () => false);
+    }
+    assert.ok(synced, "the rule's template was written to WeCom");
+    await page.locator("[data-test=coverage-gaps] tbody tr").first().getByRole("button", { name: "群主已应用" }).click();
+    await page.locator("[data-test=coverage-numbers]").getByText(/覆盖率（1 \/ [1-9]\d* 个群使用最新素材）/).waitFor();
+    await page.screenshot({ path: path.join(screenshots, "32-welcome-coverage.png"), fullPage: true });
+  } finally {
+    await page.context().close();
+  }
+});
+
+test("the admin edits the corp and rotates the callback keys, shown once", async ({ browser, base, dataDir }) => {
+  const page = await pageWithToken(browser, token(dataDir, "admin"));
+  try {
+    await page.goto(`${base}/settings`);
+    await page.click("[data-test=edit-corp]");
+    await page.fill("input[data-test=corp-name]", "e2e 演示企业");
+    await page.click("[data-test=corp-save]");
+    await page.locator(".el-message-box").getByText("企业名称").waitFor();
+    await page.locator(".el-message-box").getByRole("button", { name: "保存" }).click();
+    await page.getByText("e2e 演示企业").waitFor();
+    await page.click("[data-test=rotate-keys]");
+    await page.locator(".el-message-box").getByText("旧的不再被接受").waitFor();
+    await page.locator(".el-message-box").getByRole("button", { name: "生成" }).click();
+    const newToken = (await page.locator("[data-test=new-token] code").textContent()).trim();
+    const newKey = (await page.locator("[data-test=new-aes-key] code").textContent()).trim();
+    assert.match(newToken, /^[A-Za-z0-9]{32}$/);
+    assert.match(newKey, /^[A-Za-z0-9]{43}$/);
+    await page.screenshot({ path: path.join(screenshots, "33-settings-rotated-keys.png"), fullPage: true });
+    await page.reload();
+    await page.getByText("e2e 演示企业").waitFor();
+    assert.equal(await page.locator("[data-test=new-keys]").count(), 0, "the keys are shown once");
+    assert.ok(!(await page.content()).includes(newToken));
+  } finally {
+    await page.context().close();
+  }
+});
+
+/** The demo staff member who never confirms group-message tasks in the second scrm of the reminder test. */
+const SILENT_OWNER = "caomin0001";
+
+test("an owner who never confirms shows as unconfirmed, and is reminded", async ({ browser }) => {
+  const silentDir = mkdtempSync(path.join(tmpdir(), "scrm-e2e-silent-"));
+  const silentPort = await freePort();
+  const silentBase = `http://127.0.0.1:${silentPort}`;
+  const silent = await startScrm(silentDir, silentPort, { SCRM_WECOM_DEMO_NEVER_CONFIRM: SILENT_OWNER });
+  const page = await pageWithToken(browser, token(silentDir, "operator"));
+  try {
+    const operator = token(silentDir, "operator");
+    // The demo corp syncs at start: wait for the groups of the silent owner and of another owner.
+    let mine = [];
+    let others = [];
+    for (let attempt = 0; attempt < 60 && !(mine.length && others.length); attempt++) {
+      const { groups } = await getJson(silentBase, operator, "/api/social/groups?pageSize=50");
+      mine = groups.filter((group) => group.owner === SILENT_OWNER);
+      others = groups.filter((group) => group.owner !== SILENT_OWNER);
+      if (!(mine.length && others.length)) await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+    assert.ok(mine.length && others.length, `the demo corp has groups of ${SILENT_OWNER} and of another owner`);
+    await page.goto(`${silentBase}/broadcasts/new?groups=${[mine[0].id, others[0].id].join(",")}`);
+    await page.locator("[data-test=compose-form] .el-select .el-tag").nth(1).waitFor();
+    await page.fill("[data-test=broadcast-content]", "周末会员日：全场 8 折");
+    await page.click("[data-test=send-now]");
+    await page.click("[data-test=create-broadcast]");
+    await page.waitForURL(/\/broadcasts\/\d+$/);
+    // The other owner confirms after 5 s; the silent one never does.
+    await page.locator("[data-test=group-results] tbody tr", { hasText: "已送达" }).waitFor({ timeout: 60_000 });
+    const silentRow = page.locator("[data-test=group-results] tbody tr", { hasText: mine[0].name });
+    await silentRow.getByText("待群主确认").waitFor();
+    await page.locator("[data-test=broadcast-state]").getByText("等待群主确认").waitFor();
+    const owner = page.locator("[data-test=unconfirmed-owners] tbody tr").first();
+    await owner.getByText("0 次").waitFor();
+    await page.screenshot({ path: path.join(screenshots, "34-broadcast-unconfirmed.png"), fullPage: true });
+    await owner.getByRole("button", { name: "提醒确认" }).click();
+    await page.getByText("已提醒 1 位群主").waitFor();
+    await owner.getByText("1 次").waitFor();
+    await page.screenshot({ path: path.join(screenshots, "35-broadcast-reminded.png"), fullPage: true });
+  } finally {
+    await page.context().close();
+    silent.kill("SIGTERM");
+    await new Promise((resolve) => silent.once("exit", resolve));
+    rmSync(silentDir, { recursive: true, force: true });
   }
 });
 

@@ -113,7 +113,7 @@ try {
   // The demo corp is synced and its quick replies are created in the background after start.
   const replies = await eventually('the demo quick replies', async () => {
     const body = await json('/api/sidebar/quick-replies');
-    return body.replies.length >= 3 ? body.replies : null;
+    return body.replies.length >= 4 ? body.replies : null;
   });
   const profile = await eventually('the synced customer', () => json(`/api/crm/customers/${contact}`));
   await page.goto(sidebarUrl);
@@ -163,6 +163,18 @@ try {
   assert.ok(!sent[0].text.content.includes('{'), 'the variables are filled');
   const after = await json('/api/sidebar/quick-replies');
   assert.equal(after.replies.find((reply) => reply.id === greeting.id).usageCount, 1, 'the send is recorded');
+
+  // A coupon reply: sent as a link card to the coupon page; recording the send issues the coupon to the
+  // customer through the rewards service, and the toast shows its code.
+  const coupon = replies.find((reply) => reply.title === '新客优惠券');
+  assert.equal(coupon.kind, 'QUICK_REPLY_KIND_COUPON');
+  await page.locator(`[data-test=reply-${coupon.id}]`).click();
+  const toast = await page.getByText(/已发送，券码 [0-9A-Z]{12}/).textContent();
+  const cards = await page.evaluate(() => window.__scrmDemoSent);
+  assert.equal(cards.length, 2);
+  assert.equal(cards[1].msgtype, 'news');
+  assert.equal(cards[1].news.link, 'https://shop.example.com/coupons');
+  assert.match(toast, /券码/);
 
   await page.screenshot({ path: join(root, 'test-output', 'sidebar-quick-replies.png'), fullPage: true });
   console.log(`sidebar browser test passed (customer ${contact}); screenshots in test-output/`);

@@ -22,12 +22,17 @@ use scrm_proto::customer::v1::{
     UpdateQuickReplyFolderRequest, UpdateQuickReplyFolderResponse, UpdateQuickReplyRequest, UpdateQuickReplyResponse,
 };
 use scrm_proto::identity::v1::GetStaffRequest;
-use scrm_proto::rewards::v1::{IssueRewardRequest, RewardSource, RewardSourceKind, issue_reward_request};
+use scrm_proto::rewards::v1::{
+    Coupon, GetRewardDefinitionRequest, IssueRewardRequest, RewardDefinitionStatus, RewardKind, RewardSource,
+    RewardSourceKind, issue_reward_request, reward_grant,
+};
 use scrm_storage::Db;
 use tonic::Status;
 
 use self::domain::{Audience, Library};
-use self::store::{FolderRow, NewSend, QuickReplyStore, ReplyFields, ReplyFilter, ReplyRow, WriteError};
+use self::store::{
+    FolderRow, NewSend, QuickReplyStore, ReplyFields, ReplyFilter, ReplyRow, SendReward, SendRow, WriteError,
+};
 use crate::error::CustomerError;
 
 /// Longest idempotency key of a recorded send.
@@ -133,6 +138,7 @@ impl QuickReplies {
         let title = domain::reply_title("title", &request.title)?;
         let kind = domain::check_content("content", request.content.as_ref())?;
         let content = request.content.unwrap_or_default();
+        self.check_coupon_definition(caller, &content).await?;
         let keywords = domain::keywords("keywords", request.keywords)?;
         let fields = ReplyFields {
             folder_id: folder.id,
@@ -184,7 +190,11 @@ impl QuickReplies {
             None => row.title.clone(),
         };
         let (kind, content) = match request.content {
-            Some(content) => (domain::check_content("content", Some(&content))?, content),
+            Some(content) => {
+                let kind = domain::check_content("content", Some(&content))?;
+                self.check_coupon_definition(caller, &content).await?;
+                (kind, content)
+            }
             None => (row_kind(row.kind), decode_content(&row.content)?),
         };
         let keywords = if request.update_keywords {
@@ -305,7 +315,7 @@ impl QuickReplies {
             .into());
         }
         if let Some(first) = self.store.send(&caller.staff_id, key).await.map_err(CustomerError::from)? {
-            return Ok(send_response(first, true));
+            return Ok(send_response(self.retry_pending(caller, key, first).await?, true));
         }
         check_chat(&request.external_userid, &request.chat_id)?;
         let row = self.visible_row(caller, "quick_reply_id", request.quick_reply_id).await?;
@@ -339,17 +349,66 @@ impl QuickReplies {
         };
         let mut response = RecordQuickReplySentResponse { usage_count, ..Default::default() };
         if let Some(definition) = coupon {
-            let (status, grant_id, message) =
-                self.issue_coupon(caller, definition, row.id, &request.external_userid, key).await;
-            self.store
-                .set_send_reward(&caller.staff_id, key, status as i32, grant_id, &message)
-                .await
-                .map_err(CustomerError::from)?;
-            response.reward_issue_status = status as i32;
-            response.reward_grant_id = grant_id;
-            response.reward_message = message;
+            let reward = self.issue_coupon(caller, definition, row.id, &request.external_userid, key).await;
+            self.store.set_send_reward(&caller.staff_id, key, &reward).await.map_err(CustomerError::from)?;
+            response.reward_issue_status = reward.status;
+            response.reward_grant_id = reward.grant_id;
+            response.reward_message = reward.message;
+            response.coupon_id = reward.coupon_id;
+            response.coupon_code = reward.coupon_code;
         }
         Ok(response)
+    }
+
+    /// A send whose coupon is still pending tries `IssueReward` again (with the same idempotency key, so it
+    /// issues at most one coupon); any other send is returned as recorded.
+    async fn retry_pending(&self, caller: &Caller, key: &str, first: SendRow) -> Result<SendRow, Status> {
+        if first.reward_status != RewardIssueStatus::Pending as i32 || first.external_userid.is_empty() {
+            return Ok(first);
+        }
+        let Some(row) = self.store.reply(first.quick_reply_id).await.map_err(CustomerError::from)? else {
+            return Ok(first);
+        };
+        let Some(definition) = domain::coupon_definition(&decode_content(&row.content)?) else {
+            return Ok(first);
+        };
+        let reward = self.issue_coupon(caller, definition, row.id, &first.external_userid, key).await;
+        if reward.status == RewardIssueStatus::Pending as i32 {
+            return Ok(first);
+        }
+        self.store.set_send_reward(&caller.staff_id, key, &reward).await.map_err(CustomerError::from)?;
+        Ok(SendRow {
+            reward_status: reward.status,
+            reward_grant_id: reward.grant_id,
+            reward_message: reward.message,
+            reward_coupon_id: reward.coupon_id,
+            reward_coupon_code: reward.coupon_code,
+            ..first
+        })
+    }
+
+    /// Checks that a coupon reply names an active coupon definition of the rewards service
+    /// (`RewardsService.GetRewardDefinition`); other kinds pass.
+    async fn check_coupon_definition(&self, caller: &Caller, content: &QuickReplyContent) -> Result<(), Status> {
+        let Some(id) = domain::coupon_definition(content) else {
+            return Ok(());
+        };
+        let field = "content.coupon.reward_definition_id";
+        let request = caller.outgoing(GetRewardDefinitionRequest { id })?;
+        let definition = match self.clients.rewards.clone().get_reward_definition(request).await {
+            Ok(response) => response.into_inner().definition.unwrap_or_default(),
+            Err(status) if status.code() == tonic::Code::NotFound => {
+                return Err(ApiError::invalid(field, format!("奖励 {id} 不存在")).into());
+            }
+            Err(status) => return Err(status),
+        };
+        if definition.kind != RewardKind::Coupon as i32 {
+            return Err(ApiError::invalid(field, format!("奖励「{}」不是优惠券", definition.name)).into());
+        }
+        if definition.status != RewardDefinitionStatus::Active as i32 {
+            return Err(ApiError::invalid(field, format!("优惠券「{}」已归档", definition.name)).into());
+        }
+        Ok(())
     }
 
     /// Issues a coupon through `RewardsService.IssueReward`; a refusal is reported, anything else leaves
@@ -361,7 +420,7 @@ impl QuickReplies {
         quick_reply_id: i64,
         external_userid: &str,
         key: &str,
-    ) -> (RewardIssueStatus, i64, String) {
+    ) -> SendReward {
         let request = IssueRewardRequest {
             reward_definition_id,
             recipient: Some(issue_reward_request::Recipient::ExternalUserid(external_userid.to_owned())),
@@ -379,8 +438,18 @@ impl QuickReplies {
         };
         match outcome {
             Ok(response) => {
-                let grant_id = response.into_inner().grant.map_or(0, |grant| grant.id);
-                (RewardIssueStatus::Issued, grant_id, String::new())
+                let grant = response.into_inner().grant.unwrap_or_default();
+                let coupon = match grant.given {
+                    Some(reward_grant::Given::Coupon(coupon)) => coupon,
+                    _ => Coupon::default(),
+                };
+                SendReward {
+                    status: RewardIssueStatus::Issued as i32,
+                    grant_id: grant.id,
+                    message: format!("优惠券已发放，券码 {}", coupon.code),
+                    coupon_id: coupon.id,
+                    coupon_code: coupon.code,
+                }
             }
             Err(status)
                 if matches!(
@@ -388,11 +457,19 @@ impl QuickReplies {
                     tonic::Code::FailedPrecondition | tonic::Code::ResourceExhausted | tonic::Code::NotFound
                 ) =>
             {
-                (RewardIssueStatus::Refused, 0, format!("优惠券未发放：{}", status.message()))
+                SendReward {
+                    status: RewardIssueStatus::Refused as i32,
+                    message: format!("优惠券未发放：{}", status.message()),
+                    ..SendReward::default()
+                }
             }
             Err(status) => {
                 tracing::warn!(code = ?status.code(), message = status.message(), "coupon issuance is pending");
-                (RewardIssueStatus::Pending, 0, PENDING_MESSAGE.to_owned())
+                SendReward {
+                    status: RewardIssueStatus::Pending as i32,
+                    message: PENDING_MESSAGE.to_owned(),
+                    ..SendReward::default()
+                }
             }
         }
     }
@@ -467,6 +544,8 @@ fn send_response(first: store::SendRow, duplicate: bool) -> RecordQuickReplySent
         reward_grant_id: first.reward_grant_id,
         reward_message: first.reward_message,
         duplicate,
+        coupon_id: first.reward_coupon_id,
+        coupon_code: first.reward_coupon_code,
     }
 }
 
@@ -555,6 +634,10 @@ pub(crate) mod tests {
     use scrm_proto::customer::v1::quick_reply_content::Content;
     use scrm_proto::customer::v1::{
         ChatTextMessage, CouponReplyContent, QuickReplyScope, TextReplyContent, chat_message,
+    };
+    use scrm_proto::rewards::v1::{
+        CouponReward, CreateRewardDefinitionRequest, ListCouponsRequest, PointsReward, RewardDefinition, coupon_reward,
+        reward_definition,
     };
     use scrm_storage::Dialect;
     use scrm_storage::testing::TestDb;
@@ -706,25 +789,78 @@ pub(crate) mod tests {
         test_db.cleanup().await;
     }
 
-    #[tokio::test]
-    async fn a_coupon_stays_pending_while_rewards_cannot_issue_it() {
-        let (handlers, test_db) = handlers().await;
-        let company = folder(&handlers, "op", Role::Operator, QuickReplyScope::Company, "券").await;
-        let coupon = QuickReplyContent {
-            content: Some(Content::Coupon(CouponReplyContent {
-                reward_definition_id: 7,
-                title: "满100减20券".into(),
-                url: "https://shop.example.com/coupon".into(),
+    /// Handlers whose rewards service runs in-process over the same database; other services are unwired.
+    async fn with_rewards() -> (QuickReplies, Clients, TestDb) {
+        let test_db = TestDb::new(Dialect::Sqlite).await;
+        test_db.db.migrate(&crate::MIGRATIONS).await.unwrap();
+        test_db.db.migrate(&scrm_rewards::MIGRATIONS).await.unwrap();
+        let rewards = RpcChannel::in_process(scrm_rewards::service(test_db.db.clone()));
+        let clients = Clients::new(|kind| match kind {
+            scrm_kernel::ServiceKind::Rewards => rewards.clone(),
+            _ => RpcChannel::late(Arc::new(OnceLock::new())),
+        });
+        (QuickReplies::new(test_db.db.clone(), clients.clone()), clients, test_db)
+    }
+
+    async fn definition(clients: &Clients, definition: RewardDefinition) -> i64 {
+        let request = as_staff("op", Role::Operator)
+            .outgoing(CreateRewardDefinitionRequest { definition: Some(definition) })
+            .unwrap();
+        clients.rewards.clone().create_reward_definition(request).await.unwrap().into_inner().definition.unwrap().id
+    }
+
+    fn coupon_reward() -> RewardDefinition {
+        RewardDefinition {
+            name: "满100减20券".into(),
+            kind: RewardKind::Coupon as i32,
+            config: Some(reward_definition::Config::Coupon(CouponReward {
+                face_value_fen: 2000,
+                threshold_fen: 10_000,
+                validity: Some(coupon_reward::Validity::ValidFor(prost_types::Duration { seconds: 86_400, nanos: 0 })),
                 ..Default::default()
             })),
-        };
-        let create = CreateQuickReplyRequest {
-            folder_id: company,
+            ..Default::default()
+        }
+    }
+
+    fn coupon_reply(folder_id: i64, reward_definition_id: i64) -> CreateQuickReplyRequest {
+        CreateQuickReplyRequest {
+            folder_id,
             title: "发券".into(),
-            content: Some(coupon),
+            content: Some(QuickReplyContent {
+                content: Some(Content::Coupon(CouponReplyContent {
+                    reward_definition_id,
+                    title: "满100减20券".into(),
+                    url: "https://shop.example.com/coupon".into(),
+                    ..Default::default()
+                })),
+            }),
             keywords: vec![],
-        };
-        let reply = handlers.create_reply(&as_staff("op", Role::Operator), create).await.unwrap().reply.unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn a_coupon_reply_names_a_coupon_definition_and_issues_it_once_per_send() {
+        let (handlers, clients, test_db) = with_rewards().await;
+        let operator = as_staff("op", Role::Operator);
+        let company = folder(&handlers, "op", Role::Operator, QuickReplyScope::Company, "券").await;
+        let missing = error_of(handlers.create_reply(&operator, coupon_reply(company, 99)).await.unwrap_err());
+        assert_eq!(missing.field.as_deref(), Some("content.coupon.reward_definition_id"));
+        let points = definition(
+            &clients,
+            RewardDefinition {
+                name: "10 积分".into(),
+                kind: RewardKind::Points as i32,
+                config: Some(reward_definition::Config::Points(PointsReward { points: 10 })),
+                ..Default::default()
+            },
+        )
+        .await;
+        let not_coupon = error_of(handlers.create_reply(&operator, coupon_reply(company, points)).await.unwrap_err());
+        assert_eq!(not_coupon.field.as_deref(), Some("content.coupon.reward_definition_id"));
+
+        let coupon = definition(&clients, coupon_reward()).await;
+        let reply = handlers.create_reply(&operator, coupon_reply(company, coupon)).await.unwrap().reply.unwrap();
         let in_group = RecordQuickReplySentRequest {
             idempotency_key: "g".into(),
             quick_reply_id: reply.id,
@@ -740,10 +876,52 @@ pub(crate) mod tests {
             ..Default::default()
         };
         let sent = handlers.record_sent(&as_staff("kefu", Role::Support), to_customer.clone()).await.unwrap();
+        assert_eq!(sent.reward_issue_status, RewardIssueStatus::Issued as i32);
+        assert_eq!(sent.coupon_code.len(), 12);
+        assert!(sent.reward_message.contains(&sent.coupon_code), "{}", sent.reward_message);
+        let retry = handlers.record_sent(&as_staff("kefu", Role::Support), to_customer).await.unwrap();
+        assert_eq!(
+            (retry.duplicate, retry.coupon_code.as_str(), retry.usage_count),
+            (true, sent.coupon_code.as_str(), 1)
+        );
+
+        let listed = clients
+            .rewards
+            .clone()
+            .list_coupons(
+                operator.outgoing(ListCouponsRequest { external_userid: "wmA".into(), ..Default::default() }).unwrap(),
+            )
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(listed.coupons.iter().map(|coupon| coupon.id).collect::<Vec<_>>(), vec![sent.coupon_id]);
+        test_db.cleanup().await;
+    }
+
+    #[tokio::test]
+    async fn a_coupon_stays_pending_while_rewards_cannot_issue_it_and_is_issued_on_a_retry() {
+        let (handlers, clients, test_db) = with_rewards().await;
+        let company = folder(&handlers, "op", Role::Operator, QuickReplyScope::Company, "券").await;
+        let coupon = definition(&clients, coupon_reward()).await;
+        let create = coupon_reply(company, coupon);
+        let reply = handlers.create_reply(&as_staff("op", Role::Operator), create).await.unwrap().reply.unwrap();
+        let cut_off = unwired(&test_db.db);
+        let to_customer = RecordQuickReplySentRequest {
+            idempotency_key: "c".into(),
+            quick_reply_id: reply.id,
+            external_userid: "wmA".into(),
+            ..Default::default()
+        };
+        let sent = cut_off.record_sent(&as_staff("kefu", Role::Support), to_customer.clone()).await.unwrap();
         assert_eq!(sent.reward_issue_status, RewardIssueStatus::Pending as i32);
         assert_eq!((sent.usage_count, sent.reward_message.as_str()), (1, PENDING_MESSAGE));
-        let retry = handlers.record_sent(&as_staff("kefu", Role::Support), to_customer).await.unwrap();
+        let retry = cut_off.record_sent(&as_staff("kefu", Role::Support), to_customer.clone()).await.unwrap();
         assert_eq!((retry.reward_issue_status, retry.duplicate), (RewardIssueStatus::Pending as i32, true));
+        let back = handlers.record_sent(&as_staff("kefu", Role::Support), to_customer.clone()).await.unwrap();
+        assert_eq!((back.reward_issue_status, back.duplicate), (RewardIssueStatus::Issued as i32, true));
+        assert_eq!((back.usage_count, back.coupon_code.len()), (1, 12), "counted once, issued on the retry");
+        let again = handlers.record_sent(&as_staff("kefu", Role::Support), to_customer).await.unwrap();
+        assert_eq!((again.coupon_id, again.coupon_code), (back.coupon_id, back.coupon_code));
         test_db.cleanup().await;
     }
 }

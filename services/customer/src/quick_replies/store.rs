@@ -123,6 +123,29 @@ pub struct SendRow {
     pub reward_grant_id: i64,
     /// Note on the coupon outcome.
     pub reward_message: String,
+    /// Coupon id when issued.
+    pub reward_coupon_id: i64,
+    /// Coupon redemption code when issued.
+    pub reward_coupon_code: String,
+    /// The reply sent.
+    pub quick_reply_id: i64,
+    /// The customer it was sent to; empty for a group.
+    pub external_userid: String,
+}
+
+/// The coupon outcome of a recorded send.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SendReward {
+    /// RewardIssueStatus code.
+    pub status: i32,
+    /// Grant id when issued.
+    pub grant_id: i64,
+    /// Note on the outcome.
+    pub message: String,
+    /// Coupon id when issued.
+    pub coupon_id: i64,
+    /// Coupon redemption code when issued.
+    pub coupon_code: String,
 }
 
 /// A send to record.
@@ -381,7 +404,8 @@ impl QuickReplyStore {
     /// The outcome stored for a send key; `None` when the key is new.
     pub async fn send(&self, staff_id: &str, idempotency_key: &str) -> Result<Option<SendRow>, sqlx::Error> {
         sqlx::query_as(
-            "SELECT usage_count, reward_status, reward_grant_id, reward_message FROM customer_quick_reply_send \
+            "SELECT usage_count, reward_status, reward_grant_id, reward_message, reward_coupon_id, \
+             reward_coupon_code, quick_reply_id, external_userid FROM customer_quick_reply_send \
              WHERE staff_id = ? AND idempotency_key = ?",
         )
         .bind(staff_id)
@@ -443,17 +467,17 @@ impl QuickReplyStore {
         &self,
         staff_id: &str,
         idempotency_key: &str,
-        reward_status: i32,
-        reward_grant_id: i64,
-        reward_message: &str,
+        reward: &SendReward,
     ) -> Result<(), sqlx::Error> {
         sqlx::query(
-            "UPDATE customer_quick_reply_send SET reward_status = ?, reward_grant_id = ?, reward_message = ? \
-             WHERE staff_id = ? AND idempotency_key = ?",
+            "UPDATE customer_quick_reply_send SET reward_status = ?, reward_grant_id = ?, reward_message = ?, \
+             reward_coupon_id = ?, reward_coupon_code = ? WHERE staff_id = ? AND idempotency_key = ?",
         )
-        .bind(reward_status)
-        .bind(reward_grant_id)
-        .bind(reward_message)
+        .bind(reward.status)
+        .bind(reward.grant_id)
+        .bind(&reward.message)
+        .bind(reward.coupon_id)
+        .bind(&reward.coupon_code)
         .bind(staff_id)
         .bind(idempotency_key)
         .execute(self.db.pool())
@@ -583,8 +607,19 @@ mod tests {
         };
         assert_eq!(store.record_send(&again, 13).await.unwrap(), None);
         assert_eq!(store.send("kefu", "k2").await.unwrap().unwrap().usage_count, 2);
-        store.set_send_reward("kefu", "k2", 3, 0, "待发放").await.unwrap();
+        let pending = SendReward { status: 3, message: "待发放".into(), ..SendReward::default() };
+        store.set_send_reward("kefu", "k2", &pending).await.unwrap();
         assert_eq!(store.send("kefu", "k2").await.unwrap().unwrap().reward_message, "待发放");
+        let issued = SendReward {
+            status: 1,
+            grant_id: 8,
+            message: String::new(),
+            coupon_id: 9,
+            coupon_code: "ABCDEFGHJKLM".into(),
+        };
+        store.set_send_reward("kefu", "k2", &issued).await.unwrap();
+        let stored = store.send("kefu", "k2").await.unwrap().unwrap();
+        assert_eq!((stored.reward_coupon_id, stored.reward_coupon_code.as_str()), (9, "ABCDEFGHJKLM"));
         let stored = store.reply(returns).await.unwrap().unwrap();
         assert_eq!((stored.usage_count, stored.last_used_at), (2, Some(10)));
 

@@ -120,6 +120,7 @@ pub struct Auth {
     store: AuthStore,
     wecom: Option<WeComClient>,
     settings: AuthSettings,
+    default_staff_role: crate::corp::DefaultRole,
 }
 
 /// The first admin created on an empty database.
@@ -185,7 +186,8 @@ pub async fn create_api_token(
     store_ids: &[i64],
     now: i64,
 ) -> Result<IssuedToken, IdentityError> {
-    let auth = Auth::new(db, None, AuthSettings { clock: Arc::new(move || now), ..AuthSettings::default() });
+    let settings = AuthSettings { clock: Arc::new(move || now), ..AuthSettings::default() };
+    let auth = Auth::new(db, None, settings, Arc::default());
     auth.issue_token(name, role, store_ids, None, 0).await
 }
 
@@ -201,9 +203,15 @@ pub async fn revoke_api_token(db: Db, id: i64, now: i64) -> Result<Option<pb::Ap
 }
 
 impl Auth {
-    /// Sign-in over `db`; `wecom` answers `auth/getuserinfo` for WeCom sign-in.
-    pub fn new(db: Db, wecom: Option<WeComClient>, settings: AuthSettings) -> Self {
-        Auth { store: AuthStore::new(db), wecom, settings }
+    /// Sign-in over `db`; `wecom` answers `auth/getuserinfo` for WeCom sign-in; first-time WeCom sign-ins get
+    /// the role `default_staff_role` holds at the time (the settings page changes it).
+    pub fn new(
+        db: Db,
+        wecom: Option<WeComClient>,
+        settings: AuthSettings,
+        default_staff_role: crate::corp::DefaultRole,
+    ) -> Self {
+        Auth { store: AuthStore::new(db), wecom, settings, default_staff_role }
     }
 
     fn now(&self) -> i64 {
@@ -430,12 +438,13 @@ impl Auth {
         if let Some(user) = self.store.user_by_userid(&info.userid).await? {
             return Ok(user);
         }
-        let role = self.settings.default_staff_role.ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::PermissionDenied,
-                format!("WeCom member `{}` has no scrm account; ask an admin to create one", info.userid),
-            )
-        })?;
+        let role =
+            self.default_staff_role.read().unwrap_or_else(std::sync::PoisonError::into_inner).ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::PermissionDenied,
+                    format!("WeCom member `{}` has no scrm account; ask an admin to create one", info.userid),
+                )
+            })?;
         let user = NewUser {
             username: None,
             display_name: info.userid.clone(),

@@ -8,13 +8,15 @@ import QuickReplyForm from "./QuickReplyForm.vue";
 import CustomerNotes from "./CustomerNotes.vue";
 import { emptyDraft } from "../lib/quickReply";
 import { NoteSchema, QuickReplyFolderSchema, QuickReplyScope } from "../gen/scrm/customer/v1/customer_pb";
+import { RewardDefinitionSchema, RewardKind } from "../gen/scrm/rewards/v1/rewards_pb";
 
 const notesApi = vi.hoisted(() => ({
   listCustomerNotes: vi.fn(),
   addCustomerNote: vi.fn(),
   deleteCustomerNote: vi.fn(),
 }));
-vi.mock("../lib/api", async (original) => ({ ...(await original<object>()), customer: notesApi }));
+const rewardsApi = vi.hoisted(() => ({ listRewardDefinitions: vi.fn(), getRewardDefinition: vi.fn() }));
+vi.mock("../lib/api", async (original) => ({ ...(await original<object>()), customer: notesApi, rewards: rewardsApi }));
 
 const global = { plugins: [ElementPlus] };
 // Mounting Element Plus forms is slow on a loaded machine; the default 5 s is too tight there.
@@ -90,6 +92,34 @@ describe("QuickReplyForm", () => {
     const [input] = wrapper.emitted("submit")![0] as [{ title: string; content: { case: string; value: { text: string } } }];
     expect(input.title).toBe("问候");
     expect(input.content).toMatchObject({ case: "text", value: { text: "您好{客户昵称}" } });
+  });
+
+  it("offers the coupon kind with a picker of coupon definitions", async () => {
+    const coupon = create(RewardDefinitionSchema, {
+      id: 7n,
+      name: "满100减20券",
+      kind: RewardKind.COUPON,
+      config: { case: "coupon", value: { faceValueFen: 2000n, thresholdFen: 10000n } },
+    });
+    rewardsApi.listRewardDefinitions.mockResolvedValue({ definitions: [coupon], nextPageToken: "" });
+    const initial = { ...emptyDraft(1n), kind: "coupon" as const, title: "发券" };
+    const wrapper = mount(QuickReplyForm, { props: { folders, initial }, global });
+    await flushPromises();
+    expect(rewardsApi.listRewardDefinitions).toHaveBeenCalledWith(expect.objectContaining({ kind: RewardKind.COUPON }));
+    await wrapper.get("[data-test=reply-save]").trigger("click");
+    await flushPromises();
+    expect(wrapper.get("[data-test=reply-problem]").text()).toBe("请选择要发放的优惠券");
+    const picker = wrapper.findAllComponents({ name: "ElSelect" }).find((select) => select.attributes("data-test") === "reply-coupon");
+    expect(picker?.text() ?? "").not.toContain("加载失败");
+    await picker!.vm.$emit("update:modelValue", 7n);
+    await picker!.vm.$emit("change", 7n);
+    await wrapper.get("input[data-test=reply-url]").setValue("https://shop.cn/coupons");
+    await wrapper.get("[data-test=reply-save]").trigger("click");
+    const [input] = wrapper.emitted("submit")![0] as [{ content: { case: string; value: Record<string, unknown> } }];
+    expect(input.content).toMatchObject({
+      case: "coupon",
+      value: { rewardDefinitionId: 7n, title: "满100减20券", url: "https://shop.cn/coupons" },
+    });
   });
 
   it("shows the field at fault instead of saving", async () => {

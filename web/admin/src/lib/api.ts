@@ -7,6 +7,7 @@ import { AnalyticsService } from "../gen/scrm/analytics/v1/analytics_pb";
 import { CustomerService } from "../gen/scrm/customer/v1/customer_pb";
 import { GroupService } from "../gen/scrm/group/v1/group_pb";
 import { MessagingService } from "../gen/scrm/messaging/v1/messaging_pb";
+import { RewardsService } from "../gen/scrm/rewards/v1/rewards_pb";
 
 /** Reads a cookie the page may see (the CSRF token; the session cookie is HttpOnly). */
 export function readCookie(name: string): string {
@@ -37,7 +38,6 @@ const signedOut: Interceptor = (next) => async (request) => {
 
 const transport = createGrpcWebTransport({
   baseUrl: window.location.origin,
-  credentials: "include",
   interceptors: [csrf, signedOut],
 });
 
@@ -52,6 +52,9 @@ export const messaging = createClient(MessagingService, transport);
 
 /** The customer service: customers, notes, orders, levels, quick replies. */
 export const customer = createClient(CustomerService, transport);
+
+/** The rewards service: reward definitions (the coupon picker of quick replies), grants, points, coupons. */
+export const rewards = createClient(RewardsService, transport);
 
 /** The signed-in caller, as GET /api/auth/me answers. */
 export interface Me {

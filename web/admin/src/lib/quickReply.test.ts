@@ -36,10 +36,21 @@ describe("draftOf and previewOf", () => {
     expect(previewOf(reply)).toBe("[链接] 春季新品 https://shop.cn");
   });
 
-  it("leaves coupons to their own feature", () => {
-    const content = create(QuickReplyContentSchema, { content: { case: "coupon", value: { title: "满100减20" } } });
-    const reply = create(QuickReplySchema, { content });
-    expect(draftOf(reply)).toBeNull();
+  it("round-trips a coupon reply, which names its coupon definition", () => {
+    const content = create(QuickReplyContentSchema, {
+      content: { case: "coupon", value: { rewardDefinitionId: 7n, title: "满100减20", url: "https://shop.cn/coupons" } },
+    });
+    const reply = create(QuickReplySchema, { folderId: 3n, title: "发券", content });
+    const draft = draftOf(reply);
+    expect(draft).toMatchObject({ kind: "coupon", rewardDefinitionId: 7n, text: "满100减20", url: "https://shop.cn/coupons" });
+    expect(checkDraft(draft!)).toHaveProperty("content.value.rewardDefinitionId", 7n);
+    expect(checkDraft({ ...draft!, rewardDefinitionId: 0n })).toMatchObject({ field: "rewardDefinitionId" });
+    expect(checkDraft({ ...draft!, url: "shop.cn" })).toMatchObject({ field: "url" });
     expect(previewOf(reply)).toBe("[优惠券] 满100减20");
+  });
+
+  it("leaves campaign links to their own feature", () => {
+    const content = create(QuickReplyContentSchema, { content: { case: "campaignLink", value: { title: "裂变活动" } } });
+    expect(draftOf(create(QuickReplySchema, { content }))).toBeNull();
   });
 });

@@ -2,8 +2,8 @@
 // contract's QuickReplyContent, checked the way the service checks it so errors show before saving.
 import type { QuickReply, QuickReplyContent } from "../gen/scrm/customer/v1/customer_pb";
 
-/** Kinds the editor can write; coupons and campaign links are made by their own features. */
-export type EditableKind = "text" | "image" | "link" | "miniprogram";
+/** Kinds the editor can write; campaign links are made by their own feature. */
+export type EditableKind = "text" | "image" | "link" | "miniprogram" | "coupon";
 
 /** The variables a text reply may hold, filled for each customer and staff member when sent. */
 export const REPLY_VARIABLES = ["{客户昵称}", "{员工姓名}"];
@@ -19,12 +19,26 @@ export interface ReplyDraft {
   coverUrl: string;
   appid: string;
   page: string;
+  /** The coupon definition (rewards service) a coupon reply issues on send; 0n when none is picked. */
+  rewardDefinitionId: bigint;
   keywords: string;
 }
 
 /** An empty draft in `folderId`. */
 export function emptyDraft(folderId?: bigint): ReplyDraft {
-  return { folderId, title: "", kind: "text", text: "", url: "", description: "", coverUrl: "", appid: "", page: "", keywords: "" };
+  return {
+    folderId,
+    title: "",
+    kind: "text",
+    text: "",
+    url: "",
+    description: "",
+    coverUrl: "",
+    appid: "",
+    page: "",
+    rewardDefinitionId: 0n,
+    keywords: "",
+  };
 }
 
 /** The draft of a stored reply, for editing; null for kinds the editor cannot write. */
@@ -40,6 +54,16 @@ export function draftOf(reply: QuickReply): ReplyDraft | null {
       return { ...draft, kind: "link", url: content.value.url, description: content.value.description, coverUrl: content.value.coverUrl, text: content.value.title };
     case "miniprogram":
       return { ...draft, kind: "miniprogram", appid: content.value.appid, page: content.value.page, coverUrl: content.value.coverUrl, text: content.value.title };
+    case "coupon":
+      return {
+        ...draft,
+        kind: "coupon",
+        rewardDefinitionId: content.value.rewardDefinitionId,
+        url: content.value.url,
+        description: content.value.description,
+        coverUrl: content.value.coverUrl,
+        text: content.value.title,
+      };
     default:
       return null;
   }
@@ -101,6 +125,21 @@ function contentOf(draft: ReplyDraft): QuickReplyContent["content"] | DraftProbl
       return {
         case: "miniprogram",
         value: { $typeName: "scrm.customer.v1.MiniProgramReplyContent", appid: draft.appid.trim(), page: draft.page.trim(), title: text, coverUrl },
+      };
+    case "coupon":
+      if (draft.rewardDefinitionId <= 0n) return { field: "rewardDefinitionId", problem: "请选择要发放的优惠券" };
+      if (!text) return { field: "text", problem: "请填写卡片标题" };
+      if (!isWebUrl(url)) return { field: "url", problem: "请填写以 http:// 或 https:// 开头的领券页面地址" };
+      return {
+        case: "coupon",
+        value: {
+          $typeName: "scrm.customer.v1.CouponReplyContent",
+          rewardDefinitionId: draft.rewardDefinitionId,
+          title: text,
+          description: draft.description.trim(),
+          coverUrl,
+          url,
+        },
       };
   }
 }
