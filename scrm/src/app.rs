@@ -31,6 +31,7 @@ const MIGRATIONS: [&ServiceMigrations; 5] = [
     &scrm_group::MIGRATIONS,
     &scrm_messaging::MIGRATIONS,
     &scrm_rewards::MIGRATIONS,
+    &scrm_campaign::MIGRATIONS,
 ];
 
 /// A running scrm process: the gateway listening, the services behind it.
@@ -148,7 +149,15 @@ impl Server {
                     );
                     mount(routes, slot, *kind, scrm_messaging::service(setup, shutdown.child_token()))
                 }
-                ServiceKind::Campaign => mount(routes, slot, *kind, scrm_campaign::service()),
+                ServiceKind::Campaign => {
+                    let setup = scrm_campaign::Setup {
+                        wecom: wecom_client(&config)?,
+                        clients: Some(clients.clone()),
+                        public_base_url: public_base_url(&config, demo.is_some()),
+                        end_check_interval: Some(scrm_campaign::END_CHECK_INTERVAL),
+                    };
+                    mount(routes, slot, *kind, scrm_campaign::service(db.clone(), setup))
+                }
                 ServiceKind::Rewards => mount(routes, slot, *kind, scrm_rewards::service(db.clone())),
                 ServiceKind::Analytics => mount(routes, slot, *kind, scrm_analytics::service(clients.clone())),
             };
@@ -332,6 +341,17 @@ fn auth_settings(config: &Config, demo: bool) -> anyhow::Result<scrm_identity::A
     })
 }
 
+/// The deployment's externally reachable base URL: `wecom.public_base_url`, or in demo mode the listening
+/// address when it is unset.
+fn public_base_url(config: &Config, demo: bool) -> String {
+    let wecom = &config.wecom;
+    if wecom.public_base_url.is_empty() && demo {
+        format!("http://{}", config.server.listen)
+    } else {
+        wecom.public_base_url.trim_end_matches('/').to_owned()
+    }
+}
+
 /// Puts what admins changed on the settings page (kept by the identity service) over the `wecom.*` settings and
 /// the sign-in role, before anything is built from them. Only when the corp is not configured through settings.
 fn apply_stored_corp(config: &mut Config, stored: Option<&scrm_identity::StoredCorp>) -> anyhow::Result<()> {
@@ -369,11 +389,7 @@ fn corp_binding(
     callback_keys: &scrm_wecom_crypto::CallbackKeyring,
 ) -> scrm_identity::CorpBinding {
     let wecom = &config.wecom;
-    let public_base_url = if wecom.public_base_url.is_empty() && demo {
-        format!("http://{}", config.server.listen)
-    } else {
-        wecom.public_base_url.trim_end_matches('/').to_owned()
-    };
+    let public_base_url = public_base_url(config, demo);
     scrm_identity::CorpBinding {
         corp_id: wecom.corp_id.clone(),
         corp_name: stored.and_then(|stored| stored.corp_name.clone()).unwrap_or_default(),
