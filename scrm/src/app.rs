@@ -25,7 +25,7 @@ use tower::{Layer, Service};
 use crate::config::Config;
 
 /// Every migration set, by owning service.
-const MIGRATIONS: [&ServiceMigrations; 5] = [
+const MIGRATIONS: [&ServiceMigrations; 6] = [
     &scrm_identity::MIGRATIONS,
     &scrm_customer::MIGRATIONS,
     &scrm_group::MIGRATIONS,
