@@ -145,6 +145,7 @@ impl Server {
                         wecom_client(&config)?,
                         clients.clone(),
                         config.broadcast.clone(),
+                        robot_key_cipher(&config)?,
                     );
                     mount(routes, slot, *kind, scrm_messaging::service(setup, shutdown.child_token()))
                 }
@@ -418,6 +419,17 @@ fn corp_binding(
 
 /// The WeCom API client for sync: `None` unless `wecom.corp_id` and `wecom.secret` are set; an empty
 /// `wecom.api_base` means WeCom itself.
+/// The cipher sealing robot webhook keys: the key in `broadcast.robot_key_file`, by default
+/// `<data_dir>/robot-webhook.key`, generated on first run.
+fn robot_key_cipher(config: &Config) -> anyhow::Result<scrm_messaging::KeyCipher> {
+    let path = if config.broadcast.robot_key_file.as_os_str().is_empty() {
+        config.data_dir.join("robot-webhook.key")
+    } else {
+        config.broadcast.robot_key_file.clone()
+    };
+    scrm_messaging::KeyCipher::load_or_create(&path).context("broadcast.robot_key_file")
+}
+
 fn wecom_client(config: &Config) -> anyhow::Result<Option<scrm_wecom::WeComClient>> {
     let wecom = &config.wecom;
     if wecom.corp_id.is_empty() || wecom.secret.is_empty() {
