@@ -15,7 +15,7 @@
 //! concurrency (its sustainable throughput: the best one whose p99 stays within 20 ms), and MariaDB's PK
 //! lookups of `customer_contact` at growing concurrency. Open-loop latency counts from each request's
 //! scheduled send time, so a stalled server cannot hide its queue (no coordinated omission). The server (scrm
-//! with the customer and group services) runs in this process, on the same 2 cores as the load and MariaDB.
+//! with the customer, group and campaign services) runs in this process, on the same 2 cores as the load and MariaDB.
 
 #[path = "profile_data.rs"]
 mod profile_data;
@@ -262,7 +262,8 @@ async fn main() {
     config.telemetry.log_filter = "warn".to_owned();
     config.cluster.token = "bench".to_owned();
     prepare_index(&config, &db).await;
-    let services: BTreeSet<ServiceKind> = [ServiceKind::Customer, ServiceKind::Group].into_iter().collect();
+    let services: BTreeSet<ServiceKind> =
+        [ServiceKind::Customer, ServiceKind::Group, ServiceKind::Campaign].into_iter().collect();
     let server = Server::start(config, &services).await.expect("scrm starts on the bench database");
     let base = format!("http://{}", server.local_addr());
     let client = reqwest::Client::builder().pool_max_idle_per_host(1024).build().unwrap();

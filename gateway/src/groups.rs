@@ -3,7 +3,9 @@
 //!
 //! List filters are query parameters; lists are comma-separated: `owners`, `storeIds`, `tagIds`
 //! (`matchAllTags=true` to require all), `activityBands` (new, dead, low, medium, high), `alertStates` (clear,
-//! acknowledged, alerting), `chatIds`, `ids`, `q` (name contains), `includeDismissed`, `sortBy` (name, owner,
+//! acknowledged, alerting), `welcomeCoverages` (current, outdated, missing, not_applicable; `outdated,missing`
+//! lists the groups lacking their current welcome template), `chatIds`, `ids`, `q` (name contains),
+//! `includeDismissed`, `sortBy` (name, owner,
 //! store, memberCount, customerCount, staffCount, createdAt, speakers1d, speakers7d, speakers30d, messages1d,
 //! messages7d, messages30d, lurkerRatio, lastMessageAt, alertState, tagCount), `sortDirection` (asc, desc),
 //! `pageSize`, `pageToken`.
@@ -18,7 +20,7 @@ use scrm_kernel::{ApiError, Caller, Clients};
 use scrm_proto::group::v1::get_group_request::Key;
 use scrm_proto::group::v1::{
     ActivityBand, AlertKind, GetGroupRequest, Group, GroupAlertState, GroupMember, GroupMemberType, GroupSortField,
-    JoinScene, ListGroupsRequest, SortDirection,
+    JoinScene, ListGroupsRequest, SortDirection, WelcomeCoverage,
 };
 use serde::Serialize;
 
@@ -67,6 +69,26 @@ struct GroupBody {
     notice: String,
     /// Whether the group is dismissed.
     dismissed: bool,
+    /// The group's welcome template (入群欢迎语模板) against the rule that applies to it.
+    welcome: WelcomeBody,
+}
+
+/// Whether a group carries the current welcome template.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WelcomeBody {
+    /// current, outdated, missing or not_applicable (no group-template rule applies).
+    coverage: &'static str,
+    /// True when coverage is current.
+    carries_current_template: bool,
+    /// The applying group-template rule's id; 0 when none.
+    rule_id: i64,
+    /// Its name.
+    rule_name: String,
+    /// Its current WeCom template_id; empty when none yet.
+    template_id: String,
+    /// The template_id the group carries; empty when none.
+    carried_template_id: String,
 }
 
 /// A tag on a group.
@@ -214,7 +236,11 @@ fn list_request(params: &HashMap<String, String>) -> Result<ListGroupsRequest, A
         name_query: params.get("q").cloned().unwrap_or_default(),
         chat_ids: list(params, "chatIds", |value| Some(value.to_owned()))?,
         ids: list(params, "ids", |value| value.parse().ok())?,
-        welcome_coverages: Vec::new(),
+        welcome_coverages: list(params, "welcomeCoverages", |value| {
+            WelcomeCoverage::from_str_name(&format!("WELCOME_COVERAGE_{}", value.to_uppercase()))
+                .filter(|coverage| *coverage != WelcomeCoverage::Unspecified)
+                .map(|coverage| coverage as i32)
+        })?,
         include_dismissed: flag(params, "includeDismissed")?,
         sort_by: match params.get("sortBy").map(String::as_str) {
             None | Some("") => 0,
@@ -373,6 +399,25 @@ fn group_body(group: Group) -> GroupBody {
             band: band_name(activity.band),
         },
         notice: group.notice,
+        welcome: WelcomeBody {
+            coverage: coverage_name(group.welcome_coverage),
+            carries_current_template: group.carries_current_welcome_template,
+            rule_id: group.welcome_rule_id,
+            rule_name: group.welcome_rule_name,
+            template_id: group.welcome_template_id,
+            carried_template_id: group.carried_welcome_template_id,
+        },
+    }
+}
+
+/// The REST name of a `WelcomeCoverage`.
+fn coverage_name(coverage: i32) -> &'static str {
+    match WelcomeCoverage::try_from(coverage) {
+        Ok(WelcomeCoverage::Current) => "current",
+        Ok(WelcomeCoverage::Outdated) => "outdated",
+        Ok(WelcomeCoverage::Missing) => "missing",
+        Ok(WelcomeCoverage::NotApplicable) => "not_applicable",
+        _ => "",
     }
 }
 

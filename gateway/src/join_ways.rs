@@ -1,7 +1,8 @@
 //! Join ways (群活码, PR04) on REST, camelCase JSON over GroupService's join-way RPCs:
 //! `GET /api/social/join-ways` (query `state`, `chatId`, `campaignId`, `pageSize`, `pageToken`),
-//! `POST /api/social/join-ways` (an `Idempotency-Key` header makes retries safe), `GET /api/social/join-ways/{id}`
-//! and `DELETE /api/social/join-ways/{id}`.
+//! `POST /api/social/join-ways` (an `Idempotency-Key` header makes retries safe), `GET /api/social/join-ways/{id}`,
+//! `PATCH /api/social/join-ways/{id}` (changes the fields its body carries, through WeCom's `update_join_way`) and
+//! `DELETE /api/social/join-ways/{id}`.
 
 use std::collections::HashMap;
 
@@ -12,7 +13,7 @@ use axum::{Extension, Json, Router};
 use scrm_kernel::{ApiError, Caller, Clients};
 use scrm_proto::group::v1::{
     CreateJoinWayRequest, DeleteJoinWayRequest, GetJoinWayRequest, JoinWay, JoinWayScene, ListJoinWaysRequest,
-    get_join_way_request,
+    UpdateJoinWayRequest, get_join_way_request,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -23,7 +24,7 @@ use crate::rest::RestError;
 pub fn router() -> Router<Clients> {
     Router::new()
         .route("/social/join-ways", get(list).post(create))
-        .route("/social/join-ways/{id}", get(fetch).delete(remove))
+        .route("/social/join-ways/{id}", get(fetch).patch(update).delete(remove))
 }
 
 /// A join way on REST.
@@ -72,6 +73,79 @@ struct CreateBody {
     campaign_id: i64,
 }
 
+/// The body of `PATCH /api/social/join-ways/{id}`: the fields to change, others left out.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PatchBody {
+    /// `miniprogram` or `qr_code`.
+    scene: Option<String>,
+    remark: Option<String>,
+    auto_create_room: Option<bool>,
+    room_base_name: Option<String>,
+    room_base_id: Option<i32>,
+    chat_id_list: Option<Vec<String>>,
+    state: Option<String>,
+    mark_source: Option<bool>,
+    campaign_id: Option<i64>,
+}
+
+impl PatchBody {
+    /// The UpdateJoinWay request of way `id`, its mask naming the fields present.
+    fn request(self, id: i64) -> Result<UpdateJoinWayRequest, ApiError> {
+        let mut way = JoinWay { id, ..JoinWay::default() };
+        let mut paths = Vec::new();
+        if let Some(scene) = self.scene {
+            way.scene = scene_of(&scene)? as i32;
+            paths.push("scene");
+        }
+        if let Some(remark) = self.remark {
+            way.remark = remark;
+            paths.push("remark");
+        }
+        if let Some(auto_create_room) = self.auto_create_room {
+            way.auto_create_room = auto_create_room;
+            paths.push("auto_create_room");
+        }
+        if let Some(room_base_name) = self.room_base_name {
+            way.room_base_name = room_base_name;
+            paths.push("room_base_name");
+        }
+        if let Some(room_base_id) = self.room_base_id {
+            way.room_base_id = room_base_id;
+            paths.push("room_base_id");
+        }
+        if let Some(chat_id_list) = self.chat_id_list {
+            way.chat_id_list = chat_id_list;
+            paths.push("chat_id_list");
+        }
+        if let Some(state) = self.state {
+            way.state = state;
+            paths.push("state");
+        }
+        if let Some(mark_source) = self.mark_source {
+            way.mark_source = mark_source;
+            paths.push("mark_source");
+        }
+        if let Some(campaign_id) = self.campaign_id {
+            way.campaign_id = campaign_id;
+            paths.push("campaign_id");
+        }
+        if paths.is_empty() {
+            return Err(ApiError::invalid("body", "the body names no field to change"));
+        }
+        let update_mask = prost_types::FieldMask { paths: paths.into_iter().map(str::to_owned).collect() };
+        Ok(UpdateJoinWayRequest { join_way: Some(way), update_mask: Some(update_mask) })
+    }
+}
+
+fn scene_of(scene: &str) -> Result<JoinWayScene, ApiError> {
+    match scene {
+        "" | "qr_code" => Ok(JoinWayScene::QrCode),
+        "miniprogram" => Ok(JoinWayScene::Miniprogram),
+        _ => Err(ApiError::invalid("scene", "scene must be qr_code or miniprogram")),
+    }
+}
+
 async fn list(
     State(clients): State<Clients>,
     Extension(caller): Extension<Caller>,
@@ -101,11 +175,7 @@ async fn create(
     request: Result<Json<CreateBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<JoinWayBody>, RestError> {
     let Json(request) = request.map_err(|rejection| ApiError::invalid("body", rejection.body_text()))?;
-    let scene = match request.scene.as_str() {
-        "" | "qr_code" => JoinWayScene::QrCode,
-        "miniprogram" => JoinWayScene::Miniprogram,
-        _ => return Err(ApiError::invalid("scene", "scene must be qr_code or miniprogram").into()),
-    };
+    let scene = scene_of(&request.scene)?;
     let idempotency_key =
         headers.get("idempotency-key").and_then(|value| value.to_str().ok()).unwrap_or_default().trim().to_owned();
     let request = CreateJoinWayRequest {
@@ -135,6 +205,18 @@ async fn fetch(
 ) -> Result<Json<JoinWayBody>, RestError> {
     let request = GetJoinWayRequest { key: Some(get_join_way_request::Key::Id(id_of(&id)?)) };
     let response = clients.group.clone().get_join_way(caller.outgoing(request)?).await?.into_inner();
+    Ok(Json(body(response.join_way.unwrap_or_default())))
+}
+
+async fn update(
+    State(clients): State<Clients>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    request: Result<Json<PatchBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<JoinWayBody>, RestError> {
+    let Json(patch) = request.map_err(|rejection| ApiError::invalid("body", rejection.body_text()))?;
+    let request = patch.request(id_of(&id)?)?;
+    let response = clients.group.clone().update_join_way(caller.outgoing(request)?).await?.into_inner();
     Ok(Json(body(response.join_way.unwrap_or_default())))
 }
 

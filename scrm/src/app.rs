@@ -25,12 +25,13 @@ use tower::{Layer, Service};
 use crate::config::Config;
 
 /// Every migration set, by owning service.
-const MIGRATIONS: [&ServiceMigrations; 5] = [
+const MIGRATIONS: [&ServiceMigrations; 6] = [
     &scrm_identity::MIGRATIONS,
     &scrm_customer::MIGRATIONS,
     &scrm_group::MIGRATIONS,
     &scrm_messaging::MIGRATIONS,
     &scrm_rewards::MIGRATIONS,
+    &scrm_campaign::MIGRATIONS,
 ];
 
 /// A running scrm process: the gateway listening, the services behind it.
@@ -144,10 +145,19 @@ impl Server {
                         wecom_client(&config)?,
                         clients.clone(),
                         config.broadcast.clone(),
+                        robot_key_cipher(&config)?,
                     );
                     mount(routes, slot, *kind, scrm_messaging::service(setup, shutdown.child_token()))
                 }
-                ServiceKind::Campaign => mount(routes, slot, *kind, scrm_campaign::service()),
+                ServiceKind::Campaign => {
+                    let setup = scrm_campaign::Setup {
+                        wecom: wecom_client(&config)?,
+                        clients: Some(clients.clone()),
+                        public_base_url: public_base_url(&config, demo.is_some()),
+                        end_check_interval: Some(scrm_campaign::END_CHECK_INTERVAL),
+                    };
+                    mount(routes, slot, *kind, scrm_campaign::service(db.clone(), setup))
+                }
                 ServiceKind::Rewards => mount(routes, slot, *kind, scrm_rewards::service(db.clone())),
                 ServiceKind::Analytics => mount(routes, slot, *kind, scrm_analytics::service(clients.clone())),
             };
@@ -331,6 +341,17 @@ fn auth_settings(config: &Config, demo: bool) -> anyhow::Result<scrm_identity::A
     })
 }
 
+/// The deployment's externally reachable base URL: `wecom.public_base_url`, or in demo mode the listening
+/// address when it is unset.
+fn public_base_url(config: &Config, demo: bool) -> String {
+    let wecom = &config.wecom;
+    if wecom.public_base_url.is_empty() && demo {
+        format!("http://{}", config.server.listen)
+    } else {
+        wecom.public_base_url.trim_end_matches('/').to_owned()
+    }
+}
+
 /// Puts what admins changed on the settings page (kept by the identity service) over the `wecom.*` settings and
 /// the sign-in role, before anything is built from them. Only when the corp is not configured through settings.
 fn apply_stored_corp(config: &mut Config, stored: Option<&scrm_identity::StoredCorp>) -> anyhow::Result<()> {
@@ -368,11 +389,7 @@ fn corp_binding(
     callback_keys: &scrm_wecom_crypto::CallbackKeyring,
 ) -> scrm_identity::CorpBinding {
     let wecom = &config.wecom;
-    let public_base_url = if wecom.public_base_url.is_empty() && demo {
-        format!("http://{}", config.server.listen)
-    } else {
-        wecom.public_base_url.trim_end_matches('/').to_owned()
-    };
+    let public_base_url = public_base_url(config, demo);
     scrm_identity::CorpBinding {
         corp_id: wecom.corp_id.clone(),
         corp_name: stored.and_then(|stored| stored.corp_name.clone()).unwrap_or_default(),
@@ -402,6 +419,17 @@ fn corp_binding(
 
 /// The WeCom API client for sync: `None` unless `wecom.corp_id` and `wecom.secret` are set; an empty
 /// `wecom.api_base` means WeCom itself.
+/// The cipher sealing robot webhook keys: the key in `broadcast.robot_key_file`, by default
+/// `<data_dir>/robot-webhook.key`, generated on first run.
+fn robot_key_cipher(config: &Config) -> anyhow::Result<scrm_messaging::KeyCipher> {
+    let path = if config.broadcast.robot_key_file.as_os_str().is_empty() {
+        config.data_dir.join("robot-webhook.key")
+    } else {
+        config.broadcast.robot_key_file.clone()
+    };
+    scrm_messaging::KeyCipher::load_or_create(&path).context("broadcast.robot_key_file")
+}
+
 fn wecom_client(config: &Config) -> anyhow::Result<Option<scrm_wecom::WeComClient>> {
     let wecom = &config.wecom;
     if wecom.corp_id.is_empty() || wecom.secret.is_empty() {

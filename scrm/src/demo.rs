@@ -1,7 +1,8 @@
 //! Demo mode: with no WeCom corp configured, the process runs the WeCom simulator in-process with a
 //! generated demo corp, points its own WeCom client at it, and syncs from it at start, so a newcomer
 //! sees live data within seconds. Owners confirm group messages after a few seconds, as in a real corp
-//! where they tap 发送 in WeCom. Once synced, the corp lives on: the simulator's activity driver adds and
+//! where they tap 发送 in WeCom. The demo also gets a company folder of quick replies and a running fission
+//! campaign with a KOC. Once synced, the corp lives on: the simulator's activity driver adds and
 //! removes customers, members, groups and staff, and pushes the encrypted callbacks WeCom would send to
 //! this process's own `/wecom/callback` (same token and key on both sides).
 
@@ -133,8 +134,13 @@ pub fn sync_in_background(clients: Clients, demo: DemoCorp) {
         match last {
             Some(progress) if progress.state() == SyncState::Succeeded => {
                 tracing::info!(run = progress.sync_run_id, "demo corp synced");
-                if let Err(status) = seed_quick_replies(&clients).await {
-                    tracing::error!(%status, "demo quick replies could not be created");
+                match seed_quick_replies(&clients).await {
+                    Ok(folder_id) => {
+                        if let Err(status) = seed_campaign(&clients, &demo, folder_id).await {
+                            tracing::error!(%status, "the demo campaign could not be created");
+                        }
+                    }
+                    Err(status) => tracing::error!(%status, "demo quick replies could not be created"),
                 }
                 demo.come_alive();
             }
@@ -150,8 +156,8 @@ const DEMO_QUICK_REPLIES: [(&str, &str); 3] = [
     ("售后流程", "收到商品7天内可无理由退换，请保留包装并联系{员工姓名}办理。"),
 ];
 
-/// Creates a company folder of quick replies, so the sidebar has something to send.
-async fn seed_quick_replies(clients: &Clients) -> Result<(), tonic::Status> {
+/// Creates a company folder of quick replies, so the sidebar has something to send; returns the folder's id.
+async fn seed_quick_replies(clients: &Clients) -> Result<i64, tonic::Status> {
     use scrm_proto::customer::v1::quick_reply_content::Content;
     use scrm_proto::customer::v1::{
         CreateQuickReplyFolderRequest, CreateQuickReplyRequest, QuickReplyContent, QuickReplyScope, TextReplyContent,
@@ -176,6 +182,98 @@ async fn seed_quick_replies(clients: &Clients) -> Result<(), tonic::Status> {
     }
     let coupon = demo_coupon_reply(clients, &caller, folder_id).await?;
     customer.create_quick_reply(caller.outgoing(coupon)?).await?;
+    Ok(folder_id)
+}
+
+/// A running 邀请有礼 campaign entered through a contact way of the first staff member who has customers (the
+/// first of WeCom's follow-user list), whose first customer entered it and is a KOC; and a campaign-link reply
+/// to it in the demo folder `folder_id`. So the sidebar shows a KOC badge and a campaign, and can send the link.
+async fn seed_campaign(clients: &Clients, demo: &DemoCorp, folder_id: i64) -> Result<(), tonic::Status> {
+    use scrm_proto::campaign::v1::{
+        Campaign, CampaignKind, CampaignStage, CreateCampaignRequest, CreateKocProfileRequest, EntryChannel,
+        EntryChannelKind, KocKind, KocProfile, PosterTemplate, RecordInvitationRequest, StartCampaignRequest,
+    };
+    use scrm_proto::customer::v1::quick_reply_content::Content;
+    use scrm_proto::customer::v1::{CampaignLinkReplyContent, CreateQuickReplyRequest, QuickReplyContent};
+    let seed = demo.simulator.with_world(|world| {
+        world.staff.iter().filter(|staff| staff.customer_contact && staff.status == 1).find_map(|staff| {
+            let customer = world
+                .customers
+                .iter()
+                .find(|customer| customer.follow.iter().any(|follow| follow.userid == staff.userid))?;
+            Some((customer.external_userid.clone(), staff.userid.clone()))
+        })
+    });
+    let Some((external_userid, userid)) = seed else { return Ok(()) };
+    let caller = Caller::system("demo");
+    let mut campaigns = clients.campaign.clone();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |at| at.as_secs() as i64);
+    let stage = |threshold, name: &str| CampaignStage {
+        threshold,
+        name: name.into(),
+        reward_definition_id: 1,
+        ..CampaignStage::default()
+    };
+    let campaign = Campaign {
+        name: "邀请好友得盲盒".into(),
+        description: "邀请 3 位好友添加导购企业微信，即得限定盲盒一个".into(),
+        kind: CampaignKind::InviteReward as i32,
+        starts_at: Some(prost_types::Timestamp { seconds: now - 60, nanos: 0 }),
+        ends_at: Some(prost_types::Timestamp { seconds: now + 30 * 86_400, nanos: 0 }),
+        entry_channel: Some(EntryChannel {
+            kind: EntryChannelKind::ContactWay as i32,
+            userids: vec![userid.clone()],
+            skip_verify: true,
+            ..EntryChannel::default()
+        }),
+        stages: vec![stage(1, "邀请1人得优惠券"), stage(3, "邀请3人得盲盒")],
+        poster: Some(PosterTemplate {
+            background_url: "https://cdn.example.com/scrm-demo/poster.png".into(),
+            share_text: "扫码加我，一起领盲盒".into(),
+            ..PosterTemplate::default()
+        }),
+        ..Campaign::default()
+    };
+    let created =
+        campaigns.create_campaign(caller.outgoing(CreateCampaignRequest { campaign: Some(campaign) })?).await?;
+    let id = created.into_inner().campaign.map_or(0, |campaign| campaign.id);
+    let started = campaigns.start_campaign(caller.outgoing(StartCampaignRequest { id })?).await?.into_inner();
+    let landing_url = started.campaign.map(|campaign| campaign.landing_url).unwrap_or_default();
+    let entry = RecordInvitationRequest {
+        state: format!("f{id}-0"),
+        invitee_external_userid: external_userid.clone(),
+        userid,
+        existing_customer: true,
+        idempotency_key: format!("demo-{id}-{external_userid}"),
+        ..RecordInvitationRequest::default()
+    };
+    campaigns.record_invitation(caller.outgoing(entry)?).await?;
+    let koc = KocProfile {
+        kind: KocKind::Customer as i32,
+        external_userid,
+        name: "社群活跃宝妈".into(),
+        note: "演示数据".into(),
+        ..KocProfile::default()
+    };
+    campaigns.create_koc_profile(caller.outgoing(CreateKocProfileRequest { profile: Some(koc) })?).await?;
+    if landing_url.is_empty() {
+        return Ok(());
+    }
+    let reply = CreateQuickReplyRequest {
+        folder_id,
+        title: "邀请好友得盲盒".into(),
+        content: Some(QuickReplyContent {
+            content: Some(Content::CampaignLink(CampaignLinkReplyContent {
+                campaign_id: id,
+                url: landing_url,
+                title: "邀请好友得盲盒".into(),
+                description: "邀请 3 位好友，即得限定盲盒".into(),
+                cover_url: String::new(),
+            })),
+        }),
+        keywords: vec!["裂变".into(), "活动".into()],
+    };
+    clients.customer.clone().create_quick_reply(caller.outgoing(reply)?).await?;
     Ok(())
 }
 

@@ -35,6 +35,11 @@ pub(crate) struct Synced {
 
 /// scrm (local caller: operator; cluster token `peer-secret`) after a full sync of a simulated corp.
 pub(crate) async fn synced_app() -> Synced {
+    synced_app_with(|_| {}).await
+}
+
+/// [`synced_app`], with `configure` applied to the configuration last.
+pub(crate) async fn synced_app_with(configure: impl FnOnce(&mut scrm::config::Config)) -> Synced {
     let sim = Simulator::new(SimConfig::default(), World::generate(11, WorldSize::DEMO));
     let (external_userid, follower, follower_departments, groups) = sim.with_world(|world| {
         let active: HashSet<&str> = world
@@ -76,6 +81,7 @@ pub(crate) async fn synced_app() -> Synced {
         config.wecom.secret = "sim-secret".into();
         config.caller.role = Role::Operator;
         config.cluster.token = "peer-secret".into();
+        configure(config);
     })
     .await;
     let mut identity = IdentityServiceClient::new(app.channel().await);

@@ -101,11 +101,12 @@ async fn grpc_web_reaches_a_service() {
 #[tokio::test]
 async fn grpc_errors_carry_the_shared_error_code() {
     let app = TestApp::spawn().await;
-    let mut client = scrm_proto::group::v1::group_service_client::GroupServiceClient::new(app.channel().await);
-    let status = client.update_join_way(scrm_proto::group::v1::UpdateJoinWayRequest::default()).await.unwrap_err();
+    let mut client =
+        scrm_proto::messaging::v1::messaging_service_client::MessagingServiceClient::new(app.channel().await);
+    let status = client.create_reminder(scrm_proto::messaging::v1::CreateReminderRequest::default()).await.unwrap_err();
     assert_eq!(status.code(), tonic::Code::Unimplemented);
     assert_eq!(status.metadata().get("scrm-error-code").unwrap(), "unimplemented");
-    assert!(status.message().contains("PR04"), "{}", status.message());
+    assert!(status.message().contains("PR09"), "{}", status.message());
 }
 
 #[tokio::test]

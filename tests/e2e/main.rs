@@ -6,6 +6,7 @@ mod harness;
 mod auth;
 mod broadcast;
 mod caller;
+mod campaigns;
 mod contracts;
 mod corp_settings;
 mod coupon_quick_replies;

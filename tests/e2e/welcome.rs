@@ -9,10 +9,10 @@ use std::time::Duration;
 use scrm_proto::group::v1::group_service_client::GroupServiceClient;
 use scrm_proto::group::v1::{
     ContactWelcomeSkipReason, CreateJoinWayRequest, CreateWelcomeRuleRequest, GetGroupRequest,
-    GetWelcomeCoverageRequest, GetWelcomeRuleRequest, JoinWayScene, RecordWelcomeTemplateAppliedRequest,
-    SendContactWelcomeRequest, TemplateSyncState, UpdateWelcomeRuleRequest, UpdateWelcomeSettingsRequest,
-    WelcomeChannel, WelcomeContent, WelcomeCoverage, WelcomeRule, WelcomeScope, WelcomeScopeKind, WelcomeSettings,
-    get_group_request,
+    GetWelcomeCoverageRequest, GetWelcomeRuleRequest, JoinWay, JoinWayScene, ListGroupsRequest,
+    RecordWelcomeTemplateAppliedRequest, SendContactWelcomeRequest, TemplateSyncState, UpdateJoinWayRequest,
+    UpdateWelcomeRuleRequest, UpdateWelcomeSettingsRequest, WelcomeChannel, WelcomeContent, WelcomeCoverage,
+    WelcomeRule, WelcomeScope, WelcomeScopeKind, WelcomeSettings, get_group_request,
 };
 use scrm_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use scrm_proto::identity::v1::{IngestCallbackEventRequest, ListCallbackEventsRequest, ReprocessCallbackEventRequest};
@@ -88,7 +88,22 @@ async fn join_way_members_get_one_robot_welcome_and_bursts_one_combined_welcome(
         webhook_key: ROBOT_KEY.into(),
         enabled: true,
     };
-    MessagingServiceClient::new(channel.clone()).upsert_group_robot(robot).await.unwrap();
+    let registered = MessagingServiceClient::new(channel.clone()).upsert_group_robot(robot).await.unwrap();
+    let registered = registered.into_inner().robot.unwrap();
+    assert!(registered.webhook_key_masked.ends_with("-key") && !registered.webhook_key_masked.contains(ROBOT_KEY));
+    // The key is stored encrypted under the key file generated in the data directory, readable by its owner only.
+    let stored: String = sqlx::query_scalar("SELECT webhook_key FROM messaging_group_robot WHERE chat_id = ?")
+        .bind(&chat_id)
+        .fetch_one(app.db().await.pool())
+        .await
+        .unwrap();
+    assert!(stored.starts_with("v1:") && !stored.contains(ROBOT_KEY), "{stored}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let key_file = app.config.data_dir.join("robot-webhook.key");
+        assert_eq!(std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
     let window = WelcomeSettings {
         robot_burst_window: Some(prost_types::Duration { seconds: 3, nanos: 0 }),
         ..WelcomeSettings::default()
@@ -184,6 +199,41 @@ async fn join_way_members_get_one_robot_welcome_and_bursts_one_combined_welcome(
         http().get(format!("{url}?state=e2e_spring")).send().await.unwrap().json().await.unwrap();
     assert_eq!(listed["joinWays"][0]["configId"], way.config_id.as_str(), "{listed}");
     assert_eq!(listed["joinWays"][0]["joinedCount"], 22);
+
+    // An update goes to WeCom's update_join_way whole: the QR code stays, later joins carry the new state, and
+    // members who joined before keep theirs.
+    let patch = serde_json::json!({ "state": "e2e_summer", "remark": "夏季活动" });
+    let patched = http().patch(format!("{url}/{}", way.id)).json(&patch).send().await.unwrap();
+    assert_eq!(patched.status(), 200);
+    let patched: serde_json::Value = patched.json().await.unwrap();
+    assert_eq!((patched["state"].as_str(), patched["remark"].as_str()), (Some("e2e_summer"), Some("夏季活动")));
+    assert_eq!(patched["qrCode"], way.qr_code.as_str(), "{patched}");
+    assert_eq!(patched["chatIdList"][0], chat_id.as_str(), "fields left out keep their values");
+    assert_eq!(sim.stats().calls.get("externalcontact/groupchat/update_join_way"), Some(&1));
+    assert_eq!(sim.scan_join_way(&way.config_id, "wmE2ESUMMER").as_deref(), Some(chat_id.as_str()));
+    let summer = eventually(Some(("e2e_summer".to_owned(), 2, false)), async || {
+        Some(member_on_detail(channel.clone(), &chat_id, "wmE2ESUMMER").await)
+    })
+    .await;
+    assert_eq!(summer, Some(Some(("e2e_summer".to_owned(), 2, false))), "no rule welcomes the new state");
+    let before = member_on_detail(channel.clone(), &chat_id, &customers[0]).await;
+    assert_eq!(before.map(|member| member.0), Some("e2e_spring".to_owned()));
+    let empty = http().patch(format!("{url}/{}", way.id)).json(&serde_json::json!({})).send().await.unwrap();
+    assert_eq!(empty.status(), 400);
+    let bad = UpdateJoinWayRequest {
+        join_way: Some(JoinWay { id: way.id, chat_id_list: Vec::new(), ..JoinWay::default() }),
+        update_mask: Some(prost_types::FieldMask { paths: vec!["chat_id_list".into()] }),
+    };
+    let refused = group.update_join_way(bad).await.unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    let field = refused.metadata().get("scrm-error-field").and_then(|field| field.to_str().ok());
+    assert_eq!(field, Some("join_way.chat_id_list"), "{refused:?}");
+    let unknown = UpdateJoinWayRequest {
+        join_way: Some(JoinWay { id: 999_999, remark: "无".into(), ..JoinWay::default() }),
+        update_mask: Some(prost_types::FieldMask { paths: vec!["remark".into()] }),
+    };
+    assert_eq!(group.update_join_way(unknown).await.unwrap_err().code(), tonic::Code::NotFound);
+
     let deleted = http().delete(format!("{url}/{}", way.id)).send().await.unwrap();
     assert_eq!(deleted.status(), 200);
     assert_eq!(sim.scan_join_way(&way.config_id, &customers[0]), None, "WeCom no longer knows the way");
@@ -302,6 +352,57 @@ async fn group_template_rules_sync_to_wecom_and_coverage_shows_the_gaps() {
     assert_eq!(current.len(), 2);
     assert!(chat_ids.iter().all(|chat_id| current.contains(chat_id)));
 
+    // The group list shows the same: each group with its coverage and rule, filterable to the gaps.
+    let reader = group.clone();
+    let listed = move |coverages: Vec<WelcomeCoverage>| {
+        let mut group = reader.clone();
+        async move {
+            let request = ListGroupsRequest {
+                welcome_coverages: coverages.into_iter().map(|coverage| coverage as i32).collect(),
+                page_size: 200,
+                ..ListGroupsRequest::default()
+            };
+            group.list_groups(request).await.unwrap().into_inner()
+        }
+    };
+    let carrying = listed(vec![WelcomeCoverage::Current]).await;
+    assert_eq!(carrying.total_size, 2);
+    for listed_group in &carrying.groups {
+        assert!(chat_ids.contains(&listed_group.chat_id), "{listed_group:?}");
+        assert!(listed_group.carries_current_welcome_template);
+        assert_eq!(listed_group.welcome_coverage(), WelcomeCoverage::Current);
+        assert_eq!(
+            (listed_group.welcome_rule_id, listed_group.welcome_rule_name.as_str()),
+            (rule_id, "默认入群欢迎语")
+        );
+        assert_eq!(listed_group.welcome_template_id, template_id);
+        assert_eq!(listed_group.carried_welcome_template_id, template_id);
+    }
+    let gaps = listed(vec![WelcomeCoverage::Missing, WelcomeCoverage::Outdated]).await;
+    assert_eq!(gaps.total_size, before.missing_groups);
+    assert!(gaps.groups.iter().all(|listed_group| !chat_ids.contains(&listed_group.chat_id)
+        && listed_group.welcome_coverage() == WelcomeCoverage::Missing
+        && listed_group.welcome_rule_id == rule_id
+        && listed_group.carried_welcome_template_id.is_empty()));
+    let everything = listed(Vec::new()).await;
+    let covered = everything.groups.iter().filter(|listed_group| listed_group.carries_current_welcome_template);
+    assert_eq!(covered.count(), 2, "without the filter every group shows its coverage too");
+    assert!(listed(vec![WelcomeCoverage::NotApplicable]).await.groups.is_empty(), "the default rule applies to all");
+    let rest: serde_json::Value = http()
+        .get(format!("{}/api/social/groups?welcomeCoverages=missing,outdated&pageSize=200", app.url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rest["totalSize"], before.missing_groups, "{rest}");
+    assert_eq!(rest["groups"][0]["welcome"]["coverage"], "missing");
+    assert_eq!(rest["groups"][0]["welcome"]["ruleId"], rule_id);
+    assert_eq!(rest["groups"][0]["welcome"]["templateId"], template_id.as_str());
+    let bad = http().get(format!("{}/api/social/groups?welcomeCoverages=everywhere", app.url())).send().await.unwrap();
+    assert_eq!(bad.status(), 400);
+
     // Editing the text bumps the revision: WeCom's template is edited, and the two groups become outdated.
     let get = GetWelcomeRuleRequest { id: rule_id };
     let mut edited = group.get_welcome_rule(get).await.unwrap().into_inner().rule.unwrap();
@@ -318,4 +419,7 @@ async fn group_template_rules_sync_to_wecom_and_coverage_shows_the_gaps() {
     let after = coverage(vec![WelcomeCoverage::Outdated]).await;
     assert_eq!((after.current_groups, after.outdated_groups), (0, 2));
     assert_eq!(after.coverage_bps, 0);
+    let outdated = listed(vec![WelcomeCoverage::Outdated]).await;
+    assert_eq!(outdated.total_size, 2);
+    assert!(outdated.groups.iter().all(|listed_group| !listed_group.carries_current_welcome_template));
 }

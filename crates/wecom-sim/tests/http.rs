@@ -534,6 +534,38 @@ async fn join_way_state_reaches_the_member() {
 }
 
 #[tokio::test]
+async fn update_join_way_replaces_the_configuration_and_later_joins_carry_the_new_state() {
+    let c = demo().await;
+    let tok = c.token().await;
+    let (first, second) = c.sim.with_world(|w| (w.groups[3].chat_id.clone(), w.groups[4].chat_id.clone()));
+    let added = c
+        .post(
+            "externalcontact/groupchat/add_join_way",
+            &tok,
+            json!({"scene": 2, "chat_id_list": [first], "state": "spring", "remark": "春季"}),
+        )
+        .await;
+    let config_id = added["config_id"].as_str().unwrap().to_string();
+    let before = c.post("externalcontact/groupchat/get_join_way", &tok, json!({"config_id": config_id})).await;
+    let update = json!({"config_id": config_id, "scene": 2, "chat_id_list": [second], "state": "summer"});
+    let updated = c.post("externalcontact/groupchat/update_join_way", &tok, update).await;
+    assert_eq!(updated["errcode"], 0, "{updated}");
+    let got = c.post("externalcontact/groupchat/get_join_way", &tok, json!({"config_id": config_id})).await;
+    assert_eq!(got["join_way"]["state"], "summer");
+    assert_eq!(got["join_way"]["chat_id_list"], json!([second]));
+    assert!(got["join_way"].get("remark").is_none(), "an update overwrites: the remark left out is gone");
+    assert_eq!(got["join_way"]["qr_code"], before["join_way"]["qr_code"], "the QR code stays");
+    assert_eq!(c.sim.scan_join_way(&config_id, "wmSUMMER").as_deref(), Some(second.as_str()));
+
+    let unknown = json!({"config_id": "nope", "scene": 2, "chat_id_list": [second]});
+    assert_eq!(c.post("externalcontact/groupchat/update_join_way", &tok, unknown).await["errcode"], 41044);
+    let missing = json!({"scene": 2, "chat_id_list": [second]});
+    assert_eq!(c.post("externalcontact/groupchat/update_join_way", &tok, missing).await["errcode"], 41043);
+    let no_groups = json!({"config_id": config_id, "scene": 2, "chat_id_list": []});
+    assert_eq!(c.post("externalcontact/groupchat/update_join_way", &tok, no_groups).await["errcode"], 40058);
+}
+
+#[tokio::test]
 async fn robot_webhook_is_limited_to_20_per_minute() {
     let c = demo().await;
     let url = format!("{}/cgi-bin/webhook/send?key=sim-webhook-key", c.base);
@@ -639,6 +671,7 @@ async fn hostile_input_never_panics() {
         "externalcontact/mark_tag",
         "externalcontact/add_contact_way",
         "externalcontact/groupchat/add_join_way",
+        "externalcontact/groupchat/update_join_way",
         "message/send",
     ];
     let bodies = [

@@ -44,7 +44,7 @@
 //! | `externalcontact/groupchat/list` | [`WeComClient::groupchat_list`], `_pages`, `_all` |
 //! | `externalcontact/groupchat/get` | [`WeComClient::groupchat_get`] |
 //! | `externalcontact/groupchat/statistic`, `statistic_group_by_day` | [`WeComClient::groupchat_statistic`], [`WeComClient::groupchat_statistic_group_by_day`] |
-//! | `externalcontact/groupchat/add_join_way`, `get_join_way` | [`WeComClient::add_join_way`], [`WeComClient::get_join_way`] |
+//! | `externalcontact/groupchat/add_join_way`, `get_join_way`, `update_join_way` | [`WeComClient::add_join_way`], [`WeComClient::get_join_way`], [`WeComClient::update_join_way`] |
 //! | `externalcontact/add_contact_way`, `get_contact_way` | [`WeComClient::add_contact_way`], [`WeComClient::get_contact_way`] |
 //! | `externalcontact/add_msg_template` | [`WeComClient::add_msg_template`] |
 //! | `externalcontact/get_groupmsg_list_v2` | [`WeComClient::get_groupmsg_list_v2`], `_pages` |

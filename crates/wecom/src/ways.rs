@@ -156,6 +156,14 @@ impl WeComClient {
         self.execute(ApiRequest::post("externalcontact/groupchat/get_join_way", CallKind::Idempotent, &body)?).await
     }
 
+    /// `POST externalcontact/groupchat/update_join_way`: replaces the configuration of the join way
+    /// `join_way.config_id` (WeCom updates by overwriting: send every field, `scene` and `chat_id_list` included).
+    /// The QR code stays the same; `qr_code` is not sent.
+    pub async fn update_join_way(&self, join_way: &JoinWay) -> Result<ErrorResponse, WeComError> {
+        let body = JoinWay { qr_code: String::new(), ..join_way.clone() };
+        self.execute(ApiRequest::post("externalcontact/groupchat/update_join_way", CallKind::Idempotent, &body)?).await
+    }
+
     /// `POST externalcontact/groupchat/del_join_way`: deletes a join way; its QR code stops working.
     pub async fn del_join_way(&self, config_id: &str) -> Result<ErrorResponse, WeComError> {
         let body = ConfigId { config_id };

@@ -11,6 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use scrm_kernel::rpc::RpcChannel;
 use scrm_kernel::{ApiError, Caller};
+use scrm_proto::campaign::v1::campaign_service_client::CampaignServiceClient;
 use scrm_proto::customer::v1;
 use scrm_proto::customer::v1::customer_service_server::CustomerService;
 use scrm_proto::customer::v1::{
@@ -41,20 +42,23 @@ pub struct CustomerApi {
     search: CustomerSearch,
     wecom: Option<scrm_wecom::WeComClient>,
     groups: GroupServiceClient<RpcChannel>,
+    campaigns: CampaignServiceClient<RpcChannel>,
 }
 
 impl CustomerApi {
     /// Handlers over `store`, with the quick-reply library's handlers, keeping `search` in step with every write,
     /// writing tags back to WeCom through `wecom` (tag writes fail while it is `None`); a profile's groups come
-    /// from the group service through `groups`.
+    /// from the group service through `groups`, its KOC flag and campaigns from the campaign service through
+    /// `campaigns`.
     pub fn new(
         store: CustomerStore,
         quick_replies: QuickReplies,
         search: CustomerSearch,
         wecom: Option<scrm_wecom::WeComClient>,
         groups: GroupServiceClient<RpcChannel>,
+        campaigns: CampaignServiceClient<RpcChannel>,
     ) -> Self {
-        CustomerApi { store, quick_replies, search, wecom, groups }
+        CustomerApi { store, quick_replies, search, wecom, groups, campaigns }
     }
 }
 
@@ -539,7 +543,8 @@ impl CustomerApi {
         let store = CustomerStore::new(db.clone());
         let search = CustomerSearch::new(scrm_search::SearchIndex::in_ram().unwrap(), store.clone());
         let groups = GroupServiceClient::new(scrm_kernel::rpc::RpcChannel::late(std::sync::Arc::default()));
-        CustomerApi::new(store, crate::quick_replies::tests::unwired(db), search, None, groups)
+        let campaigns = CampaignServiceClient::new(scrm_kernel::rpc::RpcChannel::late(std::sync::Arc::default()));
+        CustomerApi::new(store, crate::quick_replies::tests::unwired(db), search, None, groups, campaigns)
     }
 }
 

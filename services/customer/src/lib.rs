@@ -33,14 +33,16 @@ pub static MIGRATIONS: ServiceMigrations = ServiceMigrations {
 pub type Service = GatedServer<CustomerServiceServer<api::CustomerApi>>;
 
 /// Builds the customer service over `db`, keeping the customer search index `search` up to date; `clients`
-/// reach identity (staff names), rewards (coupons) and group (the groups a customer is in); `wecom` receives
+/// reach identity (staff names), rewards (coupons), group (the groups a customer is in) and campaign (KOC flag,
+/// campaigns joined, campaign-link replies); `wecom` receives
 /// tag write-backs (`None` when WeCom is not configured: tag writes then fail with FAILED_PRECONDITION).
 pub fn service(db: Db, clients: Clients, search: SearchIndex, wecom: Option<scrm_wecom::WeComClient>) -> Service {
     let store = store::CustomerStore::new(db.clone());
     let groups = clients.group.clone();
+    let campaigns = clients.campaign.clone();
     let quick_replies = quick_replies::QuickReplies::new(db, clients);
     let search = search::CustomerSearch::new(search, store.clone());
-    let api = api::CustomerApi::new(store, quick_replies, search, wecom, groups);
+    let api = api::CustomerApi::new(store, quick_replies, search, wecom, groups, campaigns);
     scrm_kernel::permissions::gate(
         scrm_kernel::ServiceKind::Customer.grpc_name(),
         PLANNED,

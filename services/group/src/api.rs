@@ -36,8 +36,8 @@ use scrm_proto::group::v1::{
     GetWelcomeRuleRequest, GetWelcomeRuleResponse, GetWelcomeSettingsRequest, GetWelcomeSettingsResponse,
     ListJoinWaysRequest, ListJoinWaysResponse, ListWelcomeRulesRequest, ListWelcomeRulesResponse,
     RecordWelcomeTemplateAppliedRequest, RecordWelcomeTemplateAppliedResponse, SendContactWelcomeRequest,
-    SendContactWelcomeResponse, UpdateWelcomeRuleRequest, UpdateWelcomeRuleResponse, UpdateWelcomeSettingsRequest,
-    UpdateWelcomeSettingsResponse,
+    SendContactWelcomeResponse, UpdateJoinWayRequest, UpdateJoinWayResponse, UpdateWelcomeRuleRequest,
+    UpdateWelcomeRuleResponse, UpdateWelcomeSettingsRequest, UpdateWelcomeSettingsResponse,
 };
 use scrm_wecom::WeComClient;
 use tokio::sync::Notify;
@@ -104,6 +104,14 @@ impl GroupService for GroupApi {
     ) -> Result<Response<ListJoinWaysResponse>, Status> {
         Caller::from_request(&request)?;
         Ok(Response::new(self.list_join_ways_for(request.into_inner()).await?))
+    }
+
+    async fn update_join_way(
+        &self,
+        request: Request<UpdateJoinWayRequest>,
+    ) -> Result<Response<UpdateJoinWayResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        Ok(Response::new(self.update_join_way_for(&caller, request.into_inner()).await?))
     }
 
     async fn delete_join_way(

@@ -214,8 +214,10 @@ pub struct GroupFilter {
     pub chat_ids: Vec<String>,
     /// scrm ids.
     pub ids: Vec<i64>,
-    /// True when the request cannot match anything: its welcome-coverage filter excludes NOT_APPLICABLE (the
-    /// coverage of every group until welcome rules land), or a KOC asked for other owners' groups.
+    /// Ids of the groups matching a welcome-coverage filter, computed from the welcome rules; `None` when the
+    /// request has no such filter.
+    pub coverage_ids: Option<Vec<i64>>,
+    /// True when the request cannot match anything: a KOC asked for other owners' groups.
     pub matches_nothing: bool,
     /// Include dismissed groups.
     pub include_dismissed: bool,
@@ -235,6 +237,7 @@ impl GroupFilter {
             name_query: String::new(),
             chat_ids: Vec::new(),
             ids: Vec::new(),
+            coverage_ids: None,
             matches_nothing: false,
             include_dismissed: false,
         }

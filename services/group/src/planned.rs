@@ -4,4 +4,4 @@
 use scrm_kernel::rpc::PlannedRpc;
 
 /// Planned RPCs: method name and the feature that will build it.
-pub const PLANNED: &[PlannedRpc] = &[("UpdateJoinWay", "PR04 群活码 — issue #5")];
+pub const PLANNED: &[PlannedRpc] = &[];

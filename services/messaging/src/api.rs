@@ -43,7 +43,7 @@ pub struct MessagingApi {
 impl MessagingApi {
     /// Handlers over `engine`.
     pub fn new(engine: Engine) -> Self {
-        let robots = Robots::new(engine.store.db().clone(), engine.wecom.clone(), engine.clock.clone());
+        let robots = engine.robots();
         MessagingApi { engine, robots }
     }
 

@@ -90,6 +90,10 @@ pub struct BroadcastConfig {
     pub confirm_window_ms: i64,
     /// First automatic reminder this long after a task is created, in milliseconds.
     pub remind_after_ms: i64,
+    /// File holding the AES-256-GCM key (64 hex digits) that encrypts group robot webhook keys at rest; empty =
+    /// `robot-webhook.key` in the data directory, generated with mode 0600 on first run. Every process running
+    /// the messaging service must read the same key.
+    pub robot_key_file: std::path::PathBuf,
 }
 
 impl Default for BroadcastConfig {
@@ -107,6 +111,7 @@ impl Default for BroadcastConfig {
             result_poll_ms: 5_000,
             confirm_window_ms: DAY_MS,
             remind_after_ms: 2 * 3_600_000,
+            robot_key_file: std::path::PathBuf::new(),
         }
     }
 }

@@ -14,6 +14,7 @@ mod media;
 mod permissions;
 mod planned;
 mod robots;
+mod secret;
 mod store;
 mod worker;
 
@@ -30,6 +31,7 @@ pub use directory::{GroupDirectory, GroupServiceDirectory, Resolution, ResolvedG
 pub use domain::{BroadcastConfig, Clock, ManualClock, SystemClock, TargetGroup, Targets};
 pub use permissions::PERMISSIONS;
 pub use planned::PLANNED;
+pub use secret::{KeyCipher, SecretError};
 pub use worker::Engine;
 
 /// scrm's errcode for groups WeCom put in `add_msg_template`'s `fail_list`.
@@ -59,17 +61,27 @@ pub struct Setup {
     pub config: BroadcastConfig,
     /// The clock.
     pub clock: Arc<dyn Clock>,
+    /// Seals robot webhook keys at rest.
+    pub cipher: KeyCipher,
 }
 
 impl Setup {
-    /// The production setup: the group service through `clients`, the system clock.
-    pub fn new(db: Db, wecom: Option<WeComClient>, clients: Clients, config: BroadcastConfig) -> Self {
+    /// The production setup: the group service through `clients`, the system clock, webhook keys sealed with
+    /// `cipher`.
+    pub fn new(
+        db: Db,
+        wecom: Option<WeComClient>,
+        clients: Clients,
+        config: BroadcastConfig,
+        cipher: KeyCipher,
+    ) -> Self {
         Setup {
             db,
             wecom,
             directory: Arc::new(GroupServiceDirectory::new(clients)),
             config,
             clock: Arc::new(SystemClock),
+            cipher,
         }
     }
 
@@ -81,13 +93,15 @@ impl Setup {
             directory: self.directory.clone(),
             config: self.config.clone(),
             clock: self.clock.clone(),
+            cipher: self.cipher.clone(),
             limiter: Arc::new(worker::RateLimiter::new(self.config.rate_per_minute)),
             http: reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build().unwrap_or_default(),
         }
     }
 }
 
-/// Builds the messaging service and starts its broadcast worker, which stops when `shutdown` is cancelled.
+/// Builds the messaging service and starts its worker (broadcasts and queued robot posts; it first seals webhook
+/// keys stored plain before encryption), which stops when `shutdown` is cancelled.
 pub fn service(setup: Setup, shutdown: CancellationToken) -> Service {
     let engine = setup.engine();
     tokio::spawn(engine.clone().run(shutdown));

@@ -27,6 +27,8 @@ use crate::domain::{
 };
 use crate::error::MessagingError;
 use crate::media::{self, MediaFailure};
+use crate::robots::Robots;
+use crate::secret::KeyCipher;
 use crate::store::{BroadcastRow, MessagingStore, StartingGroup, TaskRow, TaskUpdate};
 
 /// scrm's errcode for a failure that never got a WeCom errcode (e.g. the network kept failing).
@@ -82,6 +84,8 @@ pub struct Engine {
     pub config: BroadcastConfig,
     /// The clock.
     pub clock: Arc<dyn Clock>,
+    /// Seals robot webhook keys at rest.
+    pub cipher: KeyCipher,
     /// The `add_msg_template` rate limit.
     pub limiter: Arc<RateLimiter>,
     /// Fetches the images uploaded before a broadcast's tasks.
@@ -91,6 +95,11 @@ pub struct Engine {
 impl Engine {
     /// Runs the worker until `shutdown` is cancelled.
     pub async fn run(self, shutdown: CancellationToken) {
+        match self.robots().seal_plain_keys().await {
+            Ok(0) => {}
+            Ok(sealed) => tracing::info!(sealed, "sealed robot webhook keys stored plain"),
+            Err(error) => tracing::error!(%error, "cannot seal robot webhook keys stored plain"),
+        }
         loop {
             if let Err(error) = self.tick().await {
                 tracing::warn!(%error, "broadcast worker pass failed; retrying");
@@ -102,8 +111,16 @@ impl Engine {
         }
     }
 
+    /// The group robots, over the same database, WeCom client and clock.
+    pub fn robots(&self) -> Robots {
+        Robots::new(self.store.db().clone(), self.cipher.clone(), self.wecom.clone(), self.clock.clone())
+    }
+
     /// One pass over every kind of due work.
     pub async fn tick(&self) -> Result<(), MessagingError> {
+        if let Err(error) = self.robots().drain().await {
+            tracing::warn!(%error, "robot queue pass failed; retrying");
+        }
         for id in self.store.due_broadcasts(self.clock.now_ms()).await? {
             self.start(id).await?;
         }
@@ -616,6 +633,7 @@ mod tests {
             directory: Arc::new(FixedGroups(groups.clone())),
             config: BroadcastConfig::default(),
             clock: Arc::new(clock.clone()),
+            cipher: KeyCipher::random(),
         };
         let engine = setup.engine();
         let image = Attachment::Image { pic_url: format!("{image_url}/banner.png"), media_id: String::new() };

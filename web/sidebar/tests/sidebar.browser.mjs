@@ -1,8 +1,9 @@
 // Browser test of the sidebar H5 in headless Debian chromium (playwright-core, no browser download) against a
 // real `scrm serve` in demo mode, with sign-in required: the page signs in through WeCom OAuth (the simulator's
-// authorize page), loads a demo customer's profile, saves a note, adds a tag from the corp tag library (and the
-// simulator's WeCom then has it), sends a quick reply through the demo JS-SDK shim and checks the send was
-// recorded; screenshots go to test-output/.
+// authorize page), loads a demo customer's profile (a KOC in the demo campaign: badge and campaign shown), saves
+// a note, adds a tag from the corp tag library (and the simulator's WeCom then has it), sends a quick reply and
+// the demo campaign's link card through the demo JS-SDK shim and checks the sends were recorded; screenshots go
+// to test-output/.
 //
 // Usage: SCRM_BIN=/path/to/scrm node tests/sidebar.browser.mjs   (run `npm run build` first)
 
@@ -110,18 +111,24 @@ try {
   const me = await json('/api/auth/me');
   assert.equal(me.user.userid, follower);
 
-  // The demo corp is synced and its quick replies are created in the background after start.
+  // The demo corp is synced and its quick replies and campaign are created in the background after start.
   const replies = await eventually('the demo quick replies', async () => {
     const body = await json('/api/sidebar/quick-replies');
-    return body.replies.length >= 4 ? body.replies : null;
+    const titles = body.replies.map((reply) => reply.title);
+    return titles.includes('新客优惠券') && titles.includes('邀请好友得盲盒') ? body.replies : null;
   });
-  const profile = await eventually('the synced customer', () => json(`/api/crm/customers/${contact}`));
+  const profile = await eventually('the synced customer, a KOC in the demo campaign', async () => {
+    const body = await json(`/api/crm/customers/${contact}`);
+    return body.isKoc && body.campaigns.length ? body : null;
+  });
   await page.goto(sidebarUrl);
 
   // The profile.
   await page.getByText('演示模式').waitFor();
   const name = await page.locator('[data-test=customer-name] .van-cell__title > span').first().textContent();
   assert.equal(name, profile.name);
+  await page.locator('[data-test=koc-badge]').waitFor();
+  await page.locator(`[data-test=campaign-${profile.campaigns[0].campaignId}]`).getByText('邀请好友得盲盒').waitFor();
 
   // A note, saved to the customer service.
   await page.locator('[data-test=note-input] textarea').fill('浏览器测试备注：偏好周末到店');
@@ -175,6 +182,15 @@ try {
   assert.equal(cards[1].msgtype, 'news');
   assert.equal(cards[1].news.link, 'https://shop.example.com/coupons');
   assert.match(toast, /券码/);
+
+  // The campaign link goes out as a link card to the campaign's landing page.
+  const campaignLink = replies.find((reply) => reply.title === '邀请好友得盲盒');
+  await page.locator(`[data-test=reply-${campaignLink.id}]`).click();
+  await eventually('the campaign link sent', async () => (await page.evaluate(() => window.__scrmDemoSent)).length === 3);
+  const card = (await page.evaluate(() => window.__scrmDemoSent))[2];
+  assert.equal(card.msgtype, 'news');
+  assert.match(card.news.link, new RegExp(`/campaign/${profile.campaigns[0].campaignId}$`));
+  assert.equal(card.news.title, '邀请好友得盲盒');
 
   await page.screenshot({ path: join(root, 'test-output', 'sidebar-quick-replies.png'), fullPage: true });
   console.log(`sidebar browser test passed (customer ${contact}); screenshots in test-output/`);

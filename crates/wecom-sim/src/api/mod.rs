@@ -163,6 +163,7 @@ const APIS: &[&str] = &[
     "externalcontact/groupchat/statistic_group_by_day",
     "externalcontact/groupchat/add_join_way",
     "externalcontact/groupchat/get_join_way",
+    "externalcontact/groupchat/update_join_way",
     "externalcontact/groupchat/del_join_way",
     "externalcontact/add_contact_way",
     "externalcontact/get_contact_way",
@@ -217,6 +218,7 @@ impl State {
             "sim/finance/chatdata" => self.chatdata(r),
             "externalcontact/groupchat/add_join_way" => self.add_join_way(r),
             "externalcontact/groupchat/get_join_way" => self.get_way(r, true),
+            "externalcontact/groupchat/update_join_way" => self.update_join_way(r),
             "externalcontact/groupchat/del_join_way" => self.del_join_way(r),
             "externalcontact/add_contact_way" => self.add_contact_way(r),
             "externalcontact/get_contact_way" => self.get_way(r, false),
@@ -785,7 +787,8 @@ impl State {
         }}))
     }
 
-    fn add_join_way(&mut self, r: &Req) -> R {
+    /// The groups and `state` of an `add_join_way` / `update_join_way` body, checked as WeCom does.
+    fn checked_join_way(&self, r: &Req) -> Result<(Vec<String>, String), ApiError> {
         let scene = r.i("scene")?.ok_or_else(|| invalid("scene"))?;
         if scene != 1 && scene != 2 {
             return Err(invalid("scene"));
@@ -803,10 +806,36 @@ impl State {
         }
         r.s("remark")?;
         r.b("auto_create_room")?;
+        Ok((chats, state))
+    }
+
+    fn add_join_way(&mut self, r: &Req) -> R {
+        let (chats, state) = self.checked_join_way(r)?;
         let config_id = random_id(&mut self.rng, "", 32).to_lowercase();
         let qr_code = format!("https://wework.qpic.cn/wwpic/sim_join_{config_id}/0");
         self.join_ways.insert(config_id.clone(), Way { request: r.body.clone(), state, targets: chats, qr_code });
         Ok(json!({ "config_id": config_id }))
+    }
+
+    /// `update_join_way`: replaces the whole configuration (WeCom updates "by overwriting"; fields left out take
+    /// their defaults), keeping the config_id and QR code. A missing (41043) or unknown (41044) config_id is
+    /// refused with `get_join_way`'s errcodes (WeCom's docs do not list this API's own; the simulator guesses).
+    fn update_join_way(&mut self, r: &Req) -> R {
+        let id = r.s("config_id")?.filter(|s| !s.is_empty()).ok_or_else(|| err(41043, "missing config_id"))?;
+        if !self.join_ways.contains_key(id) {
+            return Err(err(41044, "invalid config_id"));
+        }
+        let (chats, state) = self.checked_join_way(r)?;
+        let mut request = r.body.clone();
+        if let Some(object) = request.as_object_mut() {
+            object.remove("config_id");
+        }
+        if let Some(way) = self.join_ways.get_mut(id) {
+            way.request = request;
+            way.state = state;
+            way.targets = chats;
+        }
+        Ok(json!({}))
     }
 
     /// `del_join_way`, with `get_join_way`'s errcodes for a missing (41043) or unknown (41044) config_id.

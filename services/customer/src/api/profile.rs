@@ -4,6 +4,8 @@ use std::collections::BTreeSet;
 
 use prost_types::Timestamp;
 use scrm_kernel::{ApiError, Caller, ErrorCode, Role};
+use scrm_proto::campaign::v1::{KocStatus, ListKocProfilesRequest, ListParticipantsRequest};
+use scrm_proto::customer::v1::JoinedCampaign;
 use scrm_proto::customer::v1::{
     Customer, CustomerStatus, CustomerTag, FollowUser, GetCustomerRequest, GetCustomerResponse, JoinedGroup, Member,
     Note, Order, OrderItem,
@@ -89,13 +91,14 @@ impl CustomerApi {
         let stored = self.visible_customer(caller, &request.external_userid).await?;
         let id = stored.contact.fields.external_userid.as_str();
         let filter = OrderFilter { external_userid: Some(id.to_owned()), ..OrderFilter::default() };
-        let (spend, (tiers, _), member, (notes, note_count), orders, groups) = tokio::try_join!(
+        let (spend, (tiers, _), member, (notes, note_count), orders, groups, (is_koc, campaigns)) = tokio::try_join!(
             async { Ok::<_, CustomerError>(self.store.spend(id).await?) },
             async { Ok(self.store.level_tiers().await?) },
             async { Ok(self.store.member_by(MemberKey::ExternalUserid, id).await?) },
             self.latest_notes(id),
             async { Ok(self.store.list_orders(&filter, PROFILE_ORDERS).await?) },
             self.joined_groups(caller, id),
+            async { Ok(tokio::join!(self.koc_flag(caller, id), self.joined_campaigns(caller, id))) },
         )?;
         let level = level_for(&tiers, spend.total_spend_fen);
         let status = customer_status(&stored.follows);
@@ -130,12 +133,12 @@ impl CustomerApi {
             order_count: spend.order_count,
             first_purchase_at: spend.first_purchase_at.map(timestamp),
             last_purchase_at: spend.last_purchase_at.map(timestamp),
-            is_koc: false,
+            is_koc,
             member: member.map(|member| member_proto(member, caller)),
             notes: notes.into_iter().map(note_proto).collect(),
             note_count,
             groups,
-            campaigns: Vec::new(),
+            campaigns,
             latest_orders: orders.into_iter().map(order_proto).collect(),
             added_at: added_at.map(timestamp),
             churned_at: churned_at.map(timestamp),
@@ -172,6 +175,65 @@ impl CustomerApi {
                 let error = ApiError::from_status(&status);
                 tracing::warn!(%error, external_userid, "the customer's groups could not be read");
                 Ok(Vec::new())
+            }
+        }
+    }
+}
+
+/// Campaigns shown on a profile.
+const PROFILE_CAMPAIGNS: i32 = 20;
+
+impl CustomerApi {
+    /// Whether the customer has an active KOC profile, as far as the campaign service lets `caller` see it;
+    /// false when the campaign service cannot answer (logged as a warning).
+    async fn koc_flag(&self, caller: &Caller, external_userid: &str) -> bool {
+        let request = ListKocProfilesRequest {
+            external_userid: external_userid.to_owned(),
+            status: KocStatus::Active as i32,
+            page_size: 1,
+            ..ListKocProfilesRequest::default()
+        };
+        let response = match caller.outgoing(request) {
+            Ok(request) => self.campaigns.clone().list_koc_profiles(request).await,
+            Err(error) => Err(error.into()),
+        };
+        match response {
+            Ok(response) => !response.into_inner().profiles.is_empty(),
+            Err(status) => {
+                let error = ApiError::from_status(&status);
+                tracing::warn!(%error, external_userid, "the customer's KOC flag could not be read");
+                false
+            }
+        }
+    }
+
+    /// The campaigns the customer takes part in, newest first, as far as the campaign service lets `caller` see
+    /// them; empty when the campaign service cannot answer (logged as a warning).
+    async fn joined_campaigns(&self, caller: &Caller, external_userid: &str) -> Vec<JoinedCampaign> {
+        let request = ListParticipantsRequest {
+            external_userid: external_userid.to_owned(),
+            page_size: PROFILE_CAMPAIGNS,
+            ..ListParticipantsRequest::default()
+        };
+        let response = match caller.outgoing(request) {
+            Ok(request) => self.campaigns.clone().list_participants(request).await,
+            Err(error) => Err(error.into()),
+        };
+        match response {
+            Ok(response) => response
+                .into_inner()
+                .participants
+                .into_iter()
+                .map(|participant| JoinedCampaign {
+                    campaign_id: participant.campaign_id,
+                    name: participant.campaign_name,
+                    joined_at: participant.joined_at,
+                })
+                .collect(),
+            Err(status) => {
+                let error = ApiError::from_status(&status);
+                tracing::warn!(%error, external_userid, "the customer's campaigns could not be read");
+                Vec::new()
             }
         }
     }

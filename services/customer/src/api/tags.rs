@@ -507,7 +507,10 @@ mod tests {
         let groups = scrm_proto::group::v1::group_service_client::GroupServiceClient::new(
             scrm_kernel::rpc::RpcChannel::late(std::sync::Arc::default()),
         );
-        (CustomerApi::new(store, crate::quick_replies::tests::unwired(db), search, Some(wecom), groups), sim)
+        let campaigns = scrm_proto::campaign::v1::campaign_service_client::CampaignServiceClient::new(
+            scrm_kernel::rpc::RpcChannel::late(std::sync::Arc::default()),
+        );
+        (CustomerApi::new(store, crate::quick_replies::tests::unwired(db), search, Some(wecom), groups, campaigns), sim)
     }
 
     /// Stores customer `external_userid`, followed by `userid`, as the sync would.

@@ -12,6 +12,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use prost::Message;
 use scrm_kernel::paging::page_size;
 use scrm_kernel::{ApiError, Caller, Clients, ErrorCode};
+use scrm_proto::campaign::v1::{GetCampaignRequest, LifecycleState};
+use scrm_proto::customer::v1::quick_reply_content;
 use scrm_proto::customer::v1::{
     CreateQuickReplyFolderRequest, CreateQuickReplyFolderResponse, CreateQuickReplyRequest, CreateQuickReplyResponse,
     DeleteQuickReplyFolderRequest, DeleteQuickReplyFolderResponse, DeleteQuickReplyRequest, DeleteQuickReplyResponse,
@@ -139,6 +141,7 @@ impl QuickReplies {
         let kind = domain::check_content("content", request.content.as_ref())?;
         let content = request.content.unwrap_or_default();
         self.check_coupon_definition(caller, &content).await?;
+        self.check_campaign_link(caller, &content).await?;
         let keywords = domain::keywords("keywords", request.keywords)?;
         let fields = ReplyFields {
             folder_id: folder.id,
@@ -152,6 +155,30 @@ impl QuickReplies {
         let id = self.store.insert_reply(&fields, &caller.staff_id, now_millis()).await.map_err(CustomerError::from)?;
         let reply = self.visible_reply(caller, "id", id).await?;
         Ok(CreateQuickReplyResponse { reply: Some(reply) })
+    }
+
+    /// Checks that the campaign of a campaign-link reply exists, is visible to `caller` and has not ended, by
+    /// asking the campaign service (its failure fails the write: the link cannot be checked).
+    async fn check_campaign_link(&self, caller: &Caller, content: &QuickReplyContent) -> Result<(), Status> {
+        let Some(quick_reply_content::Content::CampaignLink(link)) = &content.content else { return Ok(()) };
+        let field = "content.campaign_link.campaign_id";
+        let request = caller.outgoing(GetCampaignRequest { id: link.campaign_id })?;
+        match self.clients.campaign.clone().get_campaign(request).await {
+            Ok(response) => {
+                let ended = response
+                    .into_inner()
+                    .campaign
+                    .is_none_or(|campaign| campaign.state == LifecycleState::Ended as i32);
+                if ended {
+                    return Err(ApiError::invalid(field, "活动已结束，不能再发送活动链接").into());
+                }
+                Ok(())
+            }
+            Err(status) if status.code() == tonic::Code::NotFound => {
+                Err(ApiError::invalid(field, format!("活动 {} 不存在", link.campaign_id)).into())
+            }
+            Err(status) => Err(status),
+        }
     }
 
     /// `GetQuickReply`.
@@ -193,6 +220,7 @@ impl QuickReplies {
             Some(content) => {
                 let kind = domain::check_content("content", Some(&content))?;
                 self.check_coupon_definition(caller, &content).await?;
+                self.check_campaign_link(caller, &content).await?;
                 (kind, content)
             }
             None => (row_kind(row.kind), decode_content(&row.content)?),

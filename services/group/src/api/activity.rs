@@ -95,8 +95,13 @@ impl GroupApi {
                 if caller.role == Role::Koc && group.owner_userid != caller.staff_id {
                     return Err(not_found().into());
                 }
-                let summary =
-                    super::groups::group_proto(group.clone(), Vec::new(), self.store.speakers_approximate()).activity;
+                let summary = super::groups::group_proto(
+                    group.clone(),
+                    Vec::new(),
+                    super::welcome::GroupCoverage::default(),
+                    self.store.speakers_approximate(),
+                )
+                .activity;
                 (vec![group.chat_id], summary, group.owner_userid)
             }
             Some(Subject::Owner(owner)) if !owner.is_empty() => {

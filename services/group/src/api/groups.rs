@@ -10,6 +10,7 @@ use scrm_proto::group::v1::{
     WelcomeCoverage,
 };
 
+use super::welcome::GroupCoverage;
 use super::{GroupApi, check_id, timestamp};
 use crate::error::GroupError;
 use crate::listing::{Cursor, GroupFilter, Sort, fingerprint, store_number};
@@ -46,6 +47,10 @@ impl GroupApi {
                 })?)
             }
         };
+        let mut filter = filter;
+        if !request.welcome_coverages.is_empty() {
+            filter.coverage_ids = Some(self.groups_with_coverage(&request.welcome_coverages).await?);
+        }
         let mut rows = self.store.list_groups(&filter, sort, after.as_ref(), limit + 1).await?;
         let next_page_token = if rows.len() > limit as usize {
             rows.truncate(limit as usize);
@@ -57,11 +62,13 @@ impl GroupApi {
         };
         let total_size = self.store.count_matching(&filter).await?;
         let mut tags = self.store.tags_of(&rows.iter().map(|row| row.id).collect::<Vec<_>>()).await?;
+        let mut coverage = self.coverage_of(&rows, &tags).await?;
         let groups = rows
             .into_iter()
             .map(|row| {
                 let tags = tags.remove(&row.id).unwrap_or_default();
-                group_proto(row, tags, self.store.speakers_approximate())
+                let coverage = coverage.remove(&row.id).unwrap_or_default();
+                group_proto(row, tags, coverage, self.store.speakers_approximate())
             })
             .collect();
         Ok(ListGroupsResponse { groups, next_page_token, total_size })
@@ -109,7 +116,9 @@ impl GroupApi {
         let messages_30d = self.store.member_messages_since(&row.chat_id, first_day).await?;
         let open_alerts =
             self.store.open_alerts_of(&row.chat_id).await?.into_iter().map(super::alerts::alert_proto).collect();
-        let tags = self.store.tags_of(&[row.id]).await?.remove(&row.id).unwrap_or_default();
+        let mut tags = self.store.tags_of(&[row.id]).await?;
+        let coverage = self.coverage_of(std::slice::from_ref(&row), &tags).await?.remove(&row.id).unwrap_or_default();
+        let tags = tags.remove(&row.id).unwrap_or_default();
         let admin_userids: Vec<String> =
             row.admin_userids.split(',').filter(|id| !id.is_empty()).map(str::to_owned).collect();
         let owner = row.owner_userid.clone();
@@ -125,11 +134,11 @@ impl GroupApi {
         Ok(GetGroupResponse {
             member_version: row.member_version.clone(),
             dismissed_at: row.dismissed_at.map(timestamp),
-            welcome_rule_id: 0,
+            welcome_rule_id: coverage.rule_id,
             open_alerts,
             admin_userids,
             members,
-            group: Some(group_proto(row, tags, self.store.speakers_approximate())),
+            group: Some(group_proto(row, tags, coverage, self.store.speakers_approximate())),
         })
     }
 }
@@ -173,8 +182,6 @@ pub(super) fn list_filter(caller: &Caller, request: &ListGroupsRequest) -> Resul
         name_query: request.name_query.trim().to_owned(),
         chat_ids: request.chat_ids.clone(),
         ids: request.ids.clone(),
-        matches_nothing: !request.welcome_coverages.is_empty()
-            && !request.welcome_coverages.contains(&(WelcomeCoverage::NotApplicable as i32)),
         include_dismissed: request.include_dismissed,
         ..GroupFilter::all(caller.store_scope())
     };
@@ -188,8 +195,16 @@ pub(super) fn list_filter(caller: &Caller, request: &ListGroupsRequest) -> Resul
     Ok(filter)
 }
 
-/// A listed group as protobuf; `speakers_approximate` when its speaker figures are estimates.
-pub(super) fn group_proto(row: ListedGroup, tags: Vec<TagRef>, speakers_approximate: bool) -> Group {
+/// A listed group as protobuf, with its welcome `coverage`; `speakers_approximate` when its speaker figures are
+/// estimates.
+pub(super) fn group_proto(
+    row: ListedGroup,
+    tags: Vec<TagRef>,
+    coverage: GroupCoverage,
+    speakers_approximate: bool,
+) -> Group {
+    let welcome_coverage =
+        if coverage.coverage == 0 { WelcomeCoverage::NotApplicable as i32 } else { coverage.coverage };
     let open_alert_kinds = row.open_alert_kinds();
     Group {
         id: row.id,
@@ -215,8 +230,12 @@ pub(super) fn group_proto(row: ListedGroup, tags: Vec<TagRef>, speakers_approxim
         }),
         alert_state: row.alert_state,
         open_alert_kinds,
-        carries_current_welcome_template: false,
-        welcome_coverage: WelcomeCoverage::NotApplicable as i32,
+        carries_current_welcome_template: welcome_coverage == WelcomeCoverage::Current as i32,
+        welcome_coverage,
+        welcome_rule_id: coverage.rule_id,
+        welcome_rule_name: coverage.rule_name,
+        welcome_template_id: coverage.template_id,
+        carried_welcome_template_id: coverage.carried_template_id,
         status: if row.dismissed_at.is_some() { STATUS_DISMISSED } else { row.status },
         notice: row.notice.unwrap_or_default(),
         updated_at: Some(timestamp(row.updated_at)),

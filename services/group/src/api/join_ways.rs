@@ -1,11 +1,13 @@
-//! Join ways (群活码, PR04): CreateJoinWay, GetJoinWay, ListJoinWays and DeleteJoinWay, each mirrored in WeCom
-//! (`add_join_way`, `get_join_way`, `del_join_way`). Members joining through a way carry its `state`.
+//! Join ways (群活码, PR04): CreateJoinWay, GetJoinWay, ListJoinWays, UpdateJoinWay and DeleteJoinWay, each
+//! mirrored in WeCom (`add_join_way`, `get_join_way`, `update_join_way`, `del_join_way`). Members joining through
+//! a way carry its `state`.
 
 use scrm_kernel::paging::{BeforeId, page_size};
 use scrm_kernel::{ApiError, Caller, ErrorCode, Role};
 use scrm_proto::group::v1::{
     CreateJoinWayRequest, CreateJoinWayResponse, DeleteJoinWayRequest, DeleteJoinWayResponse, GetJoinWayRequest,
-    GetJoinWayResponse, JoinWay, JoinWayScene, ListJoinWaysRequest, ListJoinWaysResponse, get_join_way_request,
+    GetJoinWayResponse, JoinWay, JoinWayScene, ListJoinWaysRequest, ListJoinWaysResponse, UpdateJoinWayRequest,
+    UpdateJoinWayResponse, get_join_way_request,
 };
 use scrm_wecom::WeComClient;
 
@@ -21,6 +23,18 @@ const MAX_WECOM_TEXT: usize = 30;
 const MAX_CHATS: usize = 5;
 /// WeCom's errcode for an unknown config_id.
 const UNKNOWN_CONFIG: i64 = 41044;
+/// The fields UpdateJoinWay may change.
+const UPDATABLE: [&str; 9] = [
+    "scene",
+    "remark",
+    "auto_create_room",
+    "room_base_name",
+    "room_base_id",
+    "chat_id_list",
+    "state",
+    "mark_source",
+    "campaign_id",
+];
 
 fn wecom_failed(api: &str, error: &scrm_wecom::WeComError) -> ApiError {
     ApiError::new(ErrorCode::FailedPrecondition, format!("WeCom refused {api}: {error}"))
@@ -49,7 +63,7 @@ impl GroupApi {
         {
             return Ok(CreateJoinWayResponse { join_way: Some(join_way_proto(stored)) });
         }
-        let mut row = join_way_row(&request)?;
+        let mut row = join_way_row(&request, "")?;
         if row.state.is_empty() {
             row.state = format!("jw{}", now_millis());
         }
@@ -101,6 +115,94 @@ impl GroupApi {
         Ok(ListJoinWaysResponse { join_ways: rows.into_iter().map(join_way_proto).collect(), next_page_token })
     }
 
+    /// Serves UpdateJoinWay: the merged configuration is checked as on create, sent whole to WeCom's
+    /// `update_join_way` (WeCom overwrites), then stored. The QR code and config_id stay.
+    pub(super) async fn update_join_way_for(
+        &self,
+        caller: &Caller,
+        request: UpdateJoinWayRequest,
+    ) -> Result<UpdateJoinWayResponse, GroupError> {
+        caller.require_any(&JOIN_WAY_ROLES)?;
+        let change = request.join_way.ok_or_else(|| ApiError::invalid("join_way", "join_way is required"))?;
+        let paths = request.update_mask.map(|mask| mask.paths).unwrap_or_default();
+        if let Some(path) = paths.iter().find(|path| !UPDATABLE.contains(&path.as_str())) {
+            return Err(ApiError::invalid("update_mask", format!("{path} cannot be changed")).into());
+        }
+        let wants = |field: &str| paths.is_empty() || paths.iter().any(|path| path == field);
+        let current = self
+            .store
+            .join_way(change.id)
+            .await?
+            .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("join way {} does not exist", change.id)))?;
+        let mut merged = join_way_proto(current.clone());
+        if wants("scene") {
+            merged.scene = change.scene;
+        }
+        if wants("remark") {
+            merged.remark = change.remark;
+        }
+        if wants("auto_create_room") {
+            merged.auto_create_room = change.auto_create_room;
+        }
+        if wants("room_base_name") {
+            merged.room_base_name = change.room_base_name;
+        }
+        if wants("room_base_id") {
+            merged.room_base_id = change.room_base_id;
+        }
+        if wants("chat_id_list") {
+            merged.chat_id_list = change.chat_id_list;
+        }
+        if wants("state") && !change.state.is_empty() {
+            merged.state = change.state;
+        }
+        if wants("mark_source") {
+            merged.mark_source = change.mark_source;
+        }
+        if wants("campaign_id") {
+            merged.campaign_id = change.campaign_id;
+        }
+        let checked = CreateJoinWayRequest {
+            scene: merged.scene,
+            remark: merged.remark,
+            auto_create_room: merged.auto_create_room,
+            room_base_name: merged.room_base_name,
+            room_base_id: merged.room_base_id,
+            chat_id_list: merged.chat_id_list,
+            state: merged.state,
+            mark_source: merged.mark_source,
+            campaign_id: merged.campaign_id,
+            idempotency_key: String::new(),
+        };
+        let mut row = join_way_row(&checked, "join_way.")?;
+        row.id = current.id;
+        row.config_id = current.config_id.clone();
+        row.qr_code = current.qr_code.clone();
+        if row.state != current.state
+            && let Some(other) = self.store.join_way_by(JoinWayKey::State, &row.state).await?
+            && other.id != current.id
+        {
+            return Err(
+                ApiError::new(ErrorCode::AlreadyExists, format!("a join way with state {} exists", row.state)).into()
+            );
+        }
+        let wecom_way = scrm_wecom::JoinWay { config_id: row.config_id.clone(), ..wecom_join_way(&row) };
+        match self.wecom_client()?.update_join_way(&wecom_way).await {
+            Ok(_) => {}
+            Err(error) if error.errcode() == Some(UNKNOWN_CONFIG) => {
+                return Err(ApiError::new(
+                    ErrorCode::FailedPrecondition,
+                    format!("join way {} no longer exists in WeCom; delete it and create a new one", current.id),
+                )
+                .into());
+            }
+            Err(error) => return Err(wecom_failed("update_join_way", &error).into()),
+        }
+        self.store.update_join_way(&row, now_millis()).await?;
+        let stored = self.store.join_way(current.id).await?.unwrap_or(row);
+        Ok(UpdateJoinWayResponse { join_way: Some(join_way_proto(stored)) })
+    }
+
     /// Serves DeleteJoinWay: deleted in WeCom (already gone there is fine), then in scrm.
     pub(super) async fn delete_join_way_for(
         &self,
@@ -123,27 +225,28 @@ impl GroupApi {
     }
 }
 
-/// Checks a create request; the error names the bad field.
-fn join_way_row(request: &CreateJoinWayRequest) -> Result<JoinWayRow, ApiError> {
-    let scene = request.scene();
+/// Checks a create request (or an update merged into one); the error names the bad field, after `prefix`.
+fn join_way_row(request: &CreateJoinWayRequest, prefix: &str) -> Result<JoinWayRow, ApiError> {
+    let invalid = |field: &str, message: &str| ApiError::invalid(format!("{prefix}{field}"), message);
+    let scene = JoinWayScene::try_from(request.scene).unwrap_or_default();
     if scene == JoinWayScene::Unspecified {
-        return Err(ApiError::invalid("scene", "scene is required (MINIPROGRAM or QR_CODE)"));
+        return Err(invalid("scene", "scene is required (MINIPROGRAM or QR_CODE)"));
     }
     let too_long = |text: &str| text.chars().count() > MAX_WECOM_TEXT;
     if too_long(&request.remark) {
-        return Err(ApiError::invalid("remark", "at most 30 characters"));
+        return Err(invalid("remark", "at most 30 characters"));
     }
     if too_long(&request.state) || request.state.contains(char::is_whitespace) {
-        return Err(ApiError::invalid("state", "at most 30 characters, without spaces"));
+        return Err(invalid("state", "at most 30 characters, without spaces"));
     }
     if request.chat_id_list.is_empty() || request.chat_id_list.len() > MAX_CHATS {
-        return Err(ApiError::invalid("chat_id_list", "1 to 5 groups are required"));
+        return Err(invalid("chat_id_list", "1 to 5 groups are required"));
     }
     if let Some(index) = request.chat_id_list.iter().position(|chat_id| chat_id.is_empty() || chat_id.contains(',')) {
-        return Err(ApiError::invalid(format!("chat_id_list[{index}]"), "not a chat_id"));
+        return Err(invalid(&format!("chat_id_list[{index}]"), "not a chat_id"));
     }
     if request.auto_create_room && (request.room_base_name.trim().is_empty() || request.room_base_id <= 0) {
-        return Err(ApiError::invalid("room_base_name", "auto_create_room needs room_base_name and room_base_id"));
+        return Err(invalid("room_base_name", "auto_create_room needs room_base_name and room_base_id"));
     }
     Ok(JoinWayRow {
         scene: scene as i32,

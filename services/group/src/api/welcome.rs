@@ -16,6 +16,7 @@ use scrm_proto::group::v1::{
 
 use super::{GroupApi, now_millis, timestamp};
 use crate::error::GroupError;
+use crate::store::list::{ListedGroup, TagRef};
 use crate::store::welcome::CoverageGroup;
 use crate::welcome::{JoinTarget, check_rule, check_settings, default_settings, pick_rule};
 
@@ -46,7 +47,80 @@ fn pending_template(rule: &WelcomeRule, previous: Option<WelcomeTemplateSync>) -
     Some(template)
 }
 
+/// A listed group's welcome-template coverage, with the rule and templates behind it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct GroupCoverage {
+    /// `WelcomeCoverage`.
+    pub coverage: i32,
+    /// The group-template rule that applies; 0 when none.
+    pub rule_id: i64,
+    /// Its name.
+    pub rule_name: String,
+    /// Its current WeCom template_id; empty when none yet.
+    pub template_id: String,
+    /// The template the group is recorded as carrying; empty when none.
+    pub carried_template_id: String,
+}
+
 impl GroupApi {
+    /// Ids of the live groups whose welcome coverage is one of `wanted` (`WelcomeCoverage` values).
+    pub(super) async fn groups_with_coverage(&self, wanted: &[i32]) -> Result<Vec<i64>, GroupError> {
+        let rules = self.store.welcome_rules().await?;
+        let (groups, tags) = self.coverage_inputs(&[]).await?;
+        Ok(groups
+            .iter()
+            .filter(|group| wanted.contains(&coverage_entry(&rules, group, &tags).coverage))
+            .map(|group| group.id)
+            .collect())
+    }
+
+    /// The welcome coverage of each of `rows` with its `tags`, by group id; dismissed groups have none
+    /// (NOT_APPLICABLE).
+    pub(super) async fn coverage_of(
+        &self,
+        rows: &[ListedGroup],
+        tags: &HashMap<i64, Vec<TagRef>>,
+    ) -> Result<HashMap<i64, GroupCoverage>, GroupError> {
+        let live: Vec<&ListedGroup> = rows.iter().filter(|row| row.dismissed_at.is_none()).collect();
+        if live.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rules = self.store.welcome_rules().await?;
+        let chat_ids: Vec<String> = live.iter().map(|row| row.chat_id.clone()).collect();
+        let mut carried = self.store.carried_of(&chat_ids).await?;
+        let index = TagIndex(
+            tags.iter().map(|(id, tags)| (*id, tags.iter().map(|tag| tag.id).collect())).collect::<HashMap<_, _>>(),
+        );
+        let mut coverage = HashMap::new();
+        for row in live {
+            let (template_id, revision) = carried.remove(&row.chat_id).unwrap_or_default();
+            let group = CoverageGroup {
+                id: row.id,
+                chat_id: row.chat_id.clone(),
+                name: row.name.clone(),
+                owner_userid: row.owner_userid.clone(),
+                template_id,
+                revision,
+            };
+            let entry = coverage_entry(&rules, &group, &index);
+            let rule = rules.iter().find(|rule| rule.id == entry.rule_id && entry.rule_id != 0);
+            coverage.insert(
+                row.id,
+                GroupCoverage {
+                    coverage: entry.coverage,
+                    rule_id: entry.rule_id,
+                    rule_name: rule.map(|rule| rule.name.clone()).unwrap_or_default(),
+                    template_id: rule
+                        .and_then(|rule| rule.template.as_ref())
+                        .map(|template| template.template_id.clone())
+                        .unwrap_or_default(),
+                    carried_template_id: entry.carried_template_id,
+                },
+            );
+        }
+        Ok(coverage)
+    }
+
     /// The rule with its counts.
     async fn counted(
         &self,

@@ -98,6 +98,28 @@ impl GroupStore {
         Ok(())
     }
 
+    /// Stores the configuration of way `way.id` after WeCom accepted it (config_id and QR code stay).
+    pub async fn update_join_way(&self, way: &JoinWayRow, now: i64) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE group_join_way SET scene = ?, remark = ?, auto_create_room = ?, room_base_name = ?, \
+             room_base_id = ?, chat_ids = ?, state = ?, mark_source = ?, campaign_id = ?, updated_at = ? WHERE id = ?",
+        )
+        .bind(way.scene)
+        .bind(&way.remark)
+        .bind(way.auto_create_room)
+        .bind(&way.room_base_name)
+        .bind(way.room_base_id)
+        .bind(&way.chat_ids)
+        .bind(&way.state)
+        .bind(way.mark_source)
+        .bind(way.campaign_id)
+        .bind(now)
+        .bind(way.id)
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+
     /// The way with scrm id `id`.
     pub async fn join_way(&self, id: i64) -> Result<Option<JoinWayRow>, sqlx::Error> {
         sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE w.id = ?")))

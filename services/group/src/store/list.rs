@@ -285,6 +285,17 @@ pub(super) fn push_filter(query: &mut QueryBuilder<Any>, filter: &GroupFilter) {
     push_in(query, "c.alert_state", &filter.alert_states);
     push_in(query, "c.chat_id", &filter.chat_ids);
     push_in(query, "c.id", &filter.ids);
+    match filter.coverage_ids.as_deref() {
+        None => {}
+        Some([]) => {
+            query.push(" AND 1 = 0");
+        }
+        Some(ids) => {
+            // Computed ids, not input: inlined as literals, as there may be more than a statement's bind limit.
+            let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+            query.push(format!(" AND c.id IN ({})", list.join(",")));
+        }
+    }
     if !filter.tag_ids.is_empty() {
         if filter.match_all_tags {
             query.push(" AND (SELECT COUNT(*) FROM group_chat_tag ct WHERE ct.group_id = c.id AND ct.tag_id IN (");
@@ -424,6 +435,8 @@ mod tests {
                 .unwrap();
         }
         assert_eq!(ids(GroupFilter { ids: vec![g2], ..all() }).await, ["wr2"]);
+        assert_eq!(ids(GroupFilter { coverage_ids: Some(vec![g2]), ..all() }).await, ["wr2"]);
+        assert!(ids(GroupFilter { coverage_ids: Some(Vec::new()), ..all() }).await.is_empty());
         assert_eq!(ids(GroupFilter { tag_ids: vec![100, 200], ..all() }).await, ["wr1", "wr2"]);
         assert_eq!(ids(GroupFilter { tag_ids: vec![100, 200], match_all_tags: true, ..all() }).await, ["wr1"]);
 

@@ -1,6 +1,8 @@
 //! Welcome rules, settings, the robot-welcome join queue, contact-welcome results and the templates groups
 //! carry (`group_welcome_*`, `group_contact_welcome`).
 
+use std::collections::HashMap;
+
 use prost::Message;
 use scrm_proto::group::v1::{WelcomeRule, WelcomeSettings};
 use sqlx::{AnyConnection, FromRow, QueryBuilder};
@@ -365,6 +367,22 @@ impl GroupStore {
         }
         query.push(" ORDER BY c.id");
         query.build_query_as().fetch_all(self.db.pool()).await
+    }
+
+    /// The template each of `chat_ids` is recorded as carrying, with its revision; groups without one are absent.
+    pub async fn carried_of(&self, chat_ids: &[String]) -> Result<HashMap<String, (String, i64)>, sqlx::Error> {
+        if chat_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let mut query =
+            QueryBuilder::new("SELECT chat_id, template_id, revision FROM group_welcome_carried WHERE chat_id IN (");
+        let mut separated = query.separated(", ");
+        for chat_id in chat_ids {
+            separated.push_bind(chat_id.clone());
+        }
+        query.push(")");
+        let rows: Vec<(String, String, i64)> = query.build_query_as().fetch_all(self.db.pool()).await?;
+        Ok(rows.into_iter().map(|(chat_id, template_id, revision)| (chat_id, (template_id, revision))).collect())
     }
 
     /// Claims a contact welcome's idempotency key; the stored result when it was claimed before.

@@ -9,6 +9,7 @@ import CustomerNotes from "./CustomerNotes.vue";
 import { emptyDraft } from "../lib/quickReply";
 import { NoteSchema, QuickReplyFolderSchema, QuickReplyScope } from "../gen/scrm/customer/v1/customer_pb";
 import { RewardDefinitionSchema, RewardKind } from "../gen/scrm/rewards/v1/rewards_pb";
+import { CampaignSchema } from "../gen/scrm/campaign/v1/campaign_pb";
 
 const notesApi = vi.hoisted(() => ({
   listCustomerNotes: vi.fn(),
@@ -119,6 +120,24 @@ describe("QuickReplyForm", () => {
     expect(input.content).toMatchObject({
       case: "coupon",
       value: { rewardDefinitionId: 7n, title: "满100减20券", url: "https://shop.cn/coupons" },
+    });
+  });
+
+  it("picks a campaign for a campaign link and fills its landing page", async () => {
+    const campaigns = [
+      create(CampaignSchema, { id: 12n, name: "邀请好友得盲盒", landingUrl: "https://scrm.example.com/campaign/12" }),
+    ];
+    const initial = { ...emptyDraft(1n), kind: "campaignLink" as const, title: "裂变" };
+    const wrapper = mount(QuickReplyForm, { props: { folders, initial, campaigns }, global });
+    const picker = wrapper.findAllComponents({ name: "ElSelect" }).find((select) => select.attributes("data-test") === "reply-campaign");
+    picker!.vm.$emit("update:modelValue", 12n);
+    await flushPromises();
+    expect((wrapper.get("input[data-test=reply-campaign-url]").element as HTMLInputElement).value).toBe("https://scrm.example.com/campaign/12");
+    await wrapper.get("[data-test=reply-save]").trigger("click");
+    const [input] = wrapper.emitted("submit")![0] as [{ content: { case: string; value: object } }];
+    expect(input.content).toMatchObject({
+      case: "campaignLink",
+      value: { campaignId: 12n, url: "https://scrm.example.com/campaign/12", title: "邀请好友得盲盒" },
     });
   });
 

@@ -8,6 +8,7 @@ import { CustomerService } from "../gen/scrm/customer/v1/customer_pb";
 import { GroupService } from "../gen/scrm/group/v1/group_pb";
 import { MessagingService } from "../gen/scrm/messaging/v1/messaging_pb";
 import { RewardsService } from "../gen/scrm/rewards/v1/rewards_pb";
+import { CampaignService } from "../gen/scrm/campaign/v1/campaign_pb";
 
 /** Reads a cookie the page may see (the CSRF token; the session cookie is HttpOnly). */
 export function readCookie(name: string): string {
@@ -49,6 +50,9 @@ export const analytics = createClient(AnalyticsService, transport);
 export const groups = createClient(GroupService, transport);
 /** The messaging service: broadcasts. */
 export const messaging = createClient(MessagingService, transport);
+
+/** The campaign service: fission campaigns, participants, KOC profiles. */
+export const campaign = createClient(CampaignService, transport);
 
 /** The customer service: customers, notes, orders, levels, quick replies. */
 export const customer = createClient(CustomerService, transport);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ActivityBand, GroupAlertState } from "../gen/scrm/group/v1/group_pb";
+import { ActivityBand, GroupAlertState, WelcomeCoverage } from "../gen/scrm/group/v1/group_pb";
 import { constrainsBroadcast, emptyFilter, filterFromQuery, filterToQuery, toBroadcastFilter, toListGroupsFilter } from "./groupFilter";
 
 const model = {
@@ -11,6 +11,7 @@ const model = {
   bands: [ActivityBand.HIGH],
   alertStates: [GroupAlertState.CLEAR],
   name: " 会员 ",
+  welcomeCoverages: [WelcomeCoverage.MISSING, WelcomeCoverage.OUTDATED],
 };
 
 describe("group filter", () => {
@@ -23,13 +24,15 @@ describe("group filter", () => {
       activityBands: [ActivityBand.HIGH],
       alertStates: [GroupAlertState.CLEAR],
       nameQuery: "会员",
+      welcomeCoverages: [WelcomeCoverage.MISSING, WelcomeCoverage.OUTDATED],
     });
   });
 
-  it("becomes a broadcast filter without name and alert state", () => {
+  it("becomes a broadcast filter without name, alert state and welcome coverage", () => {
     expect(toBroadcastFilter(model)).toEqual({ tagIds: [3n], matchAllTags: false, ownerUserids: ["zhangsan", "lisi"], storeIds: [7n, 8n], activityBands: [5] });
     expect(constrainsBroadcast(model)).toBe(true);
     expect(constrainsBroadcast({ ...emptyFilter(), name: "会员", alertStates: [GroupAlertState.ALERTING] })).toBe(false);
+    expect(constrainsBroadcast({ ...emptyFilter(), welcomeCoverages: [WelcomeCoverage.MISSING] })).toBe(false);
   });
 
   it("travels to the composer through the URL and back", () => {

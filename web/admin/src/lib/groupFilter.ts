@@ -1,5 +1,5 @@
 // The group filter the list page and the broadcast composer share, and the requests it turns into.
-import type { ActivityBand, GroupAlertState } from "../gen/scrm/group/v1/group_pb";
+import type { ActivityBand, GroupAlertState, WelcomeCoverage } from "../gen/scrm/group/v1/group_pb";
 import { parseStoreIds } from "./format";
 
 /** What the filter builder edits: owners and stores as typed, tags and bands as picked. */
@@ -18,11 +18,13 @@ export interface GroupFilterModel {
   alertStates: GroupAlertState[];
   /** Substring of the group name (the group list only). */
   name: string;
+  /** Picked welcome-template coverages, e.g. missing and outdated for the gaps (the group list only). */
+  welcomeCoverages: WelcomeCoverage[];
 }
 
 /** A filter that matches every group. */
 export function emptyFilter(): GroupFilterModel {
-  return { owners: "", stores: "", tagIds: [], matchAllTags: false, bands: [], alertStates: [], name: "" };
+  return { owners: "", stores: "", tagIds: [], matchAllTags: false, bands: [], alertStates: [], name: "", welcomeCoverages: [] };
 }
 
 /** Owner userids typed as `zhangsan, lisi` (commas, Chinese commas or spaces). */
@@ -43,12 +45,13 @@ export function toListGroupsFilter(model: GroupFilterModel) {
     activityBands: [...model.bands],
     alertStates: [...model.alertStates],
     nameQuery: model.name.trim(),
+    welcomeCoverages: [...model.welcomeCoverages],
   };
 }
 
 /**
- * The filter as a `BroadcastTargetFilter`. Broadcasts cannot target by name or alert state, so those are
- * dropped; the `ActivityBand` enums of group and messaging match value for value.
+ * The filter as a `BroadcastTargetFilter`. Broadcasts cannot target by name, alert state or welcome coverage,
+ * so those are dropped; the `ActivityBand` enums of group and messaging match value for value.
  */
 export function toBroadcastFilter(model: GroupFilterModel) {
   return {

@@ -1,5 +1,5 @@
 // Chinese labels of the group and broadcast enums, and the small figures shown beside them.
-import { ActivityBand, AlertKind, GroupAlertState, GroupMemberType, JoinScene } from "../gen/scrm/group/v1/group_pb";
+import { ActivityBand, AlertKind, GroupAlertState, GroupMemberType, JoinScene, WelcomeCoverage } from "../gen/scrm/group/v1/group_pb";
 import { BroadcastGroupOutcome, BroadcastMsgType, BroadcastState } from "../gen/scrm/messaging/v1/messaging_pb";
 
 /** Activity bands (活跃度) by `scrm.group.v1.ActivityBand` value. */
@@ -9,6 +9,14 @@ export const BAND_LABELS: Record<number, string> = {
   [ActivityBand.LOW]: "低活跃",
   [ActivityBand.MEDIUM]: "中活跃",
   [ActivityBand.HIGH]: "高活跃",
+};
+
+/** Whether a group carries its current welcome template, by `scrm.group.v1.WelcomeCoverage` value. */
+export const WELCOME_COVERAGE_LABELS: Record<number, string> = {
+  [WelcomeCoverage.CURRENT]: "已是当前模板",
+  [WelcomeCoverage.OUTDATED]: "模板待更新",
+  [WelcomeCoverage.MISSING]: "缺少模板",
+  [WelcomeCoverage.NOT_APPLICABLE]: "无需模板",
 };
 
 /** Alert states of a group by `scrm.group.v1.GroupAlertState` value. */

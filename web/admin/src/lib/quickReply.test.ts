@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { create } from "@bufbuild/protobuf";
-import { checkDraft, draftOf, emptyDraft, previewOf } from "./quickReply";
+import { checkDraft, draftOf, emptyDraft, pickCampaign, previewOf } from "./quickReply";
 import { QuickReplyContentSchema, QuickReplySchema } from "../gen/scrm/customer/v1/customer_pb";
+import { CampaignSchema } from "../gen/scrm/campaign/v1/campaign_pb";
 
 describe("checkDraft", () => {
   it("turns a text draft into text content with its keywords", () => {
@@ -49,8 +50,42 @@ describe("draftOf and previewOf", () => {
     expect(previewOf(reply)).toBe("[优惠券] 满100减20");
   });
 
-  it("leaves campaign links to their own feature", () => {
-    const content = create(QuickReplyContentSchema, { content: { case: "campaignLink", value: { title: "裂变活动" } } });
-    expect(draftOf(create(QuickReplySchema, { content }))).toBeNull();
+  it("edits campaign links with their campaign", () => {
+    const value = { campaignId: 12n, url: "https://scrm.example.com/campaign/12", title: "裂变活动" };
+    const content = create(QuickReplyContentSchema, { content: { case: "campaignLink", value } });
+    expect(draftOf(create(QuickReplySchema, { content }))).toMatchObject({ kind: "campaignLink", campaignId: 12n, text: "裂变活动" });
+  });
+});
+
+describe("campaign links", () => {
+  const campaign = create(CampaignSchema, {
+    id: 12n,
+    name: "邀请好友得盲盒",
+    description: "邀请 3 位好友得盲盒",
+    landingUrl: "https://scrm.example.com/campaign/12",
+  });
+
+  it("fills the link, title and description from the picked campaign", () => {
+    const draft = pickCampaign({ ...emptyDraft(1n), title: "裂变", kind: "campaignLink" }, campaign);
+    expect(draft).toMatchObject({ campaignId: 12n, url: "https://scrm.example.com/campaign/12", text: "邀请好友得盲盒", description: "邀请 3 位好友得盲盒" });
+    expect(pickCampaign({ ...draft, text: "自己写的标题" }, campaign).text).toBe("自己写的标题");
+    const input = checkDraft(draft);
+    expect(input).toHaveProperty("content.case", "campaignLink");
+    expect(input).toHaveProperty("content.value.campaignId", 12n);
+  });
+
+  it("needs a campaign and a landing page", () => {
+    const draft = { ...emptyDraft(1n), title: "裂变", kind: "campaignLink" as const, text: "卡片" };
+    expect(checkDraft(draft)).toMatchObject({ field: "campaignId", problem: "请选择活动" });
+    expect(checkDraft({ ...draft, campaignId: 12n })).toMatchObject({ field: "url" });
+  });
+
+  it("round-trips a stored campaign link", () => {
+    const content = create(QuickReplyContentSchema, {
+      content: { case: "campaignLink", value: { campaignId: 12n, url: "https://s.cn/campaign/12", title: "邀请有礼", description: "", coverUrl: "" } },
+    });
+    const reply = create(QuickReplySchema, { folderId: 3n, title: "裂变", content });
+    expect(draftOf(reply)).toMatchObject({ kind: "campaignLink", campaignId: 12n, url: "https://s.cn/campaign/12", text: "邀请有礼" });
+    expect(previewOf(reply)).toBe("[活动] 邀请有礼");
   });
 });

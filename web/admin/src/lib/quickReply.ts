@@ -1,9 +1,10 @@
 // A quick reply as the editor holds it (one flat draft for every kind), and its conversion to and from the
 // contract's QuickReplyContent, checked the way the service checks it so errors show before saving.
 import type { QuickReply, QuickReplyContent } from "../gen/scrm/customer/v1/customer_pb";
+import type { Campaign } from "../gen/scrm/campaign/v1/campaign_pb";
 
-/** Kinds the editor can write; campaign links are made by their own feature. */
-export type EditableKind = "text" | "image" | "link" | "miniprogram" | "coupon";
+/** Kinds the editor can write. */
+export type EditableKind = "text" | "image" | "link" | "miniprogram" | "coupon" | "campaignLink";
 
 /** The variables a text reply may hold, filled for each customer and staff member when sent. */
 export const REPLY_VARIABLES = ["{客户昵称}", "{员工姓名}"];
@@ -22,6 +23,8 @@ export interface ReplyDraft {
   /** The coupon definition (rewards service) a coupon reply issues on send; 0n when none is picked. */
   rewardDefinitionId: bigint;
   keywords: string;
+  /** The campaign of a campaign-link reply. */
+  campaignId: bigint | undefined;
 }
 
 /** An empty draft in `folderId`. */
@@ -38,6 +41,7 @@ export function emptyDraft(folderId?: bigint): ReplyDraft {
     page: "",
     rewardDefinitionId: 0n,
     keywords: "",
+    campaignId: undefined,
   };
 }
 
@@ -63,6 +67,16 @@ export function draftOf(reply: QuickReply): ReplyDraft | null {
         description: content.value.description,
         coverUrl: content.value.coverUrl,
         text: content.value.title,
+      };
+    case "campaignLink":
+      return {
+        ...draft,
+        kind: "campaignLink",
+        campaignId: content.value.campaignId,
+        url: content.value.url,
+        text: content.value.title,
+        description: content.value.description,
+        coverUrl: content.value.coverUrl,
       };
     default:
       return null;
@@ -139,9 +153,38 @@ function contentOf(draft: ReplyDraft): QuickReplyContent["content"] | DraftProbl
           description: draft.description.trim(),
           coverUrl,
           url,
+          },
+        };
+    case "campaignLink":
+      if (!draft.campaignId) return { field: "campaignId", problem: "请选择活动" };
+      if (!isWebUrl(url)) return { field: "url", problem: "活动没有落地页地址，请填写以 http:// 或 https:// 开头的链接" };
+      if (!text) return { field: "text", problem: "请填写卡片标题" };
+      return {
+        case: "campaignLink",
+        value: {
+          $typeName: "scrm.customer.v1.CampaignLinkReplyContent",
+          campaignId: draft.campaignId,
+          url,
+          title: text,
+          description: draft.description.trim(),
+          coverUrl,
         },
       };
   }
+}
+
+/**
+ * The draft with `campaign` picked for a campaign-link reply: its landing page as the link, and its name and
+ * rules as the card's title and description unless they were already written.
+ */
+export function pickCampaign(draft: ReplyDraft, campaign: Campaign): ReplyDraft {
+  return {
+    ...draft,
+    campaignId: campaign.id,
+    url: campaign.landingUrl || draft.url,
+    text: draft.text.trim() ? draft.text : campaign.name,
+    description: draft.description.trim() ? draft.description : [...campaign.description].slice(0, 100).join(""),
+  };
 }
 
 /** A one-line preview of a reply's content for lists. */
