@@ -6,6 +6,7 @@ mod alerts;
 mod contact_welcome;
 mod groups;
 mod join_ways;
+mod mask;
 mod tags;
 mod welcome;
 

@@ -7,6 +7,7 @@ use scrm_proto::group::v1::{
     ListAlertRulesResponse, ListAlertsRequest, ListAlertsResponse, UpdateAlertRuleRequest, UpdateAlertRuleResponse,
 };
 
+use super::mask::Mask;
 use super::{GroupApi, millis, timestamp};
 use crate::alerts::check_params;
 use crate::error::GroupError;
@@ -38,11 +39,8 @@ impl GroupApi {
         if wanted.kind != 0 && wanted.kind != rule.kind {
             return Err(ApiError::invalid("rule.kind", "a rule's kind cannot change").into());
         }
-        let paths = request.update_mask.map(|mask| mask.paths).unwrap_or_default();
-        if let Some(path) = paths.iter().find(|path| !RULE_FIELDS.contains(&path.as_str())) {
-            return Err(ApiError::invalid("update_mask", format!("{path} cannot be changed")).into());
-        }
-        let wants = |field: &str| paths.is_empty() || paths.iter().any(|path| path == field);
+        let mask = Mask::parse(request.update_mask, &RULE_FIELDS)?;
+        let wants = |field: &str| mask.wants(field);
         if wants("name") {
             let name = wanted.name.trim();
             if name.is_empty() || name.chars().count() > 30 {

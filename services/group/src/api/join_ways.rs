@@ -11,6 +11,7 @@ use scrm_proto::group::v1::{
 };
 use scrm_wecom::WeComClient;
 
+use super::mask::Mask;
 use super::{GroupApi, now_millis, timestamp};
 use crate::error::GroupError;
 use crate::store::join_ways::{JoinWayFilter, JoinWayKey, JoinWayRow};
@@ -124,11 +125,8 @@ impl GroupApi {
     ) -> Result<UpdateJoinWayResponse, GroupError> {
         caller.require_any(&JOIN_WAY_ROLES)?;
         let change = request.join_way.ok_or_else(|| ApiError::invalid("join_way", "join_way is required"))?;
-        let paths = request.update_mask.map(|mask| mask.paths).unwrap_or_default();
-        if let Some(path) = paths.iter().find(|path| !UPDATABLE.contains(&path.as_str())) {
-            return Err(ApiError::invalid("update_mask", format!("{path} cannot be changed")).into());
-        }
-        let wants = |field: &str| paths.is_empty() || paths.iter().any(|path| path == field);
+        let mask = Mask::parse(request.update_mask, &UPDATABLE)?;
+        let wants = |field: &str| mask.wants(field);
         let current = self
             .store
             .join_way(change.id)

@@ -8,6 +8,7 @@ use scrm_proto::group::v1::{
     UpdateGroupTagResponse,
 };
 
+use super::mask::Mask;
 use super::{GroupApi, now_millis, timestamp};
 use crate::domain::MAX_BATCH;
 use crate::error::GroupError;
@@ -69,11 +70,8 @@ impl GroupApi {
         let tag = request.tag.ok_or_else(|| ApiError::invalid("tag", "tag is required"))?;
         let not_found = || ApiError::new(ErrorCode::NotFound, format!("group tag {} does not exist", tag.id));
         let stored = self.store.tag(tag.id).await?.ok_or_else(not_found)?;
-        let paths = request.update_mask.map(|mask| mask.paths).unwrap_or_default();
-        let wants = |field: &str| paths.is_empty() || paths.iter().any(|path| path == field);
-        if let Some(path) = paths.iter().find(|path| !["name", "category", "sort_order"].contains(&path.as_str())) {
-            return Err(ApiError::invalid("update_mask", format!("{path} cannot be changed")).into());
-        }
+        let mask = Mask::parse(request.update_mask, &["name", "category", "sort_order"])?;
+        let wants = |field: &str| mask.wants(field);
         let fields = tag_fields(
             if wants("name") { tag.name } else { stored.name },
             if wants("category") { tag.category } else { stored.category },

@@ -14,6 +14,7 @@ use scrm_proto::group::v1::{
     WelcomeRule, WelcomeTemplateSync,
 };
 
+use super::mask::Mask;
 use super::{GroupApi, now_millis, timestamp};
 use crate::error::GroupError;
 use crate::store::list::{ListedGroup, TagRef};
@@ -390,24 +391,6 @@ impl GroupApi {
         let (updated, unknown_chat_ids) =
             self.store.record_carried(&request.chat_ids, &request.template_id, revision, now_millis()).await?;
         Ok(RecordWelcomeTemplateAppliedResponse { updated, unknown_chat_ids })
-    }
-}
-
-/// The fields an update changes: those of its mask, or all when the mask is empty.
-struct Mask(Vec<String>);
-
-impl Mask {
-    /// The mask of a request; a path outside `allowed` is INVALID_ARGUMENT naming update_mask.
-    fn parse(mask: Option<prost_types::FieldMask>, allowed: &[&str]) -> Result<Mask, ApiError> {
-        let paths = mask.map(|mask| mask.paths).unwrap_or_default();
-        if let Some(path) = paths.iter().find(|path| !allowed.contains(&path.as_str())) {
-            return Err(ApiError::invalid("update_mask", format!("{path} cannot be changed")));
-        }
-        Ok(Mask(paths))
-    }
-
-    fn wants(&self, field: &str) -> bool {
-        self.0.is_empty() || self.0.iter().any(|path| path == field)
     }
 }
 
