@@ -140,8 +140,7 @@ impl QuickReplies {
         let title = domain::reply_title("title", &request.title)?;
         let kind = domain::check_content("content", request.content.as_ref())?;
         let content = request.content.unwrap_or_default();
-        self.check_coupon_definition(caller, &content).await?;
-        self.check_campaign_link(caller, &content).await?;
+        self.check_references(caller, &content).await?;
         let keywords = domain::keywords("keywords", request.keywords)?;
         let fields = ReplyFields {
             folder_id: folder.id,
@@ -155,6 +154,13 @@ impl QuickReplies {
         let id = self.store.insert_reply(&fields, &caller.staff_id, now_millis()).await.map_err(CustomerError::from)?;
         let reply = self.visible_reply(caller, "id", id).await?;
         Ok(CreateQuickReplyResponse { reply: Some(reply) })
+    }
+
+    /// Checks what a reply's content names in other services: a coupon reply's definition (rewards) and a
+    /// campaign link's campaign; other kinds pass.
+    async fn check_references(&self, caller: &Caller, content: &QuickReplyContent) -> Result<(), Status> {
+        self.check_coupon_definition(caller, content).await?;
+        self.check_campaign_link(caller, content).await
     }
 
     /// Checks that the campaign of a campaign-link reply exists, is visible to `caller` and has not ended, by
@@ -219,8 +225,7 @@ impl QuickReplies {
         let (kind, content) = match request.content {
             Some(content) => {
                 let kind = domain::check_content("content", Some(&content))?;
-                self.check_coupon_definition(caller, &content).await?;
-                self.check_campaign_link(caller, &content).await?;
+                self.check_references(caller, &content).await?;
                 (kind, content)
             }
             None => (row_kind(row.kind), decode_content(&row.content)?),
