@@ -13,15 +13,20 @@ use scrm_proto::identity::v1::{ListCallbackEventsRequest, RotateCallbackKeysRequ
 
 use crate::harness::TestApp;
 
-#[tokio::test]
-async fn the_demo_corp_pushes_its_changes_to_our_own_callback_url() {
-    let app = TestApp::spawn_with(&[], |config| {
+/// The demo corp on the built-in simulator, busy enough to see every kind of event within seconds, called by an
+/// admin.
+async fn busy_demo() -> TestApp {
+    TestApp::spawn_with(&[], |config| {
         config.wecom.demo = true;
-        // Busy enough to see every kind of event within seconds.
         config.wecom.demo_activity_rate = 200.0;
         config.caller.role = Role::Admin;
     })
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn the_demo_corp_pushes_its_changes_to_our_own_callback_url() {
+    let app = busy_demo().await;
     let mut identity = IdentityServiceClient::new(app.channel().await);
     let mut seen = BTreeSet::new();
     for _ in 0..300 {
@@ -45,12 +50,7 @@ async fn the_demo_corp_pushes_its_changes_to_our_own_callback_url() {
 
 #[tokio::test]
 async fn the_demo_corp_fills_the_group_activity_columns_from_its_chat_archive() {
-    let app = TestApp::spawn_with(&[], |config| {
-        config.wecom.demo = true;
-        config.wecom.demo_activity_rate = 200.0;
-        config.caller.role = Role::Admin;
-    })
-    .await;
+    let app = busy_demo().await;
     let mut groups = GroupServiceClient::new(app.channel().await);
     let busiest = ListGroupsRequest {
         page_size: 1,
@@ -72,12 +72,7 @@ async fn the_demo_corp_fills_the_group_activity_columns_from_its_chat_archive() 
 
 #[tokio::test]
 async fn the_demo_corp_follows_rotated_callback_keys() {
-    let app = TestApp::spawn_with(&[], |config| {
-        config.wecom.demo = true;
-        config.wecom.demo_activity_rate = 200.0;
-        config.caller.role = Role::Admin;
-    })
-    .await;
+    let app = busy_demo().await;
     let mut identity = IdentityServiceClient::new(app.channel().await);
     let rotated = identity.rotate_callback_keys(RotateCallbackKeysRequest {}).await.expect("rotate").into_inner();
     assert_eq!(rotated.encoding_aes_key.len(), 43);
