@@ -6,7 +6,9 @@
 //! `cargo bench -p scrm-benches --bench customer_profile` with, optionally,
 //! `BENCH_CUSTOMERS` (default 1,000,000), `BENCH_ORDERS` (default 10,000,000), `BENCH_RATE` (requests/s,
 //! default 1,000), `BENCH_SECONDS` (per open-loop phase, default 30), `BENCH_STEP_SECONDS` (per closed-loop
-//! step, default 5) and `BENCH_DATABASE_URL` (default `mysql://root@127.0.0.1:3306/scrm_bench`, created and
+//! step, default 5), `BENCH_BUFFER_POOL_MIB` (InnoDB's buffer pool during the phases, default 8,192; emptied
+//! first so the cold phase starts cold; 0 leaves the server as it is; restored at the end) and
+//! `BENCH_DATABASE_URL` (default `mysql://root@127.0.0.1:3306/scrm_bench`, created and
 //! filled when it lacks the wanted data; an interrupted fill resumes). The customer search index is kept in
 //! `$TMPDIR/scrm-bench-<database>` and built before the server starts, so no rebuild runs during the phases.
 //!
@@ -200,6 +202,35 @@ async fn table_bytes(db: &Db, database: &str) -> i64 {
     .expect("the table sizes are read")
 }
 
+/// Pages of data in InnoDB's buffer pool.
+async fn buffer_pool_data_pages(db: &Db) -> i64 {
+    let (_, pages): (String, String) = sqlx::query_as("SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_data'")
+        .fetch_one(db.pool())
+        .await
+        .expect("the buffer pool status is read");
+    pages.parse().unwrap_or(0)
+}
+
+/// Empties InnoDB's buffer pool (shrinking it to 128 MiB evicts what the load left cached), then sizes it to
+/// `mib` MiB, as a production server on this 24 GiB machine would be: the cold phase then reads every page it
+/// needs from disk once, the warm phase from memory. `mib` 0 leaves the server as it is.
+async fn empty_buffer_pool(db: &Db, mib: u64) {
+    if mib == 0 {
+        return;
+    }
+    let resize = |bytes: u64| {
+        sqlx::query(sqlx::AssertSqlSafe(format!("SET GLOBAL innodb_buffer_pool_size = {bytes}"))).execute(db.pool())
+    };
+    resize(128 << 20).await.expect("the buffer pool shrinks");
+    for _ in 0..600 {
+        if buffer_pool_data_pages(db).await * 16_384 <= 128 << 20 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    resize(mib << 20).await.expect("the buffer pool grows");
+}
+
 async fn server_variable(db: &Db, name: &str) -> String {
     sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT CAST(@@{name} AS CHAR)")))
         .fetch_one(db.pool())
@@ -262,6 +293,13 @@ async fn main() {
     config.telemetry.log_filter = "warn".to_owned();
     config.cluster.token = "bench".to_owned();
     prepare_index(&config, &db).await;
+    let original_pool = server_variable(&db, "innodb_buffer_pool_size").await;
+    empty_buffer_pool(&db, env_or("BENCH_BUFFER_POOL_MIB", 8_192)).await;
+    println!(
+        "InnoDB buffer pool emptied and sized to {:.2} GiB ({} pages of data left)",
+        server_variable(&db, "innodb_buffer_pool_size").await.parse::<f64>().unwrap_or(0.0) / f64::from(1 << 30),
+        buffer_pool_data_pages(&db).await
+    );
     let services: BTreeSet<ServiceKind> =
         [ServiceKind::Customer, ServiceKind::Group, ServiceKind::Campaign].into_iter().collect();
     let server = Server::start(config, &services).await.expect("scrm starts on the bench database");
@@ -315,6 +353,10 @@ async fn main() {
         ),
     }
     println!("load average at end: {}", load_average());
+    sqlx::query(sqlx::AssertSqlSafe(format!("SET GLOBAL innodb_buffer_pool_size = {original_pool}")))
+        .execute(db.pool())
+        .await
+        .expect("the buffer pool size is restored");
     // The client's idle keep-alive connections would hold the server's graceful stop open indefinitely.
     drop(client);
     server.stop().await.expect("scrm stops");

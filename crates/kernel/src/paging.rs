@@ -42,9 +42,26 @@ impl BeforeId {
     }
 }
 
+/// The total size of an offset-paged list when a page at `offset` shows it: a page shorter than `limit` that
+/// holds rows, or any page at offset 0, is the last one, so the list has `offset + page_len` entries. `None`
+/// when the page is full or empty past the start, and the total needs counting.
+pub fn total_of_last_page(offset: i64, page_len: usize, limit: u32) -> Option<i64> {
+    let last = page_len < limit as usize && (page_len > 0 || offset == 0);
+    last.then(|| offset + page_len as i64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_short_page_tells_the_total() {
+        assert_eq!(total_of_last_page(0, 3, 20), Some(3));
+        assert_eq!(total_of_last_page(0, 0, 20), Some(0));
+        assert_eq!(total_of_last_page(40, 5, 20), Some(45));
+        assert_eq!(total_of_last_page(40, 0, 20), None);
+        assert_eq!(total_of_last_page(0, 20, 20), None);
+    }
 
     #[test]
     fn page_sizes_default_and_refuse_out_of_range() {

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use sqlx::any::AnyPoolOptions;
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Connection, Executor};
 
 use crate::config::DatabaseConfig;
 use crate::migrations::ServiceMigrations;
@@ -71,6 +71,10 @@ impl Dialect {
     }
 }
 
+/// How long a pooled connection may sit idle before it is pinged on its next use. Busy pools skip the ping (a
+/// round trip per statement otherwise); a connection idle for longer may have been closed by the server.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(10);
+
 /// A pool of connections to the scrm database, and its dialect.
 #[derive(Debug, Clone)]
 pub struct Db {
@@ -87,6 +91,15 @@ impl Db {
         let pool = AnyPoolOptions::new()
             .max_connections(config.max_connections)
             .acquire_timeout(Duration::from_secs(config.acquire_timeout_secs))
+            .test_before_acquire(false)
+            .before_acquire(|connection, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PING_AFTER_IDLE {
+                        connection.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .after_connect(move |connection, _| {
                 Box::pin(async move {
                     let session_setup = match dialect {

@@ -3,6 +3,7 @@
 mod orders;
 mod profile;
 mod search;
+mod snapshot;
 mod tags;
 
 use std::collections::HashMap;
@@ -15,6 +16,7 @@ use sqlx::{Any, AnyConnection, Connection, Executor, FromRow, QueryBuilder, Tran
 pub use orders::{MemberKey, MemberRecord, OrderFilter, order_position};
 pub use profile::NoteRecord;
 pub use search::SearchExtras;
+pub use snapshot::ProfileSnapshot;
 
 use crate::domain::{
     ContactFields, ContactInput, EVENT_TIME_SLACK_MS, FollowFields, Outcome, StoredContact, StoredCustomer,
@@ -150,6 +152,8 @@ struct TagRow {
     group_name: String,
 }
 
+const TAG_COLUMNS: &str = "external_userid, userid, tag_type, tag_id, tag_name, group_id, group_name";
+
 fn split_list(text: &str) -> impl Iterator<Item = &str> {
     text.split(',').filter(|item| !item.is_empty())
 }
@@ -162,12 +166,13 @@ fn join_ids(ids: &[i64]) -> String {
 #[derive(Debug, Clone)]
 pub struct CustomerStore {
     db: Db,
+    tiers: snapshot::TierCache,
 }
 
 impl CustomerStore {
     /// A store over `db`.
     pub fn new(db: Db) -> Self {
-        CustomerStore { db }
+        CustomerStore { db, tiers: snapshot::TierCache::default() }
     }
 
     /// Counts the external contacts in `scope`.
@@ -332,41 +337,43 @@ async fn load_customers(
         let mut query = QueryBuilder::<Any>::new(format!("SELECT {FOLLOW_COLUMNS} FROM customer_follow_user WHERE "));
         push_in(&mut query, "external_userid", chunk);
         query.push(" ORDER BY external_userid, userid").push(lock);
-        let rows: Vec<FollowRow> = query.build_query_as().fetch_all(&mut *connection).await?;
-        let mut follows: HashMap<(String, String), StoredFollow> = HashMap::new();
-        let mut order = Vec::new();
-        for row in rows {
-            let follow = StoredFollow::from(row);
-            let key = (follow.external_userid.clone(), follow.fields.userid.clone());
-            order.push(key.clone());
-            follows.insert(key, follow);
-        }
-        let mut query = QueryBuilder::<Any>::new(
-            "SELECT external_userid, userid, tag_type, tag_id, tag_name, group_id, group_name \
-             FROM customer_follow_tag WHERE ",
-        );
+        let follows: Vec<FollowRow> = query.build_query_as().fetch_all(&mut *connection).await?;
+        let mut query = QueryBuilder::<Any>::new(format!("SELECT {TAG_COLUMNS} FROM customer_follow_tag WHERE "));
         push_in(&mut query, "external_userid", chunk);
-        let rows: Vec<TagRow> = query.build_query_as().fetch_all(&mut *connection).await?;
-        for row in rows {
-            if let Some(follow) = follows.get_mut(&(row.external_userid, row.userid)) {
-                follow.fields.tags.push(Tag {
-                    tag_type: row.tag_type,
-                    tag_id: row.tag_id,
-                    tag_name: row.tag_name,
-                    group_id: row.group_id,
-                    group_name: row.group_name,
-                });
-            }
-        }
-        for key in order {
-            let Some(mut follow) = follows.remove(&key) else { continue };
-            follow.fields.tags = canonical_tags(std::mem::take(&mut follow.fields.tags));
-            if let Some(customer) = customers.get_mut(&key.0) {
-                customer.follows.push(follow);
-            }
-        }
+        let tags: Vec<TagRow> = query.build_query_as().fetch_all(&mut *connection).await?;
+        attach_follows(&mut customers, follows, tags);
     }
     Ok(customers)
+}
+
+/// Gives each customer in `customers` their follow relations, in the order of `follows`, each with its tags.
+fn attach_follows(customers: &mut HashMap<String, StoredCustomer>, follows: Vec<FollowRow>, tags: Vec<TagRow>) {
+    let mut by_key: HashMap<(String, String), StoredFollow> = HashMap::new();
+    let mut order = Vec::new();
+    for row in follows {
+        let follow = StoredFollow::from(row);
+        let key = (follow.external_userid.clone(), follow.fields.userid.clone());
+        order.push(key.clone());
+        by_key.insert(key, follow);
+    }
+    for row in tags {
+        if let Some(follow) = by_key.get_mut(&(row.external_userid, row.userid)) {
+            follow.fields.tags.push(Tag {
+                tag_type: row.tag_type,
+                tag_id: row.tag_id,
+                tag_name: row.tag_name,
+                group_id: row.group_id,
+                group_name: row.group_name,
+            });
+        }
+    }
+    for key in order {
+        let Some(mut follow) = by_key.remove(&key) else { continue };
+        follow.fields.tags = canonical_tags(std::mem::take(&mut follow.fields.tags));
+        if let Some(customer) = customers.get_mut(&key.0) {
+            customer.follows.push(follow);
+        }
+    }
 }
 
 fn push_in(query: &mut QueryBuilder<Any>, column: &str, values: &[String]) {

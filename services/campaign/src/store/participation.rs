@@ -424,7 +424,10 @@ impl CampaignStore {
             ParticipantOrder::Unspecified | ParticipantOrder::JoinedDesc => " ORDER BY p.joined_at DESC, p.id DESC",
         });
         query.push(" LIMIT ").push_bind(i64::from(limit)).push(" OFFSET ").push_bind(offset);
-        let rows = query.build_query_as().fetch_all(self.db.pool()).await?;
+        let rows: Vec<ParticipantRow> = query.build_query_as().fetch_all(self.db.pool()).await?;
+        if let Some(total) = scrm_kernel::paging::total_of_last_page(offset, rows.len(), limit) {
+            return Ok((rows, total));
+        }
         let mut count = QueryBuilder::new(
             "SELECT COUNT(*) FROM campaign_participant p JOIN campaign_campaign c ON c.id = p.campaign_id WHERE 1 = 1",
         );

@@ -17,7 +17,7 @@ use crate::domain::levels::level_for;
 use crate::domain::orders::OrderRecord;
 use crate::domain::{StoredCustomer, StoredFollow, canonical_tags, customer_status};
 use crate::error::CustomerError;
-use crate::store::{MemberKey, MemberRecord, NoteRecord, OrderFilter};
+use crate::store::{MemberRecord, NoteRecord, ProfileSnapshot};
 
 /// Orders shown on a profile.
 const PROFILE_ORDERS: u32 = 10;
@@ -67,39 +67,29 @@ impl CustomerApi {
         external_userid: &str,
     ) -> Result<StoredCustomer, CustomerError> {
         check_external_userid("external_userid", external_userid)?;
-        let customer = self
-            .store
-            .customer(external_userid)
-            .await?
-            .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no customer {external_userid}")))?;
-        if !may_see(caller, &customer) {
-            return Err(ApiError::new(
-                ErrorCode::PermissionDenied,
-                format!("{} may not see customer {external_userid}", caller.staff_id),
-            )
-            .into());
-        }
+        let customer = self.store.customer(external_userid).await?.ok_or_else(|| unknown(external_userid))?;
+        check_visible(caller, &customer)?;
         Ok(customer)
     }
 
-    /// GetCustomer.
+    /// GetCustomer. The customer's own data is one read, done concurrently with the group and campaign
+    /// services' reads; their answers are dropped when the caller may not see the customer.
     pub(crate) async fn profile(
         &self,
         caller: &Caller,
         request: GetCustomerRequest,
     ) -> Result<GetCustomerResponse, CustomerError> {
-        let stored = self.visible_customer(caller, &request.external_userid).await?;
-        let id = stored.contact.fields.external_userid.as_str();
-        let filter = OrderFilter { external_userid: Some(id.to_owned()), ..OrderFilter::default() };
-        let (spend, (tiers, _), member, (notes, note_count), orders, groups, (is_koc, campaigns)) = tokio::try_join!(
-            async { Ok::<_, CustomerError>(self.store.spend(id).await?) },
-            async { Ok(self.store.level_tiers().await?) },
-            async { Ok(self.store.member_by(MemberKey::ExternalUserid, id).await?) },
-            self.latest_notes(id),
-            async { Ok(self.store.list_orders(&filter, PROFILE_ORDERS).await?) },
+        let id = request.external_userid.as_str();
+        check_external_userid("external_userid", id)?;
+        let (snapshot, groups, is_koc, campaigns) = tokio::join!(
+            self.store.profile_snapshot(id, PROFILE_NOTES, PROFILE_ORDERS),
             self.joined_groups(caller, id),
-            async { Ok(tokio::join!(self.koc_flag(caller, id), self.joined_campaigns(caller, id))) },
-        )?;
+            self.koc_flag(caller, id),
+            self.joined_campaigns(caller, id),
+        );
+        let snapshot = snapshot?.ok_or_else(|| unknown(id))?;
+        check_visible(caller, &snapshot.customer)?;
+        let ProfileSnapshot { customer: stored, spend, member, notes, note_count, orders, tiers } = snapshot;
         let level = level_for(&tiers, spend.total_spend_fen);
         let status = customer_status(&stored.follows);
         let active: Vec<&StoredFollow> = stored.follows.iter().filter(|follow| follow.is_active()).collect();
@@ -149,35 +139,42 @@ impl CustomerApi {
 }
 
 impl CustomerApi {
-    /// The customer's latest notes and how many there are in all.
-    async fn latest_notes(&self, external_userid: &str) -> Result<(Vec<NoteRecord>, i64), CustomerError> {
-        let notes = self.store.notes(external_userid, None, PROFILE_NOTES).await?;
-        let count = if notes.len() < PROFILE_NOTES as usize {
-            notes.len() as i64
-        } else {
-            self.store.note_count(external_userid).await?
-        };
-        Ok((notes, count))
-    }
-
     /// The groups the customer is in, as far as the group service lets `caller` see them. The profile is still
     /// served, without groups, when the group service cannot answer (logged as a warning).
-    async fn joined_groups(&self, caller: &Caller, external_userid: &str) -> Result<Vec<JoinedGroup>, CustomerError> {
-        let request = caller.outgoing(ListMemberGroupsRequest { userid: external_userid.to_owned() })?;
-        match self.groups.clone().list_member_groups(request).await {
-            Ok(response) => Ok(response
+    async fn joined_groups(&self, caller: &Caller, external_userid: &str) -> Vec<JoinedGroup> {
+        let request = ListMemberGroupsRequest { userid: external_userid.to_owned() };
+        let response = match caller.outgoing(request) {
+            Ok(request) => self.groups.clone().list_member_groups(request).await,
+            Err(error) => Err(error.into()),
+        };
+        match response {
+            Ok(response) => response
                 .into_inner()
                 .groups
                 .into_iter()
                 .map(|group| JoinedGroup { chat_id: group.chat_id, name: group.name, joined_at: group.joined_at })
-                .collect()),
+                .collect(),
             Err(status) => {
                 let error = ApiError::from_status(&status);
                 tracing::warn!(%error, external_userid, "the customer's groups could not be read");
-                Ok(Vec::new())
+                Vec::new()
             }
         }
     }
+}
+
+/// NOT_FOUND for customer `external_userid`.
+fn unknown(external_userid: &str) -> CustomerError {
+    ApiError::new(ErrorCode::NotFound, format!("no customer {external_userid}")).into()
+}
+
+/// PERMISSION_DENIED unless `caller` may see `customer`.
+fn check_visible(caller: &Caller, customer: &StoredCustomer) -> Result<(), CustomerError> {
+    if may_see(caller, customer) {
+        return Ok(());
+    }
+    let id = &customer.contact.fields.external_userid;
+    Err(ApiError::new(ErrorCode::PermissionDenied, format!("{} may not see customer {id}", caller.staff_id)).into())
 }
 
 /// Campaigns shown on a profile.

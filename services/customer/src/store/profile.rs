@@ -133,6 +133,7 @@ impl CustomerStore {
         }
         let customers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customer_spend").fetch_one(&mut *tx).await?;
         tx.commit().await?;
+        self.tiers.clear();
         Ok(customers)
     }
 }

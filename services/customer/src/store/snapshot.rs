@@ -1,0 +1,285 @@
+//! The profile's read: a customer with their follow relations and tags, spend, member record, latest notes,
+//! latest orders and the level tiers, in five plain statements run side by side (contact with spend, follow
+//! relations with their tags, member, notes, orders) and a cached copy of the tiers.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use sqlx::FromRow;
+
+use super::orders::Spend;
+use super::{CONTACT_COLUMNS, ContactRow, CustomerStore, FOLLOW_COLUMNS, FollowRow, MemberRecord, NoteRecord};
+use super::{MemberKey, OrderFilter, TagRow, attach_follows};
+use crate::domain::StoredCustomer;
+use crate::domain::levels::Tier;
+use crate::domain::orders::OrderRecord;
+
+/// How long a process serves the level tiers it read before reading them again. Tier changes made through
+/// this process apply at once; other processes see them within this time.
+const TIERS_TTL: Duration = Duration::from_secs(5);
+
+/// Everything the customer service itself knows for one profile.
+#[derive(Debug, Clone)]
+pub struct ProfileSnapshot {
+    /// The contact with all its follow relations (ended ones included) and their tags.
+    pub customer: StoredCustomer,
+    /// Spend as maintained by order imports; zero when the customer never bought.
+    pub spend: Spend,
+    /// The linked member record, the most recently changed one when several link here.
+    pub member: Option<MemberRecord>,
+    /// The latest notes, newest first.
+    pub notes: Vec<NoteRecord>,
+    /// How many notes the customer has in all.
+    pub note_count: i64,
+    /// The latest orders, newest payment first (then by order number, descending).
+    pub orders: Vec<OrderRecord>,
+    /// The level tiers by rank.
+    pub tiers: Arc<Vec<Tier>>,
+}
+
+/// The level tiers as last read, and when.
+#[derive(Debug, Clone, Default)]
+pub(super) struct TierCache(Arc<Mutex<Option<(Instant, Arc<Vec<Tier>>)>>>);
+
+impl TierCache {
+    fn fresh(&self) -> Option<Arc<Vec<Tier>>> {
+        let cached = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        cached.as_ref().filter(|(read_at, _)| read_at.elapsed() < TIERS_TTL).map(|(_, tiers)| tiers.clone())
+    }
+
+    fn store(&self, tiers: Arc<Vec<Tier>>) {
+        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some((Instant::now(), tiers));
+    }
+
+    /// Forgets the cached tiers, after they changed.
+    pub(super) fn clear(&self) {
+        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    }
+}
+
+#[derive(FromRow)]
+struct ContactSpendRow {
+    #[sqlx(flatten)]
+    contact: ContactRow,
+    total_spend_fen: Option<i64>,
+    order_count: Option<i64>,
+    first_purchase_at: Option<i64>,
+    last_purchase_at: Option<i64>,
+}
+
+#[derive(FromRow)]
+struct FollowTagRow {
+    #[sqlx(flatten)]
+    follow: FollowRow,
+    tag_type: Option<i32>,
+    tag_id: Option<String>,
+    tag_name: Option<String>,
+    group_id: Option<String>,
+    group_name: Option<String>,
+}
+
+impl CustomerStore {
+    /// The profile data of customer `external_userid` with at most `notes` notes and `orders` orders; `None`
+    /// when unknown.
+    pub async fn profile_snapshot(
+        &self,
+        external_userid: &str,
+        notes: u32,
+        orders: u32,
+    ) -> Result<Option<ProfileSnapshot>, sqlx::Error> {
+        let filter = OrderFilter { external_userid: Some(external_userid.to_owned()), ..OrderFilter::default() };
+        let (contact, follows, member, (notes, note_count), orders, tiers) = tokio::try_join!(
+            self.contact_with_spend(external_userid),
+            self.follows_with_tags(external_userid),
+            self.member_by(MemberKey::ExternalUserid, external_userid),
+            self.latest_notes(external_userid, notes),
+            self.list_orders(&filter, orders),
+            self.cached_level_tiers(),
+        )?;
+        let Some((contact, spend)) = contact else { return Ok(None) };
+        let id = contact.external_userid.clone();
+        let mut customers =
+            HashMap::from([(id.clone(), StoredCustomer { contact: contact.into(), follows: Vec::new() })]);
+        let (follows, tags) = follows;
+        attach_follows(&mut customers, follows, tags);
+        let customer = customers.remove(&id).expect("the customer was inserted above");
+        Ok(Some(ProfileSnapshot { customer, spend, member, notes, note_count, orders, tiers }))
+    }
+
+    /// The level tiers by rank, read at most every [`TIERS_TTL`].
+    pub async fn cached_level_tiers(&self) -> Result<Arc<Vec<Tier>>, sqlx::Error> {
+        if let Some(tiers) = self.tiers.fresh() {
+            return Ok(tiers);
+        }
+        let tiers = Arc::new(self.level_tiers().await?.0);
+        self.tiers.store(tiers.clone());
+        Ok(tiers)
+    }
+
+    async fn contact_with_spend(&self, external_userid: &str) -> Result<Option<(ContactRow, Spend)>, sqlx::Error> {
+        let columns: Vec<String> = CONTACT_COLUMNS.split(", ").map(|column| format!("c.{column}")).collect();
+        let sql = format!(
+            "SELECT {}, s.total_spend_fen, s.order_count, s.first_purchase_at, s.last_purchase_at \
+             FROM customer_contact c LEFT JOIN customer_spend s ON s.external_userid = c.external_userid \
+             WHERE c.external_userid = ?",
+            columns.join(", ")
+        );
+        let row: Option<ContactSpendRow> =
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(external_userid).fetch_optional(self.db.pool()).await?;
+        Ok(row.map(|row| {
+            let spend = Spend {
+                total_spend_fen: row.total_spend_fen.unwrap_or(0),
+                order_count: row.order_count.unwrap_or(0),
+                first_purchase_at: row.first_purchase_at,
+                last_purchase_at: row.last_purchase_at,
+            };
+            (row.contact, spend)
+        }))
+    }
+
+    /// The customer's follow relations by staff id, and their tags.
+    async fn follows_with_tags(&self, external_userid: &str) -> Result<(Vec<FollowRow>, Vec<TagRow>), sqlx::Error> {
+        let columns: Vec<String> = FOLLOW_COLUMNS.split(", ").map(|column| format!("f.{column}")).collect();
+        let sql = format!(
+            "SELECT {}, t.tag_type, t.tag_id, t.tag_name, t.group_id, t.group_name FROM customer_follow_user f \
+             LEFT JOIN customer_follow_tag t ON t.external_userid = f.external_userid AND t.userid = f.userid \
+             WHERE f.external_userid = ? ORDER BY f.userid",
+            columns.join(", ")
+        );
+        let rows: Vec<FollowTagRow> =
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(external_userid).fetch_all(self.db.pool()).await?;
+        let mut follows: Vec<FollowRow> = Vec::new();
+        let mut tags = Vec::new();
+        for row in rows {
+            if let (Some(tag_type), Some(tag_id), Some(tag_name)) = (row.tag_type, row.tag_id, row.tag_name) {
+                tags.push(TagRow {
+                    external_userid: row.follow.external_userid.clone(),
+                    userid: row.follow.userid.clone(),
+                    tag_type,
+                    tag_id,
+                    tag_name,
+                    group_id: row.group_id.unwrap_or_default(),
+                    group_name: row.group_name.unwrap_or_default(),
+                });
+            }
+            if follows.last().is_none_or(|last| last.userid != row.follow.userid) {
+                follows.push(row.follow);
+            }
+        }
+        Ok((follows, tags))
+    }
+
+    /// The customer's latest `limit` notes, and how many there are in all (counted only when the page is full).
+    async fn latest_notes(&self, external_userid: &str, limit: u32) -> Result<(Vec<NoteRecord>, i64), sqlx::Error> {
+        let notes = self.notes(external_userid, None, limit).await?;
+        let count =
+            if notes.len() < limit as usize { notes.len() as i64 } else { self.note_count(external_userid).await? };
+        Ok((notes, count))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use scrm_storage::Db;
+
+    use super::*;
+    use crate::domain::{ContactFields, ContactInput, FollowFields, Tag};
+
+    fn tag(name: &str) -> Tag {
+        Tag {
+            tag_type: 1,
+            tag_id: format!("et-{name}"),
+            tag_name: name.into(),
+            group_id: "g".into(),
+            group_name: "兴趣".into(),
+        }
+    }
+
+    async fn fill(store: &CustomerStore) {
+        let follow = |userid: &str, tags: Vec<Tag>| FollowFields {
+            userid: userid.into(),
+            remark: format!("{userid} 的 \"老客\""),
+            added_at: 1_700_000_000_000,
+            remark_mobiles: vec!["13800000001".into()],
+            tags,
+            store_ids: vec![7, 9],
+            ..FollowFields::default()
+        };
+        let contact =
+            |id: &str| ContactFields {
+                external_userid: id.into(), name: "王小美".into(), ..ContactFields::default()
+            };
+        let inputs = vec![
+            ContactInput {
+                contact: contact("wmA"),
+                follow_users: vec![follow("zhangsan", vec![tag("美妆"), tag("VIP")]), follow("lisi", Vec::new())],
+                follow_user_complete: true,
+            },
+            ContactInput {
+                contact: contact("wmB"),
+                follow_users: vec![follow("lisi", vec![tag("母婴")])],
+                follow_user_complete: true,
+            },
+        ];
+        store.upsert_contacts(inputs, 1, 1).await.unwrap();
+        let orders = (1..=12)
+            .map(|index| OrderRecord {
+                order_no: format!("NO{index:02}"),
+                external_userid: Some(if index == 12 { "wmB" } else { "wmA" }.into()),
+                status: 2,
+                amount_fen: 1_000 * index,
+                paid_at: (index != 3).then_some(1_700_000_000_000 + (index % 5) * 1_000),
+                items_json: r#"[{"sku":"S1","name":"口红"}]"#.into(),
+                coupon_codes: vec!["C1".into()],
+                ..OrderRecord::default()
+            })
+            .collect();
+        store.import_orders(orders, "test", 1, false).await.unwrap();
+        let member = MemberRecord {
+            member_no: "M1".into(),
+            name: "王小美".into(),
+            phone: "13800000001".into(),
+            external_userid: Some("wmA".into()),
+            updated_at: 5,
+            ..MemberRecord::default()
+        };
+        store.upsert_members(vec![member], 5).await.unwrap();
+        for index in 0..7 {
+            store.add_note("wmA", &format!("回访 {index}"), "zhangsan", "张三", index).await.unwrap();
+        }
+        let tiers = [
+            Tier { level: 1, name: "银卡".into(), min_spend_fen: 100 },
+            Tier { level: 2, name: "金卡".into(), min_spend_fen: 5_000 },
+        ];
+        store.replace_level_tiers(&tiers, 1).await.unwrap();
+    }
+
+    async fn the_snapshot_equals_the_separate_reads(db: Db) {
+        db.migrate(&crate::MIGRATIONS).await.unwrap();
+        let store = CustomerStore::new(db);
+        assert!(store.profile_snapshot("wmA", 5, 10).await.unwrap().is_none());
+        fill(&store).await;
+        let snapshot = store.profile_snapshot("wmA", 5, 10).await.unwrap().expect("wmA is known");
+        assert_eq!(snapshot.customer, store.customer("wmA").await.unwrap().unwrap());
+        assert_eq!(snapshot.customer.follows.len(), 2);
+        assert_eq!(snapshot.spend, store.spend("wmA").await.unwrap());
+        assert_eq!(snapshot.member, store.member_by(MemberKey::ExternalUserid, "wmA").await.unwrap());
+        assert_eq!(snapshot.notes, store.notes("wmA", None, 5).await.unwrap());
+        assert_eq!(snapshot.note_count, 7);
+        let filter = OrderFilter { external_userid: Some("wmA".into()), ..OrderFilter::default() };
+        assert_eq!(snapshot.orders, store.list_orders(&filter, 10).await.unwrap());
+        let numbers: Vec<&str> = snapshot.orders.iter().map(|order| order.order_no.as_str()).collect();
+        assert_eq!((numbers.len(), numbers[0], numbers[9]), (10, "NO09", "NO05"), "ties by number, unpaid last");
+        assert_eq!(*snapshot.tiers, store.level_tiers().await.unwrap().0);
+        store.replace_level_tiers(&snapshot.tiers[..1], 2).await.unwrap();
+        assert_eq!(store.cached_level_tiers().await.unwrap().len(), 1, "a tier change clears the cache");
+
+        let other = store.profile_snapshot("wmB", 5, 10).await.unwrap().expect("wmB is known");
+        assert_eq!(other.customer.follows[0].fields.tags, vec![tag("母婴")]);
+        assert_eq!((other.notes.len(), other.note_count, other.member), (0, 0, None));
+        assert_eq!(other.orders.len(), 1);
+    }
+
+    scrm_storage::store_test_suite!(the_snapshot_equals_the_separate_reads);
+}
