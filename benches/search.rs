@@ -7,6 +7,8 @@
 
 use std::time::{Duration, Instant};
 
+// Links scrm's allocator, so the searches allocate as they do in the product.
+use scrm as _;
 use scrm_search::{CustomerDoc, FollowDoc, SearchIndex, SearchRequest, Sort, TagDoc, Visibility};
 
 const SURNAMES: &[&str] = &[

@@ -8,9 +8,9 @@ use scrm_kernel::{Role, ServiceKind};
 use scrm_proto::campaign::v1::campaign_service_client::CampaignServiceClient;
 use scrm_proto::campaign::v1::{
     Campaign, CampaignKind, CampaignStage, CreateCampaignRequest, CreateKocProfileRequest, DeleteCampaignRequest,
-    EndCampaignRequest, EntryChannel, EntryChannelKind, GetCampaignRequest, GetCampaignStatsRequest, InvitationStatus,
-    KocKind, KocProfile, LifecycleState, ListParticipantsRequest, PauseCampaignRequest, PosterTemplate,
-    RecordInvitationRequest, StartCampaignRequest, UpdateCampaignRequest,
+    EndCampaignRequest, EntryChannel, EntryChannelKind, GetCampaignRequest, GetCampaignStatsRequest,
+    GetCustomerCampaignsRequest, InvitationStatus, KocKind, KocProfile, LifecycleState, ListParticipantsRequest,
+    PauseCampaignRequest, PosterTemplate, RecordInvitationRequest, StartCampaignRequest, UpdateCampaignRequest,
 };
 use scrm_proto::customer::v1::customer_service_client::CustomerServiceClient;
 use scrm_proto::customer::v1::quick_reply_content::Content;
@@ -208,6 +208,14 @@ async fn a_campaign_its_koc_and_a_campaign_link_reach_the_customer_profile_and_t
     assert_eq!(joined[0]["campaignId"], created.id);
     assert_eq!(joined[0]["name"], "邀请好友得盲盒（第二季）");
     assert!(joined[0]["joinedAt"].is_string());
+    // The same from the campaign service in one call, which names a missing customer id.
+    let mine = GetCustomerCampaignsRequest { external_userid: wx.clone(), page_size: 0 };
+    let mine = campaigns.get_customer_campaigns(mine).await.unwrap().into_inner();
+    assert_eq!(mine.koc_profile.map(|koc| koc.name).as_deref(), Some("群里的活跃宝妈"));
+    assert_eq!((mine.participations.len(), mine.total_participations), (1, 1));
+    assert_eq!(mine.participations[0].campaign_id, created.id);
+    let nobody = campaigns.get_customer_campaigns(GetCustomerCampaignsRequest::default()).await.unwrap_err();
+    assert_eq!((nobody.code(), nobody.message()), (tonic::Code::InvalidArgument, "external_userid is required"));
     // A store manager of another store cannot see the profile at all.
     let mut customers = CustomerServiceClient::new(app.channel().await);
     let request = scrm_proto::customer::v1::GetCustomerRequest { external_userid: wx.clone() };

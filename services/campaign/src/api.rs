@@ -11,11 +11,12 @@ use scrm_proto::campaign::v1::{
     CreateCampaignRequest, CreateCampaignResponse, CreateKocProfileRequest, CreateKocProfileResponse,
     DeleteCampaignRequest, DeleteCampaignResponse, DeleteKocProfileRequest, DeleteKocProfileResponse,
     EndCampaignRequest, EndCampaignResponse, GetCampaignRequest, GetCampaignResponse, GetCampaignStatsRequest,
-    GetCampaignStatsResponse, GetKocProfileRequest, GetKocProfileResponse, ListCampaignsRequest, ListCampaignsResponse,
-    ListKocProfilesRequest, ListKocProfilesResponse, ListParticipantsRequest, ListParticipantsResponse,
-    PauseCampaignRequest, PauseCampaignResponse, RecordInvitationRequest, RecordInvitationResponse,
-    RevokeInvitationRequest, RevokeInvitationResponse, StartCampaignRequest, StartCampaignResponse,
-    UpdateCampaignRequest, UpdateCampaignResponse, UpdateKocProfileRequest, UpdateKocProfileResponse,
+    GetCampaignStatsResponse, GetCustomerCampaignsRequest, GetCustomerCampaignsResponse, GetKocProfileRequest,
+    GetKocProfileResponse, ListCampaignsRequest, ListCampaignsResponse, ListKocProfilesRequest,
+    ListKocProfilesResponse, ListParticipantsRequest, ListParticipantsResponse, PauseCampaignRequest,
+    PauseCampaignResponse, RecordInvitationRequest, RecordInvitationResponse, RevokeInvitationRequest,
+    RevokeInvitationResponse, StartCampaignRequest, StartCampaignResponse, UpdateCampaignRequest,
+    UpdateCampaignResponse, UpdateKocProfileRequest, UpdateKocProfileResponse,
 };
 use scrm_wecom::WeComClient;
 use tonic::{Request, Response, Status};
@@ -197,6 +198,14 @@ impl CampaignService for CampaignApi {
     ) -> Result<Response<ListParticipantsResponse>, Status> {
         let caller = Caller::from_request(&request)?;
         Ok(Response::new(self.list_participants_for(&caller, request.into_inner()).await?))
+    }
+
+    async fn get_customer_campaigns(
+        &self,
+        request: Request<GetCustomerCampaignsRequest>,
+    ) -> Result<Response<GetCustomerCampaignsResponse>, Status> {
+        let caller = Caller::from_request(&request)?;
+        Ok(Response::new(self.customer_campaigns_for(&caller, request.into_inner()).await?))
     }
 
     async fn create_koc_profile(

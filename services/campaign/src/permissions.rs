@@ -40,6 +40,7 @@ pub const PERMISSIONS: &[RpcAccess] = &[
     ("RecordConversion", WRITERS),
     ("GetCampaignStats", SIGNED_IN),
     ("ListParticipants", SIGNED_IN),
+    ("GetCustomerCampaigns", SIGNED_IN),
     ("GetInvitationTree", SIGNED_IN),
     ("CreateKocProfile", WRITERS),
     ("GetKocProfile", SIGNED_IN),

@@ -5,9 +5,10 @@ use scrm_kernel::paging::page_size;
 use scrm_kernel::{ApiError, Caller, ErrorCode};
 use scrm_proto::campaign::v1::campaign::Settings;
 use scrm_proto::campaign::v1::{
-    GetCampaignStatsRequest, GetCampaignStatsResponse, Invitation, InvitationStatus, LifecycleState,
-    ListParticipantsRequest, ListParticipantsResponse, Participant, ParticipantOrder, RecordInvitationRequest,
-    RecordInvitationResponse, RevokeInvitationReason, RevokeInvitationRequest, RevokeInvitationResponse,
+    GetCampaignStatsRequest, GetCampaignStatsResponse, GetCustomerCampaignsRequest, GetCustomerCampaignsResponse,
+    Invitation, InvitationStatus, KocStatus, LifecycleState, ListKocProfilesRequest, ListParticipantsRequest,
+    ListParticipantsResponse, Participant, ParticipantOrder, RecordInvitationRequest, RecordInvitationResponse,
+    RevokeInvitationReason, RevokeInvitationRequest, RevokeInvitationResponse,
 };
 
 use super::{CampaignApi, idempotency_key, next_offset_token, now_millis, parse_offset, sees_store};
@@ -212,6 +213,38 @@ impl CampaignApi {
             next_page_token: next_offset_token(offset, rows.len(), size),
             participants: rows.into_iter().map(participant_proto).collect(),
             total_size,
+        })
+    }
+}
+
+impl CampaignApi {
+    /// Serves GetCustomerCampaigns: ListKocProfiles (active, this customer) and ListParticipants (this customer,
+    /// across campaigns) side by side, each with its own checks and scope.
+    pub(super) async fn customer_campaigns_for(
+        &self,
+        caller: &Caller,
+        request: GetCustomerCampaignsRequest,
+    ) -> Result<GetCustomerCampaignsResponse, CampaignError> {
+        if request.external_userid.is_empty() {
+            return Err(ApiError::invalid("external_userid", "external_userid is required").into());
+        }
+        let kocs = ListKocProfilesRequest {
+            external_userid: request.external_userid.clone(),
+            status: KocStatus::Active as i32,
+            page_size: 1,
+            ..ListKocProfilesRequest::default()
+        };
+        let participants = ListParticipantsRequest {
+            external_userid: request.external_userid,
+            page_size: request.page_size,
+            ..ListParticipantsRequest::default()
+        };
+        let (kocs, participants) =
+            tokio::try_join!(self.list_kocs_for(caller, kocs), self.list_participants_for(caller, participants))?;
+        Ok(GetCustomerCampaignsResponse {
+            koc_profile: kocs.profiles.into_iter().next(),
+            participations: participants.participants,
+            total_participations: participants.total_size,
         })
     }
 }

@@ -86,7 +86,8 @@ impl CustomerApi {
     }
 
     /// UpdateLevelTiers: operators. Levels are derived from the tiers when read, so every customer's level
-    /// follows the new tiers as soon as they are stored.
+    /// follows the new tiers as soon as they are stored: at once in this process, within the tier cache's 5 s in
+    /// other customer-service processes.
     pub(crate) async fn update_tiers(
         &self,
         request: UpdateLevelTiersRequest,

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use prost_types::Timestamp;
 use scrm_kernel::{ApiError, Caller, ErrorCode, Role};
-use scrm_proto::campaign::v1::{KocStatus, ListKocProfilesRequest, ListParticipantsRequest};
+use scrm_proto::campaign::v1::GetCustomerCampaignsRequest;
 use scrm_proto::customer::v1::JoinedCampaign;
 use scrm_proto::customer::v1::{
     Customer, CustomerStatus, CustomerTag, FollowUser, GetCustomerRequest, GetCustomerResponse, JoinedGroup, Member,
@@ -81,11 +81,10 @@ impl CustomerApi {
     ) -> Result<GetCustomerResponse, CustomerError> {
         let id = request.external_userid.as_str();
         check_external_userid("external_userid", id)?;
-        let (snapshot, groups, is_koc, campaigns) = tokio::join!(
+        let (snapshot, groups, (is_koc, campaigns)) = tokio::join!(
             self.store.profile_snapshot(id, PROFILE_NOTES, PROFILE_ORDERS),
             self.joined_groups(caller, id),
-            self.koc_flag(caller, id),
-            self.joined_campaigns(caller, id),
+            self.koc_and_campaigns(caller, id),
         );
         let snapshot = snapshot?.ok_or_else(|| unknown(id))?;
         check_visible(caller, &snapshot.customer)?;
@@ -181,56 +180,34 @@ fn check_visible(caller: &Caller, customer: &StoredCustomer) -> Result<(), Custo
 const PROFILE_CAMPAIGNS: i32 = 20;
 
 impl CustomerApi {
-    /// Whether the customer has an active KOC profile, as far as the campaign service lets `caller` see it;
-    /// false when the campaign service cannot answer (logged as a warning).
-    async fn koc_flag(&self, caller: &Caller, external_userid: &str) -> bool {
-        let request = ListKocProfilesRequest {
-            external_userid: external_userid.to_owned(),
-            status: KocStatus::Active as i32,
-            page_size: 1,
-            ..ListKocProfilesRequest::default()
-        };
+    /// Whether the customer has an active KOC profile, and the campaigns they take part in (newest first), as
+    /// far as the campaign service lets `caller` see them; false and none when it cannot answer (logged as a
+    /// warning).
+    async fn koc_and_campaigns(&self, caller: &Caller, external_userid: &str) -> (bool, Vec<JoinedCampaign>) {
+        let request =
+            GetCustomerCampaignsRequest { external_userid: external_userid.to_owned(), page_size: PROFILE_CAMPAIGNS };
         let response = match caller.outgoing(request) {
-            Ok(request) => self.campaigns.clone().list_koc_profiles(request).await,
+            Ok(request) => self.campaigns.clone().get_customer_campaigns(request).await,
             Err(error) => Err(error.into()),
         };
         match response {
-            Ok(response) => !response.into_inner().profiles.is_empty(),
-            Err(status) => {
-                let error = ApiError::from_status(&status);
-                tracing::warn!(%error, external_userid, "the customer's KOC flag could not be read");
-                false
+            Ok(response) => {
+                let response = response.into_inner();
+                let campaigns = response
+                    .participations
+                    .into_iter()
+                    .map(|participant| JoinedCampaign {
+                        campaign_id: participant.campaign_id,
+                        name: participant.campaign_name,
+                        joined_at: participant.joined_at,
+                    })
+                    .collect();
+                (response.koc_profile.is_some(), campaigns)
             }
-        }
-    }
-
-    /// The campaigns the customer takes part in, newest first, as far as the campaign service lets `caller` see
-    /// them; empty when the campaign service cannot answer (logged as a warning).
-    async fn joined_campaigns(&self, caller: &Caller, external_userid: &str) -> Vec<JoinedCampaign> {
-        let request = ListParticipantsRequest {
-            external_userid: external_userid.to_owned(),
-            page_size: PROFILE_CAMPAIGNS,
-            ..ListParticipantsRequest::default()
-        };
-        let response = match caller.outgoing(request) {
-            Ok(request) => self.campaigns.clone().list_participants(request).await,
-            Err(error) => Err(error.into()),
-        };
-        match response {
-            Ok(response) => response
-                .into_inner()
-                .participants
-                .into_iter()
-                .map(|participant| JoinedCampaign {
-                    campaign_id: participant.campaign_id,
-                    name: participant.campaign_name,
-                    joined_at: participant.joined_at,
-                })
-                .collect(),
             Err(status) => {
                 let error = ApiError::from_status(&status);
-                tracing::warn!(%error, external_userid, "the customer's campaigns could not be read");
-                Vec::new()
+                tracing::warn!(%error, external_userid, "the customer's KOC flag and campaigns could not be read");
+                (false, Vec::new())
             }
         }
     }

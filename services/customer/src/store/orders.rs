@@ -113,7 +113,7 @@ const ORDER_COLUMNS: &str = "order_no, external_userid, member_no, buyer_unionid
      channel, status, amount_fen, discount_fen, refund_fen, paid_at, refunded_at, items, coupon_codes, source, \
      updated_at, imported_at";
 
-const MEMBER_COLUMNS: &str =
+pub(super) const MEMBER_COLUMNS: &str =
     "member_no, name, phone, unionid, external_userid, matched_by, store_code, member_tier, registered_at, updated_at";
 
 impl From<OrderRow> for OrderRecord {

@@ -1,16 +1,17 @@
 //! The profile's read: a customer with their follow relations and tags, spend, member record, latest notes,
-//! latest orders and the level tiers, in five plain statements run side by side (contact with spend, follow
-//! relations with their tags, member, notes, orders) and a cached copy of the tiers.
+//! latest orders and the level tiers, in four plain statements run side by side (contact with spend and member,
+//! follow relations with their tags, notes, orders) and a cached copy of the tiers.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
 use sqlx::FromRow;
 
+use super::orders::MEMBER_COLUMNS;
 use super::orders::Spend;
 use super::{CONTACT_COLUMNS, ContactRow, CustomerStore, FOLLOW_COLUMNS, FollowRow, MemberRecord, NoteRecord};
-use super::{MemberKey, OrderFilter, TagRow, attach_follows};
+use super::{OrderFilter, TagRow, attach_follows};
 use crate::domain::StoredCustomer;
 use crate::domain::levels::Tier;
 use crate::domain::orders::OrderRecord;
@@ -58,14 +59,42 @@ impl TierCache {
     }
 }
 
+/// A contact with its spend and member record (`m_` columns, NULL when none).
 #[derive(FromRow)]
-struct ContactSpendRow {
+struct ContactRowPlus {
     #[sqlx(flatten)]
     contact: ContactRow,
     total_spend_fen: Option<i64>,
     order_count: Option<i64>,
     first_purchase_at: Option<i64>,
     last_purchase_at: Option<i64>,
+    m_member_no: Option<String>,
+    m_name: Option<String>,
+    m_phone: Option<String>,
+    m_unionid: Option<String>,
+    m_external_userid: Option<String>,
+    m_matched_by: Option<i32>,
+    m_store_code: Option<String>,
+    m_member_tier: Option<String>,
+    m_registered_at: Option<i64>,
+    m_updated_at: Option<i64>,
+}
+
+impl ContactRowPlus {
+    fn member(&mut self) -> Option<MemberRecord> {
+        Some(MemberRecord {
+            member_no: self.m_member_no.take()?,
+            name: self.m_name.take().unwrap_or_default(),
+            phone: self.m_phone.take().unwrap_or_default(),
+            unionid: self.m_unionid.take().unwrap_or_default(),
+            external_userid: self.m_external_userid.take(),
+            matched_by: self.m_matched_by.unwrap_or_default(),
+            store_code: self.m_store_code.take().unwrap_or_default(),
+            member_tier: self.m_member_tier.take().unwrap_or_default(),
+            registered_at: self.m_registered_at,
+            updated_at: self.m_updated_at.unwrap_or_default(),
+        })
+    }
 }
 
 #[derive(FromRow)]
@@ -89,15 +118,14 @@ impl CustomerStore {
         orders: u32,
     ) -> Result<Option<ProfileSnapshot>, sqlx::Error> {
         let filter = OrderFilter { external_userid: Some(external_userid.to_owned()), ..OrderFilter::default() };
-        let (contact, follows, member, (notes, note_count), orders, tiers) = tokio::try_join!(
-            self.contact_with_spend(external_userid),
+        let (contact, follows, (notes, note_count), orders, tiers) = tokio::try_join!(
+            self.contact_spend_member(external_userid),
             self.follows_with_tags(external_userid),
-            self.member_by(MemberKey::ExternalUserid, external_userid),
             self.latest_notes(external_userid, notes),
             self.list_orders(&filter, orders),
             self.cached_level_tiers(),
         )?;
-        let Some((contact, spend)) = contact else { return Ok(None) };
+        let Some((contact, spend, member)) = contact else { return Ok(None) };
         let id = contact.external_userid.clone();
         let mut customers =
             HashMap::from([(id.clone(), StoredCustomer { contact: contact.into(), follows: Vec::new() })]);
@@ -117,38 +145,52 @@ impl CustomerStore {
         Ok(tiers)
     }
 
-    async fn contact_with_spend(&self, external_userid: &str) -> Result<Option<(ContactRow, Spend)>, sqlx::Error> {
-        let columns: Vec<String> = CONTACT_COLUMNS.split(", ").map(|column| format!("c.{column}")).collect();
-        let sql = format!(
-            "SELECT {}, s.total_spend_fen, s.order_count, s.first_purchase_at, s.last_purchase_at \
-             FROM customer_contact c LEFT JOIN customer_spend s ON s.external_userid = c.external_userid \
-             WHERE c.external_userid = ?",
-            columns.join(", ")
-        );
-        let row: Option<ContactSpendRow> =
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(external_userid).fetch_optional(self.db.pool()).await?;
-        Ok(row.map(|row| {
+    /// The contact, its spend, and its member record (the most recently changed one when several link here).
+    async fn contact_spend_member(
+        &self,
+        external_userid: &str,
+    ) -> Result<Option<(ContactRow, Spend, Option<MemberRecord>)>, sqlx::Error> {
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            let member: Vec<String> =
+                MEMBER_COLUMNS.split(", ").map(|column| format!("m.{column} AS m_{column}")).collect();
+            format!(
+                "SELECT {}, s.total_spend_fen, s.order_count, s.first_purchase_at, s.last_purchase_at, {} \
+                 FROM customer_contact c LEFT JOIN customer_spend s ON s.external_userid = c.external_userid \
+                 LEFT JOIN customer_member m ON m.member_no = (SELECT member_no FROM customer_member \
+                 WHERE external_userid = c.external_userid ORDER BY updated_at DESC LIMIT 1) \
+                 WHERE c.external_userid = ?",
+                qualified(CONTACT_COLUMNS, "c"),
+                member.join(", ")
+            )
+        });
+        let row: Option<ContactRowPlus> = sqlx::query_as(sqlx::AssertSqlSafe(SQL.as_str()))
+            .bind(external_userid)
+            .fetch_optional(self.db.pool())
+            .await?;
+        Ok(row.map(|mut row| {
+            let member = row.member();
             let spend = Spend {
                 total_spend_fen: row.total_spend_fen.unwrap_or(0),
                 order_count: row.order_count.unwrap_or(0),
                 first_purchase_at: row.first_purchase_at,
                 last_purchase_at: row.last_purchase_at,
             };
-            (row.contact, spend)
+            (row.contact, spend, member)
         }))
     }
 
     /// The customer's follow relations by staff id, and their tags.
     async fn follows_with_tags(&self, external_userid: &str) -> Result<(Vec<FollowRow>, Vec<TagRow>), sqlx::Error> {
-        let columns: Vec<String> = FOLLOW_COLUMNS.split(", ").map(|column| format!("f.{column}")).collect();
-        let sql = format!(
-            "SELECT {}, t.tag_type, t.tag_id, t.tag_name, t.group_id, t.group_name FROM customer_follow_user f \
-             LEFT JOIN customer_follow_tag t ON t.external_userid = f.external_userid AND t.userid = f.userid \
-             WHERE f.external_userid = ? ORDER BY f.userid",
-            columns.join(", ")
-        );
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "SELECT {}, t.tag_type, t.tag_id, t.tag_name, t.group_id, t.group_name FROM customer_follow_user f \
+                 LEFT JOIN customer_follow_tag t ON t.external_userid = f.external_userid AND t.userid = f.userid \
+                 WHERE f.external_userid = ? ORDER BY f.userid",
+                qualified(FOLLOW_COLUMNS, "f")
+            )
+        });
         let rows: Vec<FollowTagRow> =
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(external_userid).fetch_all(self.db.pool()).await?;
+            sqlx::query_as(sqlx::AssertSqlSafe(SQL.as_str())).bind(external_userid).fetch_all(self.db.pool()).await?;
         let mut follows: Vec<FollowRow> = Vec::new();
         let mut tags = Vec::new();
         for row in rows {
@@ -179,12 +221,23 @@ impl CustomerStore {
     }
 }
 
+/// A column list with each column prefixed by `alias`.
+fn qualified(columns: &str, alias: &str) -> String {
+    columns.split(", ").map(|column| format!("{alias}.{column}")).collect::<Vec<_>>().join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use scrm_storage::Db;
 
     use super::*;
     use crate::domain::{ContactFields, ContactInput, FollowFields, Tag};
+    use crate::store::MemberKey;
+
+    #[test]
+    fn columns_are_qualified() {
+        assert_eq!(qualified("a, b_c", "f"), "f.a, f.b_c");
+    }
 
     fn tag(name: &str) -> Tag {
         Tag {
@@ -244,7 +297,8 @@ mod tests {
             updated_at: 5,
             ..MemberRecord::default()
         };
-        store.upsert_members(vec![member], 5).await.unwrap();
+        let older = MemberRecord { member_no: "M0".into(), updated_at: 3, ..member.clone() };
+        store.upsert_members(vec![older, member], 5).await.unwrap();
         for index in 0..7 {
             store.add_note("wmA", &format!("回访 {index}"), "zhangsan", "张三", index).await.unwrap();
         }
@@ -265,6 +319,7 @@ mod tests {
         assert_eq!(snapshot.customer.follows.len(), 2);
         assert_eq!(snapshot.spend, store.spend("wmA").await.unwrap());
         assert_eq!(snapshot.member, store.member_by(MemberKey::ExternalUserid, "wmA").await.unwrap());
+        assert_eq!(snapshot.member.as_ref().map(|member| member.member_no.as_str()), Some("M1"), "the latest");
         assert_eq!(snapshot.notes, store.notes("wmA", None, 5).await.unwrap());
         assert_eq!(snapshot.note_count, 7);
         let filter = OrderFilter { external_userid: Some("wmA".into()), ..OrderFilter::default() };
