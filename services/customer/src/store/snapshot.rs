@@ -39,9 +39,12 @@ pub struct ProfileSnapshot {
     pub tiers: Arc<Vec<Tier>>,
 }
 
+/// Level tiers and when they were read.
+type ReadTiers = (Instant, Arc<Vec<Tier>>);
+
 /// The level tiers as last read, and when.
 #[derive(Debug, Clone, Default)]
-pub(super) struct TierCache(Arc<Mutex<Option<(Instant, Arc<Vec<Tier>>)>>>);
+pub(super) struct TierCache(Arc<Mutex<Option<ReadTiers>>>);
 
 impl TierCache {
     fn fresh(&self) -> Option<Arc<Vec<Tier>>> {
