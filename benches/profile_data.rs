@@ -6,16 +6,15 @@
 //! Customer `c` (of `C`) is `wmBench{c:010}`, store `c % 50 + 1`, followed by `staff{c % 500}` (and, for every
 //! fourth customer, by a second staff member), with `c % 4` of 20 corp tags, in `c % 3` of `C / 100` groups.
 //! Order `o` (of `O`) is `O{o:012}`, bought by customer `o % C` for `1000 + (o % 97) * 100` fen at
-//! 2025-01-01 + `o` s, so one customer's orders are spread over the whole table as they would be over time.
+//! 2025-01-01 + `o` s, so one customer's orders are spread over the whole time range; they are stored together,
+//! as the table is clustered by buyer.
 
 use std::time::Instant;
 
 use scrm_storage::Db;
 
-/// Customers per committed chunk.
+/// Customers (with their orders) per committed chunk.
 const CUSTOMER_CHUNK: u64 = 100_000;
-/// Orders per committed chunk.
-const ORDER_CHUNK: u64 = 500_000;
 /// Milliseconds of 2025-01-01T00:00:00Z, the first time generated.
 const EPOCH_MS: i64 = 1_735_689_600_000;
 /// Tables the load fills, wiped when the wanted size changes.
@@ -86,7 +85,7 @@ pub async fn load(db: &Db, shape: Shape) -> Result<(), sqlx::Error> {
             db,
             format!(
                 "INSERT INTO bench_load (step, done) VALUES ('customers_total', {}), ('orders_total', {}), \
-                 ('customers', 0), ('orders', 0)",
+                 ('customers', 0)",
                 shape.customers, shape.orders
             ),
         )
@@ -97,16 +96,14 @@ pub async fn load(db: &Db, shape: Shape) -> Result<(), sqlx::Error> {
     let mut next = done(db, "customers").await?.unwrap_or(0);
     while next < shape.customers {
         let end = (next + CUSTOMER_CHUNK).min(shape.customers);
-        commit_chunk(db, customer_sql(shape, next, end), "customers", end).await?;
-        println!("  customers {end}/{} after {:.1} s", shape.customers, started.elapsed().as_secs_f64());
-        next = end;
-    }
-    let started = Instant::now();
-    let mut next = done(db, "orders").await?.unwrap_or(0);
-    while next < shape.orders {
-        let end = (next + ORDER_CHUNK).min(shape.orders);
-        commit_chunk(db, vec![order_sql(shape, next, end)], "orders", end).await?;
-        println!("  orders {end}/{} after {:.1} s", shape.orders, started.elapsed().as_secs_f64());
+        let mut statements = customer_sql(shape, next, end);
+        statements.push(order_sql(shape, next, end));
+        commit_chunk(db, statements, "customers", end).await?;
+        println!(
+            "  customers (with their orders) {end}/{} after {:.1} s",
+            shape.customers,
+            started.elapsed().as_secs_f64()
+        );
         next = end;
     }
     if done(db, "analyzed").await?.is_none() {
@@ -182,16 +179,24 @@ fn customer_sql(shape: Shape, start: u64, end: u64) -> Vec<String> {
     ]
 }
 
-/// Orders `start..end`.
+/// The orders of customers `start..end` (order `o` is bought by customer `o % customers`), inserted in the
+/// table's primary-key order (buyer, then order number), as the clustered index keeps them whatever order they
+/// arrive in.
 fn order_sql(shape: Shape, start: u64, end: u64) -> String {
-    let buyer = id_sql(&format!("seq % {}", shape.customers));
+    let (customers, orders) = (shape.customers, shape.orders);
+    let rounds = orders.div_ceil(customers).max(1);
+    let order = format!("(c.seq + k.seq * {customers})");
+    let buyer = id_sql("c.seq");
     format!(
         "INSERT INTO customer_order (order_no, external_userid, member_no, store_id, store_code, channel, status, \
          amount_fen, discount_fen, refund_fen, paid_at, items, coupon_codes, source, updated_at, imported_at) \
-         SELECT CONCAT('O', LPAD(seq, 12, '0')), {buyer}, '', seq % 50 + 1, CONCAT('S', seq % 50 + 1), '门店', 2, \
-         1000 + (seq % 97) * 100, 0, 0, {EPOCH_MS} + seq * 1000, \
-         CONCAT('[{{\"sku\":\"SKU', seq % 1000, '\",\"name\":\"商品', seq % 1000, '\",\"quantity\":1,\"unit_price_fen\":', \
-         1000 + (seq % 97) * 100, '}}]'), '', 'bench', {EPOCH_MS} + seq * 1000, {EPOCH_MS} FROM seq_{start}_to_{}",
-        end - 1
+         SELECT CONCAT('O', LPAD({order}, 12, '0')), {buyer}, '', {order} % 50 + 1, CONCAT('S', {order} % 50 + 1), \
+         '门店', 2, 1000 + ({order} % 97) * 100, 0, 0, {EPOCH_MS} + {order} * 1000, \
+         CONCAT('[{{\"sku\":\"SKU', {order} % 1000, '\",\"name\":\"商品', {order} % 1000, \
+         '\",\"quantity\":1,\"unit_price_fen\":', 1000 + ({order} % 97) * 100, '}}]'), '', 'bench', \
+         {EPOCH_MS} + {order} * 1000, {EPOCH_MS} FROM seq_{start}_to_{} c JOIN seq_0_to_{} k ON {order} < {orders} \
+         ORDER BY c.seq, k.seq",
+        end - 1,
+        rounds - 1
     )
 }

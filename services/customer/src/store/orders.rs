@@ -86,10 +86,11 @@ pub struct OrderFilter {
     pub after: Option<(i64, String)>,
 }
 
+/// A `customer_order` row; `external_userid` is empty while the order is not matched to a customer.
 #[derive(FromRow)]
-struct OrderRow {
+pub(super) struct OrderRow {
     order_no: String,
-    external_userid: Option<String>,
+    external_userid: String,
     member_no: String,
     buyer_unionid: String,
     buyer_phone: String,
@@ -109,7 +110,7 @@ struct OrderRow {
     imported_at: i64,
 }
 
-const ORDER_COLUMNS: &str = "order_no, external_userid, member_no, buyer_unionid, buyer_phone, store_id, store_code, \
+pub(super) const ORDER_COLUMNS: &str = "order_no, external_userid, member_no, buyer_unionid, buyer_phone, store_id, store_code, \
      channel, status, amount_fen, discount_fen, refund_fen, paid_at, refunded_at, items, coupon_codes, source, \
      updated_at, imported_at";
 
@@ -120,7 +121,7 @@ impl From<OrderRow> for OrderRecord {
     fn from(row: OrderRow) -> Self {
         OrderRecord {
             order_no: row.order_no,
-            external_userid: row.external_userid,
+            external_userid: Some(row.external_userid).filter(|id| !id.is_empty()),
             member_no: row.member_no,
             buyer_unionid: row.buyer_unionid,
             buyer_phone: row.buyer_phone,
@@ -368,7 +369,7 @@ impl CustomerStore {
         for member in &linked {
             let Some(id) = &member.external_userid else { continue };
             let mut query = QueryBuilder::<Any>::new("UPDATE customer_order SET external_userid = ");
-            query.push_bind(id.clone()).push(" WHERE external_userid IS NULL AND (member_no = ");
+            query.push_bind(id.clone()).push(" WHERE external_userid = '' AND (member_no = ");
             query.push_bind(member.member_no.clone());
             if !member.phone.is_empty() {
                 query.push(" OR buyer_phone = ").push_bind(member.phone.clone());
@@ -541,7 +542,7 @@ async fn write_orders(
         let mut query = QueryBuilder::<Any>::new(format!("INSERT INTO customer_order ({ORDER_COLUMNS}) "));
         query.push_values(chunk, |mut row, order| {
             row.push_bind(order.order_no.clone())
-                .push_bind(order.external_userid.clone())
+                .push_bind(order.external_userid.clone().unwrap_or_default())
                 .push_bind(order.member_no.clone())
                 .push_bind(order.buyer_unionid.clone())
                 .push_bind(order.buyer_phone.clone())
@@ -734,6 +735,9 @@ mod tests {
         let results = store.import_orders(vec![by_unionid, by_phone], "api", 1, false).await.unwrap().results;
         assert_eq!(results.iter().map(|r| r.matched).collect::<Vec<_>>(), [true, false]);
         assert_eq!(store.spend("wmU").await.unwrap().total_spend_fen, 100);
+        let by_number = |number: &str| OrderFilter { order_no: Some(number.into()), ..OrderFilter::default() };
+        let unmatched = store.list_orders(&by_number("NO2"), 1).await.unwrap();
+        assert_eq!(unmatched[0].external_userid, None, "an unmatched order has no customer");
 
         let member = MemberRecord {
             member_no: "M1".into(),
@@ -746,6 +750,8 @@ mod tests {
         let results = store.upsert_members(vec![member.clone()], 10).await.unwrap().results;
         assert_eq!(results, [(OrderOutcome::Created, true)]);
         assert_eq!(store.spend("wmP").await.unwrap().total_spend_fen, 200, "the earlier order is linked");
+        let linked = store.list_orders(&by_number("NO2"), 1).await.unwrap();
+        assert_eq!(linked[0].external_userid.as_deref(), Some("wmP"));
         assert_eq!(store.upsert_members(vec![member], 11).await.unwrap().results, [(OrderOutcome::Unchanged, false)]);
         let by_member = OrderRecord { member_no: "M1".into(), ..order("NO3", None, 300, 3_000) };
         let results = store.import_orders(vec![by_member], "api", 12, false).await.unwrap().results;

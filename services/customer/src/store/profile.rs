@@ -22,7 +22,7 @@ pub struct NoteRecord {
     pub created_at: i64,
 }
 
-const NOTE_COLUMNS: &str = "id, external_userid, content, author_id, author_name, created_at";
+pub(super) const NOTE_COLUMNS: &str = "id, external_userid, content, author_id, author_name, created_at";
 
 impl CustomerStore {
     /// Adds a note and returns it.

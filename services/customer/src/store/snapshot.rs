@@ -1,17 +1,20 @@
 //! The profile's read: a customer with their follow relations and tags, spend, member record, latest notes,
-//! latest orders and the level tiers, in four plain statements run side by side (contact with spend and member,
-//! follow relations with their tags, notes, orders) and a cached copy of the tiers.
+//! latest orders and the level tiers, in one batch of four plain statements sent in one round trip (contact
+//! with spend, member and note count, follow relations with their tags, notes, orders) and a cached copy of the
+//! tiers.
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
-use sqlx::FromRow;
+use futures::TryStreamExt;
+use sqlx::any::AnyRow;
+use sqlx::{Either, FromRow};
 
-use super::orders::MEMBER_COLUMNS;
-use super::orders::Spend;
+use super::orders::{MEMBER_COLUMNS, ORDER_COLUMNS, OrderRow, Spend};
+use super::profile::NOTE_COLUMNS;
 use super::{CONTACT_COLUMNS, ContactRow, CustomerStore, FOLLOW_COLUMNS, FollowRow, MemberRecord, NoteRecord};
-use super::{OrderFilter, TagRow, attach_follows};
+use super::{TagRow, attach_follows};
 use crate::domain::StoredCustomer;
 use crate::domain::levels::Tier;
 use crate::domain::orders::OrderRecord;
@@ -62,7 +65,7 @@ impl TierCache {
     }
 }
 
-/// A contact with its spend and member record (`m_` columns, NULL when none).
+/// A contact with its spend, member record (`m_` columns, NULL when none) and number of notes.
 #[derive(FromRow)]
 struct ContactRowPlus {
     #[sqlx(flatten)]
@@ -81,6 +84,7 @@ struct ContactRowPlus {
     m_member_tier: Option<String>,
     m_registered_at: Option<i64>,
     m_updated_at: Option<i64>,
+    note_count: i64,
 }
 
 impl ContactRowPlus {
@@ -111,31 +115,73 @@ struct FollowTagRow {
     group_name: Option<String>,
 }
 
+/// The rows of one profile's batch, by statement.
+#[derive(Default)]
+struct ProfileRows {
+    contact: Option<ContactRowPlus>,
+    follows: Vec<FollowTagRow>,
+    notes: Vec<NoteRecord>,
+    orders: Vec<OrderRow>,
+}
+
+impl ProfileRows {
+    /// Adds `row`, a row of the batch's statement number `statement` (see [`profile_batch`]).
+    fn add(&mut self, statement: usize, row: &AnyRow) -> Result<(), sqlx::Error> {
+        match statement {
+            0 => self.contact = Some(ContactRowPlus::from_row(row)?),
+            1 => self.follows.push(FollowTagRow::from_row(row)?),
+            2 => self.notes.push(NoteRecord::from_row(row)?),
+            3 => self.orders.push(OrderRow::from_row(row)?),
+            _ => return Err(sqlx::Error::Protocol(format!("the profile batch has no statement {statement}"))),
+        }
+        Ok(())
+    }
+}
+
 impl CustomerStore {
     /// The profile data of customer `external_userid` with at most `notes` notes and `orders` orders; `None`
-    /// when unknown.
+    /// when unknown (an id that is not a WeCom `external_userid` is unknown).
     pub async fn profile_snapshot(
         &self,
         external_userid: &str,
         notes: u32,
         orders: u32,
     ) -> Result<Option<ProfileSnapshot>, sqlx::Error> {
-        let filter = OrderFilter { external_userid: Some(external_userid.to_owned()), ..OrderFilter::default() };
-        let (contact, follows, (notes, note_count), orders, tiers) = tokio::try_join!(
-            self.contact_spend_member(external_userid),
-            self.follows_with_tags(external_userid),
-            self.latest_notes(external_userid, notes),
-            self.list_orders(&filter, orders),
-            self.cached_level_tiers(),
-        )?;
-        let Some((contact, spend, member)) = contact else { return Ok(None) };
-        let id = contact.external_userid.clone();
+        let Some(literal) = external_userid_literal(external_userid) else { return Ok(None) };
+        let batch = profile_batch(&literal, notes, orders);
+        let (rows, tiers) = tokio::try_join!(self.profile_rows(&batch), self.cached_level_tiers())?;
+        let ProfileRows { contact, follows, notes, orders } = rows;
+        let Some(mut contact) = contact else { return Ok(None) };
+        let member = contact.member();
+        let spend = Spend {
+            total_spend_fen: contact.total_spend_fen.unwrap_or(0),
+            order_count: contact.order_count.unwrap_or(0),
+            first_purchase_at: contact.first_purchase_at,
+            last_purchase_at: contact.last_purchase_at,
+        };
+        let note_count = contact.note_count;
+        let id = contact.contact.external_userid.clone();
         let mut customers =
-            HashMap::from([(id.clone(), StoredCustomer { contact: contact.into(), follows: Vec::new() })]);
-        let (follows, tags) = follows;
+            HashMap::from([(id.clone(), StoredCustomer { contact: contact.contact.into(), follows: Vec::new() })]);
+        let (follows, tags) = split_follow_tags(follows);
         attach_follows(&mut customers, follows, tags);
         let customer = customers.remove(&id).expect("the customer was inserted above");
+        let orders = orders.into_iter().map(OrderRecord::from).collect();
         Ok(Some(ProfileSnapshot { customer, spend, member, notes, note_count, orders, tiers }))
+    }
+
+    /// Runs a profile batch in one round trip and sorts its rows by statement: each statement's end is
+    /// reported (as a query result) before the next statement's rows.
+    async fn profile_rows(&self, batch: &str) -> Result<ProfileRows, sqlx::Error> {
+        let mut results = sqlx::raw_sql(sqlx::AssertSqlSafe(batch)).fetch_many(self.db.pool());
+        let (mut rows, mut statement) = (ProfileRows::default(), 0);
+        while let Some(result) = results.try_next().await? {
+            match result {
+                Either::Left(_) => statement += 1,
+                Either::Right(row) => rows.add(statement, &row)?,
+            }
+        }
+        Ok(rows)
     }
 
     /// The level tiers by rank, read at most every [`TIERS_TTL`].
@@ -147,81 +193,75 @@ impl CustomerStore {
         self.tiers.store(tiers.clone());
         Ok(tiers)
     }
+}
 
-    /// The contact, its spend, and its member record (the most recently changed one when several link here).
-    async fn contact_spend_member(
-        &self,
-        external_userid: &str,
-    ) -> Result<Option<(ContactRow, Spend, Option<MemberRecord>)>, sqlx::Error> {
-        static SQL: LazyLock<String> = LazyLock::new(|| {
-            let member: Vec<String> =
-                MEMBER_COLUMNS.split(", ").map(|column| format!("m.{column} AS m_{column}")).collect();
-            format!(
-                "SELECT {}, s.total_spend_fen, s.order_count, s.first_purchase_at, s.last_purchase_at, {} \
-                 FROM customer_contact c LEFT JOIN customer_spend s ON s.external_userid = c.external_userid \
-                 LEFT JOIN customer_member m ON m.member_no = (SELECT member_no FROM customer_member \
-                 WHERE external_userid = c.external_userid ORDER BY updated_at DESC LIMIT 1) \
-                 WHERE c.external_userid = ?",
-                qualified(CONTACT_COLUMNS, "c"),
-                member.join(", ")
-            )
-        });
-        let row: Option<ContactRowPlus> = sqlx::query_as(sqlx::AssertSqlSafe(SQL.as_str()))
-            .bind(external_userid)
-            .fetch_optional(self.db.pool())
-            .await?;
-        Ok(row.map(|mut row| {
-            let member = row.member();
-            let spend = Spend {
-                total_spend_fen: row.total_spend_fen.unwrap_or(0),
-                order_count: row.order_count.unwrap_or(0),
-                first_purchase_at: row.first_purchase_at,
-                last_purchase_at: row.last_purchase_at,
-            };
-            (row.contact, spend, member)
-        }))
-    }
+/// `external_userid` as an SQL string literal, when it is a WeCom `external_userid` (1–64 ASCII letters, digits,
+/// `_` or `-`, none of which needs escaping in any dialect); `None` otherwise.
+fn external_userid_literal(external_userid: &str) -> Option<String> {
+    let valid = (1..=64).contains(&external_userid.len())
+        && external_userid.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-');
+    valid.then(|| format!("'{external_userid}'"))
+}
 
-    /// The customer's follow relations by staff id, and their tags.
-    async fn follows_with_tags(&self, external_userid: &str) -> Result<(Vec<FollowRow>, Vec<TagRow>), sqlx::Error> {
-        static SQL: LazyLock<String> = LazyLock::new(|| {
-            format!(
-                "SELECT {}, t.tag_type, t.tag_id, t.tag_name, t.group_id, t.group_name FROM customer_follow_user f \
-                 LEFT JOIN customer_follow_tag t ON t.external_userid = f.external_userid AND t.userid = f.userid \
-                 WHERE f.external_userid = ? ORDER BY f.userid",
-                qualified(FOLLOW_COLUMNS, "f")
-            )
-        });
-        let rows: Vec<FollowTagRow> =
-            sqlx::query_as(sqlx::AssertSqlSafe(SQL.as_str())).bind(external_userid).fetch_all(self.db.pool()).await?;
-        let mut follows: Vec<FollowRow> = Vec::new();
-        let mut tags = Vec::new();
-        for row in rows {
-            if let (Some(tag_type), Some(tag_id), Some(tag_name)) = (row.tag_type, row.tag_id, row.tag_name) {
-                tags.push(TagRow {
-                    external_userid: row.follow.external_userid.clone(),
-                    userid: row.follow.userid.clone(),
-                    tag_type,
-                    tag_id,
-                    tag_name,
-                    group_id: row.group_id.unwrap_or_default(),
-                    group_name: row.group_name.unwrap_or_default(),
-                });
-            }
-            if follows.last().is_none_or(|last| last.userid != row.follow.userid) {
-                follows.push(row.follow);
-            }
+/// The profile's reads of customer `id` (an SQL literal) as one batch, sent in one round trip (text protocol,
+/// which is why the id is a literal): a statement per round trip cost more than the statements themselves.
+/// Statements, in order: (0) the contact with its spend, its member record (the most recently changed one
+/// when several link here; `m_` columns, NULL when none) and its number of notes, (1) the follow relations by
+/// staff id with their tags, (2) the latest `notes` notes, (3) the latest `orders` orders.
+fn profile_batch(id: &str, notes: u32, orders: u32) -> String {
+    static CONTACT: LazyLock<String> = LazyLock::new(|| {
+        let member: Vec<String> =
+            MEMBER_COLUMNS.split(", ").map(|column| format!("m.{column} AS m_{column}")).collect();
+        format!(
+            "SELECT {}, s.total_spend_fen, s.order_count, s.first_purchase_at, s.last_purchase_at, {}, \
+             (SELECT COUNT(*) FROM customer_note n WHERE n.external_userid = c.external_userid) AS note_count \
+             FROM customer_contact c LEFT JOIN customer_spend s ON s.external_userid = c.external_userid \
+             LEFT JOIN customer_member m ON m.member_no = (SELECT member_no FROM customer_member \
+             WHERE external_userid = c.external_userid ORDER BY updated_at DESC LIMIT 1) \
+             WHERE c.external_userid = ",
+            qualified(CONTACT_COLUMNS, "c"),
+            member.join(", ")
+        )
+    });
+    static FOLLOWS: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT {}, t.tag_type, t.tag_id, t.tag_name, t.group_id, t.group_name FROM customer_follow_user f \
+             LEFT JOIN customer_follow_tag t ON t.external_userid = f.external_userid AND t.userid = f.userid \
+             WHERE f.external_userid = ",
+            qualified(FOLLOW_COLUMNS, "f")
+        )
+    });
+    format!(
+        "{contact}{id};\n{follows}{id} ORDER BY f.userid;\n\
+         SELECT {NOTE_COLUMNS} FROM customer_note WHERE external_userid = {id} ORDER BY id DESC LIMIT {notes};\n\
+         SELECT {ORDER_COLUMNS} FROM customer_order WHERE external_userid = {id} \
+         ORDER BY paid_at DESC, order_no DESC LIMIT {orders}",
+        contact = CONTACT.as_str(),
+        follows = FOLLOWS.as_str(),
+    )
+}
+
+/// The follow relations of joined follow-and-tag rows (ordered by staff id), and their tags.
+fn split_follow_tags(rows: Vec<FollowTagRow>) -> (Vec<FollowRow>, Vec<TagRow>) {
+    let mut follows: Vec<FollowRow> = Vec::new();
+    let mut tags = Vec::new();
+    for row in rows {
+        if let (Some(tag_type), Some(tag_id), Some(tag_name)) = (row.tag_type, row.tag_id, row.tag_name) {
+            tags.push(TagRow {
+                external_userid: row.follow.external_userid.clone(),
+                userid: row.follow.userid.clone(),
+                tag_type,
+                tag_id,
+                tag_name,
+                group_id: row.group_id.unwrap_or_default(),
+                group_name: row.group_name.unwrap_or_default(),
+            });
         }
-        Ok((follows, tags))
+        if follows.last().is_none_or(|last| last.userid != row.follow.userid) {
+            follows.push(row.follow);
+        }
     }
-
-    /// The customer's latest `limit` notes, and how many there are in all (counted only when the page is full).
-    async fn latest_notes(&self, external_userid: &str, limit: u32) -> Result<(Vec<NoteRecord>, i64), sqlx::Error> {
-        let notes = self.notes(external_userid, None, limit).await?;
-        let count =
-            if notes.len() < limit as usize { notes.len() as i64 } else { self.note_count(external_userid).await? };
-        Ok((notes, count))
-    }
+    (follows, tags)
 }
 
 /// A column list with each column prefixed by `alias`.
@@ -235,11 +275,19 @@ mod tests {
 
     use super::*;
     use crate::domain::{ContactFields, ContactInput, FollowFields, Tag};
-    use crate::store::MemberKey;
+    use crate::store::{MemberKey, OrderFilter};
 
     #[test]
     fn columns_are_qualified() {
         assert_eq!(qualified("a, b_c", "f"), "f.a, f.b_c");
+    }
+
+    #[test]
+    fn only_wecom_ids_become_literals() {
+        assert_eq!(external_userid_literal("wmAb_1-Z").as_deref(), Some("'wmAb_1-Z'"));
+        for id in ["", "wm'A", "wm\\A", "wm A", "客户", "wm;A", &"a".repeat(65)] {
+            assert_eq!(external_userid_literal(id), None, "{id}");
+        }
     }
 
     fn tag(name: &str) -> Tag {
@@ -317,6 +365,7 @@ mod tests {
         let store = CustomerStore::new(db);
         assert!(store.profile_snapshot("wmA", 5, 10).await.unwrap().is_none());
         fill(&store).await;
+        assert!(store.profile_snapshot("wmA' OR '1' = '1", 5, 10).await.unwrap().is_none(), "not an id");
         let snapshot = store.profile_snapshot("wmA", 5, 10).await.unwrap().expect("wmA is known");
         assert_eq!(snapshot.customer, store.customer("wmA").await.unwrap().unwrap());
         assert_eq!(snapshot.customer.follows.len(), 2);
