@@ -18,6 +18,15 @@ pub const MAX_CONTACTS_PER_UPSERT: usize = 200;
 /// to this long after `s`. A relation seen current later than that was re-added after the removal.
 pub const EVENT_TIME_SLACK_MS: i64 = 999;
 
+/// Longest WeCom `external_userid` accepted.
+const MAX_EXTERNAL_USERID_CHARS: usize = 64;
+
+/// Whether `value` looks like a WeCom `external_userid`: 1–64 ASCII letters, digits, `_` or `-`.
+pub fn is_external_userid(value: &str) -> bool {
+    (1..=MAX_EXTERNAL_USERID_CHARS).contains(&value.len())
+        && value.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-')
+}
+
 /// A tag on a follow relation.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Tag {

@@ -15,7 +15,7 @@ use scrm_proto::group::v1::ListMemberGroupsRequest;
 use super::CustomerApi;
 use crate::domain::levels::level_for;
 use crate::domain::orders::OrderRecord;
-use crate::domain::{StoredCustomer, StoredFollow, canonical_tags, customer_status};
+use crate::domain::{StoredCustomer, StoredFollow, canonical_tags, customer_status, is_external_userid};
 use crate::error::CustomerError;
 use crate::store::{MemberRecord, NoteRecord, ProfileSnapshot};
 
@@ -23,17 +23,12 @@ use crate::store::{MemberRecord, NoteRecord, ProfileSnapshot};
 const PROFILE_ORDERS: u32 = 10;
 /// Notes shown on a profile.
 const PROFILE_NOTES: u32 = 5;
-/// Longest WeCom `external_userid` accepted.
-const MAX_EXTERNAL_USERID_CHARS: usize = 64;
-
 /// Checks that `value` looks like a WeCom `external_userid`: 1–64 ASCII letters, digits, `_` or `-`.
 pub(crate) fn check_external_userid(field: &str, value: &str) -> Result<(), ApiError> {
     if value.is_empty() {
         return Err(ApiError::invalid(field, format!("{field} is required")));
     }
-    if value.len() > MAX_EXTERNAL_USERID_CHARS
-        || !value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
+    if !is_external_userid(value) {
         return Err(ApiError::invalid(field, format!("{field} is not a WeCom external_userid")));
     }
     Ok(())

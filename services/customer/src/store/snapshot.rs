@@ -15,9 +15,9 @@ use super::orders::{MEMBER_COLUMNS, ORDER_COLUMNS, OrderRow, Spend};
 use super::profile::NOTE_COLUMNS;
 use super::{CONTACT_COLUMNS, ContactRow, CustomerStore, FOLLOW_COLUMNS, FollowRow, MemberRecord, NoteRecord};
 use super::{TagRow, attach_follows};
-use crate::domain::StoredCustomer;
 use crate::domain::levels::Tier;
 use crate::domain::orders::OrderRecord;
+use crate::domain::{StoredCustomer, is_external_userid};
 
 /// How long a process serves the level tiers it read before reading them again. Tier changes made through
 /// this process apply at once; other processes see them within this time.
@@ -195,12 +195,10 @@ impl CustomerStore {
     }
 }
 
-/// `external_userid` as an SQL string literal, when it is a WeCom `external_userid` (1–64 ASCII letters, digits,
-/// `_` or `-`, none of which needs escaping in any dialect); `None` otherwise.
+/// `external_userid` as an SQL string literal, when it is a WeCom `external_userid` (whose characters need no
+/// escaping in any dialect); `None` otherwise.
 fn external_userid_literal(external_userid: &str) -> Option<String> {
-    let valid = (1..=64).contains(&external_userid.len())
-        && external_userid.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-');
-    valid.then(|| format!("'{external_userid}'"))
+    is_external_userid(external_userid).then(|| format!("'{external_userid}'"))
 }
 
 /// The profile's reads of customer `id` (an SQL literal) as one batch, sent in one round trip (text protocol,
