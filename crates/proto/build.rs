@@ -4,7 +4,10 @@
 use std::path::{Path, PathBuf};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let proto_root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../proto");
+    // Relative to the package (a build script runs there), so the paths, and the `rerun-if-changed` checks
+    // cargo keeps, belong to the checkout being built, also when several checkouts share a target directory
+    // (CI's cache); an absolute path would keep pointing at the checkout that built the script first.
+    let proto_root = Path::new("../../proto");
     let mut files = Vec::new();
     collect_protos(&proto_root.join("scrm"), &mut files)?;
     files.sort();
