@@ -82,14 +82,6 @@ impl CustomerStore {
         query.build_query_as().fetch_all(self.db.pool()).await
     }
 
-    /// How many notes a customer has.
-    pub async fn note_count(&self, external_userid: &str) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM customer_note WHERE external_userid = ?")
-            .bind(external_userid)
-            .fetch_one(self.db.pool())
-            .await
-    }
-
     /// One note; `None` when unknown or deleted.
     pub async fn note(&self, id: i64) -> Result<Option<NoteRecord>, sqlx::Error> {
         sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {NOTE_COLUMNS} FROM customer_note WHERE id = ?")))
@@ -154,7 +146,6 @@ mod tests {
         let notes = store.notes("wm1", None, 1).await.unwrap();
         assert_eq!(notes, std::slice::from_ref(&second));
         assert_eq!(store.notes("wm1", Some(second.id), 5).await.unwrap(), std::slice::from_ref(&first));
-        assert_eq!(store.note_count("wm1").await.unwrap(), 2);
         store.delete_note(first.id).await.unwrap();
         store.delete_note(first.id).await.unwrap();
         assert_eq!(store.note(first.id).await.unwrap(), None);
