@@ -42,6 +42,12 @@ impl Shape {
     fn groups(self) -> u64 {
         (self.customers / 100).max(1)
     }
+
+    /// Orders per customer, rounded up: every order of customer `c` is `c + k * customers` for some `k` below
+    /// this.
+    fn rounds(self) -> u64 {
+        self.orders.div_ceil(self.customers).max(1)
+    }
 }
 
 /// The `external_userid` of customer `index`.
@@ -131,8 +137,7 @@ fn groups_sql(shape: Shape) -> String {
 fn customer_sql(shape: Shape, start: u64, end: u64) -> Vec<String> {
     let last = end - 1;
     let id = id_sql("c.seq");
-    // Every order of customer c is c + k * customers for some k below this.
-    let rounds = shape.orders.div_ceil(shape.customers).max(1);
+    let rounds = shape.rounds();
     let customers = shape.customers;
     let orders = shape.orders;
     let groups = shape.groups();
@@ -184,7 +189,7 @@ fn customer_sql(shape: Shape, start: u64, end: u64) -> Vec<String> {
 /// arrive in.
 fn order_sql(shape: Shape, start: u64, end: u64) -> String {
     let (customers, orders) = (shape.customers, shape.orders);
-    let rounds = orders.div_ceil(customers).max(1);
+    let rounds = shape.rounds();
     let order = format!("(c.seq + k.seq * {customers})");
     let buyer = id_sql("c.seq");
     format!(
