@@ -13,7 +13,7 @@ use crate::activity::{day_of, day_string, start_of_day};
 use crate::alerts::{WindowMessage, activity_drop, dead_group, member_loss, silent_days, spam_burst};
 use crate::clock::Clock;
 use crate::store::GroupStore;
-use crate::store::alerts::JudgedGroup;
+use crate::store::alerts::{AlertRow, JudgedGroup};
 
 /// How often the worker runs when nothing asks it to.
 pub const EVALUATION_INTERVAL: Duration = Duration::from_secs(60);
@@ -84,6 +84,8 @@ pub async fn evaluate(
 
     let mut evaluation = Evaluation::default();
     let open = store.open_alerts().await?;
+    let open_by_group: HashMap<(&str, i32), &AlertRow> =
+        open.iter().map(|alert| ((alert.chat_id.as_str(), alert.kind), alert)).collect();
     for rule in &rules {
         let mut holding: HashMap<&str, AlertEvidence> = HashMap::new();
         if rule.enabled {
@@ -105,6 +107,10 @@ pub async fn evaluate(
         }
         for (group, _) in &groups {
             let Some(evidence) = holding.get(group.chat_id.as_str()) else { continue };
+            if let Some(alert) = open_by_group.get(&(group.chat_id.as_str(), rule.kind)) {
+                store.refresh_alert_evidence(alert, evidence).await?;
+                continue;
+            }
             let Some(id) = store.raise_alert(rule.id, rule.kind, group, evidence, now).await? else { continue };
             evaluation.raised += 1;
             if let Some(notifier) = notifier

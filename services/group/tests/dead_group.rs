@@ -13,8 +13,8 @@ use scrm_proto::group::v1::{
     GroupChatMember, GroupChatSnapshot, GroupMemberType, GroupMessageEvent, IngestMessagesRequest,
     ListAlertRulesRequest, ListAlertsRequest, ListGroupsRequest, UpsertGroupChatsRequest, get_group_activity_request,
 };
-use scrm_storage::Dialect;
 use scrm_storage::testing::TestDb;
+use scrm_storage::{Db, Dialect};
 use scrm_wecom_sim::SimConfig;
 
 mod support;
@@ -122,8 +122,18 @@ async fn a_silent_week_raises_the_dead_group_alert_and_a_message_clears_it(diale
     let silent = &listed.groups[0];
     assert_eq!(silent.open_alert_kinds, [AlertKind::DeadGroup as i32]);
     assert_eq!(silent.activity.as_ref().unwrap().band, ActivityBand::Dead as i32);
+    count_alert_writes(&db, dialect).await;
     assert_eq!(scrm_group::evaluate_alerts(&db, clock.as_ref(), Some(&notifier)).await.unwrap().raised, 0);
     assert_eq!(alerts(&mut client, AlertState::Open).await.len(), 1);
+    assert_eq!(alert_writes(&db).await, 0, "an evaluation that changes nothing writes nothing");
+
+    // A day later the open alert's evidence is refreshed, not raised again.
+    clock.advance(DAY);
+    let evaluation = scrm_group::evaluate_alerts(&db, clock.as_ref(), Some(&notifier)).await.unwrap();
+    assert_eq!((evaluation.raised, evaluation.notified), (0, 0));
+    let open = alerts(&mut client, AlertState::Open).await;
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].evidence.as_ref().unwrap().summary, "8天无人发言");
     let acknowledged = client
         .acknowledge_alert(
             system.outgoing(AcknowledgeAlertRequest { id: open[0].id, note: "已联系群主".into() }).unwrap(),
@@ -149,16 +159,39 @@ async fn a_silent_week_raises_the_dead_group_alert_and_a_message_clears_it(diale
     let activity = GetGroupActivityRequest {
         subject: Some(get_group_activity_request::Subject::ChatId("silent".into())),
         start_day: "2025-03-03".into(),
-        end_day: "2025-03-10".into(),
+        end_day: "2025-03-11".into(),
     };
     let activity = client.get_group_activity(system.outgoing(activity).unwrap()).await.unwrap().into_inner();
     let messages: Vec<i64> = activity.days.iter().map(|day| day.messages).collect();
-    assert_eq!(messages, [1, 0, 0, 0, 0, 0, 0, 1]);
+    assert_eq!(messages, [1, 0, 0, 0, 0, 0, 0, 0, 1]);
     assert_eq!(activity.days[0].day, "2025-03-03");
-    assert_eq!(activity.days[7].speakers, 1);
+    assert_eq!(activity.days[8].speakers, 1);
     let rules = client.list_alert_rules(system.outgoing(ListAlertRulesRequest {}).unwrap()).await.unwrap().into_inner();
     assert_eq!(rules.rules.len(), 4);
     test_db.cleanup().await;
+}
+
+/// From now on, counts the rows inserted into `group_alert` and updated in `group_alert` and `group_chat`
+/// (test triggers into `alert_writes`).
+async fn count_alert_writes(db: &Db, dialect: Dialect) {
+    let mut sql = String::from("CREATE TABLE alert_writes (n BIGINT NOT NULL); INSERT INTO alert_writes VALUES (0);");
+    for (name, event, table) in [
+        ("alert_insert", "INSERT", "group_alert"),
+        ("alert_update", "UPDATE", "group_alert"),
+        ("chat_update", "UPDATE", "group_chat"),
+    ] {
+        let count = "UPDATE alert_writes SET n = n + 1";
+        sql += &match dialect {
+            Dialect::Sqlite => format!("CREATE TRIGGER {name} AFTER {event} ON {table} BEGIN {count}; END;"),
+            Dialect::MySql => format!("CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW {count};"),
+        };
+    }
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(db.pool()).await.expect("the write counter is installed");
+}
+
+/// Rows written since [`count_alert_writes`].
+async fn alert_writes(db: &Db) -> i64 {
+    sqlx::query_scalar("SELECT n FROM alert_writes").fetch_one(db.pool()).await.unwrap()
 }
 
 fn clock_now(clock: &ManualClock) -> i64 {

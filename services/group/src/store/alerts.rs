@@ -115,6 +115,9 @@ pub fn unhex(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+/// A group's alert summary as stored on `group_chat`: alert state, open kinds (comma-separated), open count.
+type AlertSummary = (i32, String, i32);
+
 const ALERT_COLUMNS: &str = "id, rule_id, kind, state, chat_id, group_name, owner, store_id, evidence, raised_at, \
      resolved_at, acknowledged_at, acknowledged_by, acknowledge_note, owner_notified_at";
 
@@ -284,6 +287,22 @@ impl GroupStore {
         }
     }
 
+    /// Refreshes an open alert's evidence; writes nothing when it is unchanged.
+    pub async fn refresh_alert_evidence(&self, alert: &AlertRow, evidence: &AlertEvidence) -> Result<(), sqlx::Error> {
+        let evidence = hex(&evidence.encode_to_vec());
+        if evidence == alert.evidence {
+            return Ok(());
+        }
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE group_alert SET evidence = ? WHERE id = ? AND state = {OPEN}"
+        )))
+        .bind(evidence)
+        .bind(alert.id)
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+
     /// Resolves an open alert.
     pub async fn resolve_alert(&self, id: i64, now: i64) -> Result<(), sqlx::Error> {
         sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -397,19 +416,25 @@ impl GroupStore {
         query.build_query_as().fetch_all(self.db.pool()).await
     }
 
-    /// Writes every group's alert summary (state, open kinds, count) from its open alerts.
+    /// Writes every group's alert summary (state, open kinds, count) from its open alerts; groups whose summary
+    /// is already right are not written.
     pub async fn sync_alert_states(&self) -> Result<(), sqlx::Error> {
         let open = self.open_alerts().await?;
         let mut by_group: HashMap<String, Vec<&AlertRow>> = HashMap::new();
         for alert in &open {
             by_group.entry(alert.chat_id.clone()).or_default().push(alert);
         }
-        let current: Vec<(String, i32, String)> =
-            sqlx::query_as("SELECT chat_id, alert_state, open_alert_kinds FROM group_chat WHERE alert_state <> 1 OR open_alert_kinds <> ''")
-                .fetch_all(self.db.pool())
-                .await?;
-        let mut wanted: HashMap<String, (i32, String, i32)> =
-            current.into_iter().map(|(chat_id, _, _)| (chat_id, (1, String::new(), 0))).collect();
+        let current: HashMap<String, AlertSummary> = sqlx::query_as(
+            "SELECT chat_id, alert_state, open_alert_kinds, open_alert_count FROM group_chat \
+             WHERE alert_state <> 1 OR open_alert_kinds <> '' OR open_alert_count <> 0",
+        )
+        .fetch_all(self.db.pool())
+        .await?
+        .into_iter()
+        .map(|(chat_id, state, kinds, count)| (chat_id, (state, kinds, count)))
+        .collect();
+        let mut wanted: HashMap<String, AlertSummary> =
+            current.keys().map(|chat_id| (chat_id.clone(), (1, String::new(), 0))).collect();
         for (chat_id, alerts) in by_group {
             let state = if alerts.iter().any(|alert| alert.acknowledged_at.is_none()) { 3 } else { 2 };
             let mut kinds: Vec<i32> = alerts.iter().map(|alert| alert.kind).collect();
@@ -418,7 +443,11 @@ impl GroupStore {
             let kinds = kinds.iter().map(i32::to_string).collect::<Vec<_>>().join(",");
             wanted.insert(chat_id, (state, kinds, alerts.len() as i32));
         }
-        for (chat_id, (state, kinds, count)) in wanted {
+        for (chat_id, summary) in wanted {
+            if current.get(&chat_id) == Some(&summary) {
+                continue;
+            }
+            let (state, kinds, count) = summary;
             sqlx::query(
                 "UPDATE group_chat SET alert_state = ?, open_alert_kinds = ?, open_alert_count = ? WHERE chat_id = ?",
             )
