@@ -50,11 +50,26 @@ struct Shared {
     fields: Fields,
     reader: IndexReader,
     index: Index,
-    ops: Mutex<mpsc::Sender<Op>>,
+    /// The writer thread's queue; `None` once the index is dropped.
+    ops: Mutex<Option<mpsc::Sender<Op>>>,
+    writer_thread: Option<std::thread::JoinHandle<()>>,
 }
 
-/// The customer search index. Cheap to clone; every clone shares one index and one writer thread, which
-/// ends when the last clone is dropped.
+impl Drop for Shared {
+    /// Closes the writer thread's queue and waits until it has committed what was queued and released the
+    /// index's lock, so the directory can be opened again at once.
+    fn drop(&mut self) {
+        self.ops.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        if let Some(thread) = self.writer_thread.take()
+            && thread.join().is_err()
+        {
+            tracing::error!("the search index writer thread panicked");
+        }
+    }
+}
+
+/// The customer search index. Cheap to clone; every clone shares one index and one writer thread. Dropping
+/// the last clone ends the thread after it has committed every queued change.
 #[derive(Clone)]
 pub struct SearchIndex {
     shared: Arc<Shared>,
@@ -106,16 +121,17 @@ impl SearchIndex {
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let (sender, receiver) = mpsc::channel();
         let thread_reader = reader.clone();
-        std::thread::Builder::new()
+        let writer_thread = std::thread::Builder::new()
             .name("search-writer".into())
             .spawn(move || Writer { writer, reader: thread_reader, fields, ops: receiver }.run())
             .map_err(|error| SearchError::Directory(format!("cannot start the writer thread: {error}")))?;
-        Ok(SearchIndex { shared: Arc::new(Shared { fields, reader, index, ops: Mutex::new(sender) }) })
+        let ops = Mutex::new(Some(sender));
+        Ok(SearchIndex { shared: Arc::new(Shared { fields, reader, index, ops, writer_thread: Some(writer_thread) }) })
     }
 
     fn send(&self, op: Op) -> Result<(), SearchError> {
         let sender = self.shared.ops.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        sender.send(op).map_err(|_| SearchError::WriterStopped)
+        sender.as_ref().ok_or(SearchError::WriterStopped)?.send(op).map_err(|_| SearchError::WriterStopped)
     }
 
     /// Queues adding or replacing a customer; searchable within [`COMMIT_DELAY`] plus the commit time.
