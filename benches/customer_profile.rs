@@ -116,9 +116,74 @@ async fn get_profile(client: &reqwest::Client, base: &str, id: &str) -> bool {
     }
 }
 
+/// The p99 of each run of `per_window` samples of an open-loop phase (in send order), in ms.
+fn windowed_p99(samples: &[(Duration, bool)], per_window: usize) -> String {
+    samples
+        .chunks(per_window.max(1))
+        .map(|window| format!("{:.0}", Latencies::new(window.to_vec()).ms(0.99)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Busy and total CPU time of the machine so far, in clock ticks (`/proc/stat`).
+fn cpu_ticks() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let ticks: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|field| field.parse().ok())
+        .collect();
+    let idle = ticks.get(3).copied().unwrap_or(0) + ticks.get(4).copied().unwrap_or(0);
+    let total: u64 = ticks.iter().take(8).sum();
+    (total - idle, total)
+}
+
+/// Pages InnoDB has read from disk so far.
+async fn page_reads(db: &Db) -> i64 {
+    let (_, reads): (String, String) = sqlx::query_as("SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_reads'")
+        .fetch_one(db.pool())
+        .await
+        .expect("the buffer pool status is read");
+    reads.parse().unwrap_or(0)
+}
+
+/// The machine's CPU use and InnoDB's page reads over one phase.
+struct PhaseCost {
+    ticks: (u64, u64),
+    page_reads: i64,
+}
+
+impl PhaseCost {
+    async fn start(db: &Db) -> PhaseCost {
+        PhaseCost { ticks: cpu_ticks(), page_reads: page_reads(db).await }
+    }
+
+    /// Busy cores (of the machine's) and page reads per request since [`PhaseCost::start`].
+    async fn summary(&self, db: &Db, requests: usize) -> String {
+        let (busy, total) = cpu_ticks();
+        let cores = std::thread::available_parallelism().map_or(1, |cores| cores.get()) as f64;
+        let busy_share = (busy - self.ticks.0) as f64 / (total - self.ticks.1).max(1) as f64;
+        let reads = page_reads(db).await - self.page_reads;
+        format!(
+            "CPU {:.2} of {cores:.0} cores busy, {:.2} InnoDB page reads per request",
+            busy_share * cores,
+            reads as f64 / requests.max(1) as f64
+        )
+    }
+}
+
 /// Sends one request per `1/rate` s for `seconds`, each to the next id of `ids`; latency counts from the
-/// scheduled send time.
-async fn open_loop(client: &reqwest::Client, base: &str, ids: &[String], rate: u64, seconds: u64) -> Latencies {
+/// scheduled send time. Returns the samples in send order.
+async fn open_loop(
+    client: &reqwest::Client,
+    base: &str,
+    ids: &[String],
+    rate: u64,
+    seconds: u64,
+) -> Vec<(Duration, bool)> {
     let total = (rate * seconds) as usize;
     let interval = Duration::from_secs_f64(1.0 / rate as f64);
     let started = tokio::time::Instant::now();
@@ -136,7 +201,24 @@ async fn open_loop(client: &reqwest::Client, base: &str, ids: &[String], rate: u
     for task in tasks {
         samples.push(task.await.expect("a request task ends"));
     }
-    Latencies::new(samples)
+    samples
+}
+
+/// Runs an open-loop phase (see [`open_loop`]) and prints its latencies, its p99 per 5 s and its cost.
+async fn open_loop_phase(
+    label: &str,
+    (client, base): (&reqwest::Client, &str),
+    db: &Db,
+    ids: &[String],
+    rate: u64,
+    seconds: u64,
+) {
+    let cost = PhaseCost::start(db).await;
+    let samples = open_loop(client, base, ids, rate, seconds).await;
+    let cost = cost.summary(db, samples.len()).await;
+    let by_window = windowed_p99(&samples, (rate * 5) as usize);
+    println!("  {label}: {} (load {})", Latencies::new(samples).summary(), load_average());
+    println!("    p99 per 5 s (ms): {by_window}; {cost}");
 }
 
 /// Calls per second `workers` closed-loop clients achieve in `seconds`, and their latencies.
@@ -249,6 +331,16 @@ async fn prepare_index(config: &Config, db: &Db) {
     }
 }
 
+/// Brings the data to a running deployment's steady state: the group service's alert worker has raised its
+/// dead-group alerts (the bench's groups never hear a message), so the measured server's own first evaluation,
+/// at its start, finds nothing to write. Once they are raised, this evaluation only reads.
+async fn settle_group_alerts(db: &Db) {
+    let started = Instant::now();
+    let evaluation =
+        scrm_group::evaluate_alerts(db, &scrm_group::SystemClock, None).await.expect("the group alerts evaluate");
+    println!("group alerts evaluated in {:.1} s: {evaluation:?}", started.elapsed().as_secs_f64());
+}
+
 #[tokio::main]
 async fn main() {
     let shape = Shape { customers: env_or("BENCH_CUSTOMERS", 1_000_000), orders: env_or("BENCH_ORDERS", 10_000_000) };
@@ -293,6 +385,7 @@ async fn main() {
     config.telemetry.log_filter = "warn".to_owned();
     config.cluster.token = "bench".to_owned();
     prepare_index(&config, &db).await;
+    settle_group_alerts(&db).await;
     let original_pool = server_variable(&db, "innodb_buffer_pool_size").await;
     empty_buffer_pool(&db, env_or("BENCH_BUFFER_POOL_MIB", 8_192)).await;
     println!(
@@ -308,10 +401,8 @@ async fn main() {
 
     let ids = random_customers((rate * seconds) as usize, shape.customers);
     println!("GET /api/crm/customers/{{wxId}}, open loop at {rate} req/s for {seconds} s per phase:");
-    let cold = open_loop(&client, &base, &ids, rate, seconds).await;
-    println!("  cold: {} (load {})", cold.summary(), load_average());
-    let warm = open_loop(&client, &base, &ids, rate, seconds).await;
-    println!("  warm: {} (load {})", warm.summary(), load_average());
+    open_loop_phase("cold", (&client, &base), &db, &ids, rate, seconds).await;
+    open_loop_phase("warm", (&client, &base), &db, &ids, rate, seconds).await;
 
     println!("GET /api/crm/customers/{{wxId}}, closed loop over random customers, {step_seconds} s per step:");
     let (sustainable, endpoint_best) = {

@@ -17,8 +17,8 @@ use scrm_storage::Db;
 const CUSTOMER_CHUNK: u64 = 100_000;
 /// Milliseconds of 2025-01-01T00:00:00Z, the first time generated.
 const EPOCH_MS: i64 = 1_735_689_600_000;
-/// Tables the load fills, wiped when the wanted size changes.
-const TABLES: [&str; 7] = [
+/// Tables the load fills (and the group alerts raised on its groups), wiped when the wanted size changes.
+const TABLES: [&str; 8] = [
     "customer_contact",
     "customer_follow_user",
     "customer_follow_tag",
@@ -26,6 +26,7 @@ const TABLES: [&str; 7] = [
     "customer_order",
     "group_chat",
     "group_member",
+    "group_alert",
 ];
 
 /// How much data to generate.
