@@ -141,13 +141,18 @@ fn cpu_ticks() -> (u64, u64) {
     (total - idle, total)
 }
 
-/// Pages InnoDB has read from disk so far.
-async fn page_reads(db: &Db) -> i64 {
-    let (_, reads): (String, String) = sqlx::query_as("SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_reads'")
+/// A numeric server status variable (`SHOW GLOBAL STATUS`).
+async fn global_status(db: &Db, name: &str) -> i64 {
+    let (_, value): (String, String) = sqlx::query_as(sqlx::AssertSqlSafe(format!("SHOW GLOBAL STATUS LIKE '{name}'")))
         .fetch_one(db.pool())
         .await
-        .expect("the buffer pool status is read");
-    reads.parse().unwrap_or(0)
+        .expect("the server status is read");
+    value.parse().unwrap_or(0)
+}
+
+/// Pages InnoDB has read from disk so far.
+async fn page_reads(db: &Db) -> i64 {
+    global_status(db, "Innodb_buffer_pool_reads").await
 }
 
 /// The machine's CPU use and InnoDB's page reads over one phase.
@@ -286,11 +291,7 @@ async fn table_bytes(db: &Db, database: &str) -> i64 {
 
 /// Pages of data in InnoDB's buffer pool.
 async fn buffer_pool_data_pages(db: &Db) -> i64 {
-    let (_, pages): (String, String) = sqlx::query_as("SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_data'")
-        .fetch_one(db.pool())
-        .await
-        .expect("the buffer pool status is read");
-    pages.parse().unwrap_or(0)
+    global_status(db, "Innodb_buffer_pool_pages_data").await
 }
 
 /// Empties InnoDB's buffer pool (shrinking it to 128 MiB evicts what the load left cached), then sizes it to
